@@ -1,0 +1,140 @@
+import { Redis } from 'ioredis';
+import { KgentsError } from '../errors.ts';
+import type { KvStore, KvTransaction } from './store.ts';
+
+/**
+ * Compare-and-set over any number of keys in one round trip. Redis runs a script atomically,
+ * so no other client can write between the checks and the writes.
+ * KEYS: expected keys, then written keys, then incremented keys.
+ * ARGV: counts, then per expected key a presence flag and value, per write a presence flag
+ * and value, per increment its delta.
+ */
+const COMMIT_SCRIPT = `
+local ne, nw, ni = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local a = 4
+for i = 1, ne do
+  local present, want = ARGV[a], ARGV[a + 1]
+  a = a + 2
+  local have = redis.call('GET', KEYS[i])
+  if present == '0' then
+    if have then return 0 end
+  elseif have ~= want then
+    return 0
+  end
+end
+for i = 1, nw do
+  local present, value = ARGV[a], ARGV[a + 1]
+  a = a + 2
+  if present == '0' then redis.call('DEL', KEYS[ne + i]) else redis.call('SET', KEYS[ne + i], value) end
+end
+for i = 1, ni do
+  redis.call('INCRBY', KEYS[ne + nw + i], ARGV[a])
+  a = a + 1
+end
+return 1
+`;
+
+export interface RedisKvOptions {
+  /** How long a command may wait for a connection before failing (so fail-open/closed can act). */
+  commandTimeoutMs?: number;
+  /** Prefix for every key, so several apps can share one Redis. */
+  keyPrefix?: string;
+}
+
+/** Shared state across processes and replicas. Reconnects by itself; commands fail fast while it is down. */
+export class RedisKv implements KvStore {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+
+  constructor(url: string, options: RedisKvOptions = {}) {
+    this.client = new Redis(url, {
+      keyPrefix: options.keyPrefix,
+      commandTimeout: options.commandTimeoutMs ?? 500,
+      // Fail commands at once while disconnected instead of queueing them behind a dead socket.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+      lazyConnect: false,
+    });
+    // Errors surface on each command; an unhandled 'error' event would crash the process.
+    this.client.on('error', () => {});
+    this.client.defineCommand('kgentsCommit', { lua: COMMIT_SCRIPT });
+  }
+
+  /** Resolves when connected, or rejects after `timeoutMs`. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new KgentsError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        cleanup();
+        resolve();
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+      };
+      this.client.on('ready', onReady);
+    });
+  }
+
+  private wrap<T>(op: string, promise: Promise<T>): Promise<T> {
+    return promise.catch((error: unknown) => {
+      throw new KgentsError('STORE_UNAVAILABLE', `Redis ${op} failed: ${(error as Error).message}`, {}, { cause: error });
+    });
+  }
+
+  async get(key: string) {
+    const value = await this.wrap('GET', this.client.getBuffer(key));
+    return value ? new Uint8Array(value.buffer, value.byteOffset, value.length) : null;
+  }
+
+  async getMany(keys: string[]) {
+    if (keys.length === 0) return [];
+    const values = await this.wrap('MGET', this.client.mgetBuffer(...keys));
+    return values.map((v) => (v ? new Uint8Array(v.buffer, v.byteOffset, v.length) : null));
+  }
+
+  async set(key: string, value: Uint8Array) {
+    await this.wrap('SET', this.client.set(key, Buffer.from(value)));
+  }
+
+  async delete(key: string) {
+    await this.wrap('DEL', this.client.del(key));
+  }
+
+  async increment(key: string, delta: bigint) {
+    const result = await this.wrap('INCRBY', this.client.incrby(key, delta.toString()));
+    return BigInt(result);
+  }
+
+  async append(key: string, value: Uint8Array) {
+    return this.wrap('APPEND', this.client.append(key, Buffer.from(value)));
+  }
+
+  async commit(txn: KvTransaction) {
+    const keys = [...txn.expect.map((e) => e.key), ...txn.writes.map((w) => w.key), ...txn.increments.map((i) => i.key)];
+    const args: (string | Buffer)[] = [String(txn.expect.length), String(txn.writes.length), String(txn.increments.length)];
+    for (const e of txn.expect) args.push(e.value ? '1' : '0', e.value ? Buffer.from(e.value) : '');
+    for (const w of txn.writes) args.push(w.value ? '1' : '0', w.value ? Buffer.from(w.value) : '');
+    for (const i of txn.increments) args.push(i.delta.toString());
+    const client = this.client as Redis & { kgentsCommit(numKeys: number, ...rest: (string | Buffer)[]): Promise<number> };
+    const ok = await this.wrap('commit', client.kgentsCommit(keys.length, ...keys, ...args));
+    return ok === 1;
+  }
+
+  async ping() {
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close() {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The key-value store behind `wasi:keyvalue`, the pheromone field and reflex flags.
+ *
+ * Values are bytes. `commit` is the one atomic primitive: it applies a set of writes only if
+ * every expected value is still current (optimistic concurrency). The reflex host runs a Wasm
+ * call against a snapshot and commits its writes this way, which is how `wasi:keyvalue`
+ * compare-and-swap stays atomic across processes on Redis; `increment` and `append` are atomic
+ * on their own.
+ */
+export interface KvExpectation {
+  key: string;
+  /** null = the key must be absent. */
+  value: Uint8Array | null;
+}
+
+export interface KvWrite {
+  key: string;
+  /** null = delete. */
+  value: Uint8Array | null;
+}
+
+export interface KvIncrement {
+  key: string;
+  delta: bigint;
+}
+
+export interface KvTransaction {
+  expect: KvExpectation[];
+  writes: KvWrite[];
+  increments: KvIncrement[];
+}
+
+export interface KvStore {
+  readonly kind: 'memory' | 'redis';
+  get(key: string): Promise<Uint8Array | null>;
+  getMany(keys: string[]): Promise<(Uint8Array | null)[]>;
+  set(key: string, value: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Atomic add; a missing key counts as 0. Values are decimal text, as Spin's Redis store keeps them. */
+  increment(key: string, delta: bigint): Promise<bigint>;
+  /** Atomic append; returns the new length. */
+  append(key: string, value: Uint8Array): Promise<number>;
+  /** Applies writes and increments only if every expectation holds; returns false (and writes nothing) otherwise. */
+  commit(txn: KvTransaction): Promise<boolean>;
+  /** Answers quickly whether the backing store is reachable now. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A store whose reads can be served synchronously (the in-memory one): the host's fast path. */
+export interface SyncReadableKv extends KvStore {
+  getSync(key: string): Uint8Array | null;
+}
+
+export function isSyncReadable(store: KvStore): store is SyncReadableKv {
+  return typeof (store as Partial<SyncReadableKv>).getSync === 'function';
+}
+
+export const textEncoder = new TextEncoder();
+export const textDecoder = new TextDecoder();
+
+export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
