@@ -1,0 +1,143 @@
+/**
+ * The byte layouts of `kgents:reflex/decide` (TypeScript side; compiler/assembly/codec.ts and
+ * sensor.ts are the AssemblyScript side). Little-endian.
+ *
+ * request  = str method, str path, str query, str client, u16 n, n x (str name, str value), u32 len, body
+ * decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body
+ * tick     = str level, u16 n, n x (u8 kind, str a, u32-prefixed b)
+ * str = u16 length + UTF-8
+ */
+
+export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
+export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
+
+export interface ReflexRequest {
+  method: string;
+  path: string;
+  query: string;
+  client: string;
+  /** Lower-case names. */
+  headers: [string, string][];
+  body?: Uint8Array;
+}
+
+export type Decision =
+  | { action: 'respond'; status: number; headers: [string, string][]; body: string }
+  | { action: 'forward'; target: string; headers: [string, string][] }
+  | { action: 'probe'; urls: string[] };
+
+export interface TickEvent {
+  kind: (typeof TICK_EVENT)[keyof typeof TICK_EVENT];
+  a: string;
+  b: string;
+}
+
+export interface TickReport {
+  level: number;
+  events: TickEvent[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function utf8Length(s: string): number {
+  // ASCII fast path: most methods, paths and header values.
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return encoder.encode(s).length;
+  return n;
+}
+
+export function requestSize(req: ReflexRequest): number {
+  let size = 2 + utf8Length(req.method) + 2 + utf8Length(req.path) + 2 + utf8Length(req.query) + 2 + utf8Length(req.client) + 2 + 4 + (req.body?.length ?? 0);
+  for (const [name, value] of req.headers) size += 4 + utf8Length(name) + utf8Length(value);
+  return size;
+}
+
+/** Writes the request into `target` at `offset` (guest memory, to skip a copy); returns bytes written. */
+export function encodeRequestInto(req: ReflexRequest, target: Uint8Array, offset: number): number {
+  const view = new DataView(target.buffer, target.byteOffset);
+  let pos = offset;
+  const str = (s: string) => {
+    const { written } = encoder.encodeInto(s, target.subarray(pos + 2));
+    view.setUint16(pos, written, true);
+    pos += 2 + written;
+  };
+  str(req.method);
+  str(req.path);
+  str(req.query);
+  str(req.client);
+  view.setUint16(pos, req.headers.length, true);
+  pos += 2;
+  for (const [name, value] of req.headers) {
+    str(name);
+    str(value);
+  }
+  const body = req.body ?? new Uint8Array(0);
+  view.setUint32(pos, body.length, true);
+  pos += 4;
+  target.set(body, pos);
+  return pos + body.length - offset;
+}
+
+export function encodeRequest(req: ReflexRequest): Uint8Array {
+  const out = new Uint8Array(requestSize(req));
+  encodeRequestInto(req, out, 0);
+  return out;
+}
+
+class Cursor {
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array, private pos = 0) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  u8() {
+    return this.view.getUint8(this.pos++);
+  }
+  u16() {
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  u32() {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  bytesOf(n: number) {
+    const b = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  str() {
+    return decoder.decode(this.bytesOf(this.u16()));
+  }
+  text() {
+    return decoder.decode(this.bytesOf(this.u32()));
+  }
+}
+
+export function decodeDecision(bytes: Uint8Array): Decision {
+  const c = new Cursor(bytes);
+  const action = c.u8();
+  const status = c.u16();
+  const target = c.str();
+  const n = c.u16();
+  const headers: [string, string][] = [];
+  for (let i = 0; i < n; i++) headers.push([c.str(), c.str()]);
+  const body = c.text();
+  if (action === ACTION.forward) return { action: 'forward', target, headers };
+  if (action === ACTION.probe) return { action: 'probe', urls: headers.map(([, v]) => v) };
+  return { action: 'respond', status, headers, body };
+}
+
+export function decodeTick(bytes: Uint8Array): TickReport {
+  const c = new Cursor(bytes);
+  const level = Number(c.str());
+  const n = c.u16();
+  const events: TickEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = TICK_EVENT[c.u8() as keyof typeof TICK_EVENT];
+    events.push({ kind, a: c.str(), b: c.text() });
+  }
+  return { level, events };
+}

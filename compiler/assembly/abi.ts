@@ -1,0 +1,174 @@
+// Canonical-ABI plumbing shared by every generated reflex: allocation for the host,
+// a per-call arena, fixed return areas, and little-endian readers and writers.
+//
+// Memory discipline: nothing is allocated at module start. Every export resets the heap when
+// the host is done with its result (post-return), so a reflex's memory stays flat over any
+// number of calls and a trap mid-call leaks nothing.
+
+/** Scratch area where imports write their results (`retptr`). 64 bytes, 8-aligned. */
+export const RET: usize = memory.data(64, 8);
+
+export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSize: usize): usize {
+  if (newSize == 0) return align;
+  if (oldPtr == 0) return heap.alloc(newSize);
+  return heap.realloc(oldPtr, newSize);
+}
+
+/** Frees everything allocated since the call began. */
+export function resetArena(): void {
+  __reset();
+}
+
+export function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s, false);
+}
+
+export function strFrom(ptr: usize, len: i32): string {
+  return String.UTF8.decodeUnsafe(ptr, <usize>len, false);
+}
+
+export class Bytes {
+  constructor(public ptr: usize, public len: i32) {}
+  toString(): string {
+    return strFrom(this.ptr, this.len);
+  }
+}
+
+export class Reader {
+  pos: usize;
+  end: usize;
+  constructor(ptr: usize, len: i32) {
+    this.pos = ptr;
+    this.end = ptr + <usize>len;
+  }
+  u8(): u32 {
+    if (this.pos + 1 > this.end) unreachable();
+    const v = <u32>load<u8>(this.pos);
+    this.pos += 1;
+    return v;
+  }
+  u16(): u32 {
+    if (this.pos + 2 > this.end) unreachable();
+    const v = <u32>load<u16>(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): u32 {
+    if (this.pos + 4 > this.end) unreachable();
+    const v = load<u32>(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  bytes(len: u32): Bytes {
+    if (this.pos + <usize>len > this.end) unreachable();
+    const b = new Bytes(this.pos, <i32>len);
+    this.pos += <usize>len;
+    return b;
+  }
+  str(): string {
+    const n = this.u16();
+    return this.bytes(n).toString();
+  }
+}
+
+export class Writer {
+  ptr: usize;
+  len: i32 = 0;
+  cap: i32;
+  constructor(cap: i32 = 256) {
+    this.cap = cap;
+    this.ptr = heap.alloc(<usize>cap);
+  }
+  private reserve(n: i32): void {
+    if (this.len + n <= this.cap) return;
+    let cap = this.cap * 2;
+    while (cap < this.len + n) cap *= 2;
+    this.ptr = heap.realloc(this.ptr, <usize>cap);
+    this.cap = cap;
+  }
+  u8(v: u32): void {
+    this.reserve(1);
+    store<u8>(this.ptr + <usize>this.len, <u8>v);
+    this.len += 1;
+  }
+  u16(v: u32): void {
+    this.reserve(2);
+    store<u16>(this.ptr + <usize>this.len, <u16>v);
+    this.len += 2;
+  }
+  u32(v: u32): void {
+    this.reserve(4);
+    store<u32>(this.ptr + <usize>this.len, v);
+    this.len += 4;
+  }
+  raw(ptr: usize, n: i32): void {
+    this.reserve(n);
+    memory.copy(this.ptr + <usize>this.len, ptr, <usize>n);
+    this.len += n;
+  }
+  /** u16 length, then UTF-8 bytes. */
+  str(s: string): void {
+    const n = String.UTF8.byteLength(s, false);
+    this.u16(<u32>n);
+    this.reserve(n);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len, false);
+    this.len += n;
+  }
+  /** u32 length, then UTF-8 bytes. */
+  text(s: string): void {
+    const n = String.UTF8.byteLength(s, false);
+    this.u32(<u32>n);
+    this.reserve(n);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len, false);
+    this.len += n;
+  }
+  /** Writes the (ptr, len) pair a list-returning export hands back. */
+  finish(): usize {
+    store<u32>(RET, <u32>this.ptr);
+    store<u32>(RET, <u32>this.len, 4);
+    return RET;
+  }
+}
+
+// --- small text helpers (no regex, no allocation-heavy std calls on the hot path) ---
+
+export function parseI64(s: string): i64 {
+  let v: i64 = 0;
+  let neg = false;
+  let i = 0;
+  if (s.length > 0 && s.charCodeAt(0) == 45) {
+    neg = true;
+    i = 1;
+  }
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + <i64>(c - 48);
+  }
+  return neg ? -v : v;
+}
+
+/** Parses a decimal integer from raw bytes (KV values are decimal text). */
+export function parseI64At(ptr: usize, len: i32): i64 {
+  let v: i64 = 0;
+  let neg = false;
+  let i = 0;
+  if (len > 0 && load<u8>(ptr) == 45) {
+    neg = true;
+    i = 1;
+  }
+  for (; i < len; i++) {
+    const c = <i32>load<u8>(ptr + <usize>i);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + <i64>(c - 48);
+  }
+  return neg ? -v : v;
+}
+
+export function ceilDiv(a: i64, b: i64): i64 {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+export function toLower(s: string): string {
+  return s.toLowerCase();
+}

@@ -1,0 +1,149 @@
+// Matchers that generated router code calls. Iterative (no backtracking blow-up).
+import { Request } from './codec';
+
+export function pathPrefix(path: string, prefix: string): bool {
+  if (!path.startsWith(prefix)) return false;
+  // "/v1/chat" matches "/v1/chat" and "/v1/chat/x", not "/v1/chatter".
+  return path.length == prefix.length || prefix.endsWith('/') || path.charCodeAt(prefix.length) == 47;
+}
+
+/** Glob over paths: `*` matches within one segment, `**` across segments. */
+export function glob(pattern: string, text: string): bool {
+  let p = 0;
+  let t = 0;
+  let starP = -1;
+  let starT = 0;
+  let starCrosses = false;
+  while (t < text.length) {
+    if (p < pattern.length && pattern.charCodeAt(p) == 42) {
+      starCrosses = p + 1 < pattern.length && pattern.charCodeAt(p + 1) == 42;
+      p += starCrosses ? 2 : 1;
+      starP = p;
+      starT = t;
+    } else if (p < pattern.length && pattern.charCodeAt(p) == text.charCodeAt(t)) {
+      p++;
+      t++;
+    } else if (starP >= 0 && (starCrosses || text.charCodeAt(starT) != 47)) {
+      starT++;
+      t = starT;
+      p = starP;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern.charCodeAt(p) == 42) p++;
+  return p == pattern.length;
+}
+
+export function queryParam(query: string, name: string): string | null {
+  const parts = query.split('&');
+  for (let i = 0; i < parts.length; i++) {
+    const eq = parts[i].indexOf('=');
+    const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
+    if (key == name) return eq < 0 ? '' : parts[i].substring(eq + 1);
+  }
+  return null;
+}
+
+export function containsKeyword(req: Request, keyword: string): bool {
+  return req.bodyText().toLowerCase().includes(keyword) || req.path.toLowerCase().includes(keyword);
+}
+
+/**
+ * The value of a JSON body field at a dotted path (`model`, `metadata.tier`), as text:
+ * strings unquoted, numbers and literals as written. null when absent or not JSON.
+ * A small scanner, not a full parser: enough to route on a field.
+ */
+export function jsonField(body: string, path: string): string | null {
+  const keys = path.split('.');
+  let pos = 0;
+  for (let k = 0; k < keys.length; k++) {
+    pos = findKey(body, pos, keys[k]);
+    if (pos < 0) return null;
+  }
+  pos = skipSpace(body, pos);
+  if (pos >= body.length) return null;
+  const c = body.charCodeAt(pos);
+  if (c == 34) {
+    const end = stringEnd(body, pos);
+    return end < 0 ? null : body.substring(pos + 1, end);
+  }
+  let end = pos;
+  while (end < body.length) {
+    const e = body.charCodeAt(end);
+    if (e == 44 || e == 125 || e == 93 || e == 32 || e == 10) break;
+    end++;
+  }
+  return body.substring(pos, end);
+}
+
+function skipSpace(s: string, pos: i32): i32 {
+  while (pos < s.length) {
+    const c = s.charCodeAt(pos);
+    if (c != 32 && c != 10 && c != 13 && c != 9) break;
+    pos++;
+  }
+  return pos;
+}
+
+function stringEnd(s: string, quote: i32): i32 {
+  for (let i = quote + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 92) i++;
+    else if (c == 34) return i;
+  }
+  return -1;
+}
+
+/** Finds `"key":` among the members of the object that starts at or after pos; returns the value's offset. */
+function findKey(s: string, pos: i32, key: string): i32 {
+  pos = skipSpace(s, pos);
+  if (pos >= s.length || s.charCodeAt(pos) != 123) return -1;
+  pos++;
+  let depth = 0;
+  while (pos < s.length) {
+    const c = s.charCodeAt(pos);
+    if (c == 34) {
+      const end = stringEnd(s, pos);
+      if (end < 0) return -1;
+      if (depth == 0) {
+        const after = skipSpace(s, end + 1);
+        if (after < s.length && s.charCodeAt(after) == 58) {
+          if (s.substring(pos + 1, end) == key) return after + 1;
+        }
+      }
+      pos = end + 1;
+      continue;
+    }
+    if (c == 123 || c == 91) depth++;
+    else if (c == 125 || c == 93) {
+      if (depth == 0) return -1;
+      depth--;
+    }
+    pos++;
+  }
+  return -1;
+}
+
+export function headerEquals(req: Request, name: string, value: string): bool {
+  const v = req.header(name);
+  return v !== null && v == value;
+}
+
+export function headerPresent(req: Request, name: string): bool {
+  return req.header(name) !== null;
+}
+
+export function queryEquals(req: Request, name: string, value: string): bool {
+  const v = queryParam(req.query, name);
+  return v !== null && v == value;
+}
+
+export function queryPresent(req: Request, name: string): bool {
+  return queryParam(req.query, name) !== null;
+}
+
+export function jsonEquals(req: Request, path: string, value: string): bool {
+  const v = jsonField(req.bodyText(), path);
+  return v !== null && v == value;
+}

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AppManifest, type BuiltReflex } from './app-manifest.ts';
+import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from './codegen/index.ts';
+import { loadSpecs, type LoadedSpec } from './spec/loader.ts';
+import { spinManifest } from './spin-manifest.ts';
+import { compileAssemblyScript, SUPPORT_LIBRARY_DIR } from './toolchain/asc.ts';
+import { componentize } from './toolchain/component.ts';
+
+export const COMPILER_VERSION = '0.1.0';
+
+export interface BuildOptions {
+  /** Project root: holds `reflexes/` and receives `dist/`. */
+  root: string;
+  reflexesDir?: string;
+  outDir?: string;
+  /** Rebuild every reflex even when its inputs did not change. */
+  force?: boolean;
+  app?: { name?: string; version?: string };
+  onProgress?: (event: BuildEvent) => void;
+}
+
+export type BuildEvent =
+  | { type: 'loaded'; count: number }
+  | { type: 'start'; name: string; index: number; total: number }
+  | { type: 'done'; reflex: BuiltReflex; cached: boolean; index: number; total: number };
+
+export interface BuildResult {
+  outDir: string;
+  manifest: AppManifest;
+  built: string[];
+  cached: string[];
+}
+
+let supportHash: Promise<string> | null = null;
+
+/** The support library is part of every component, so its bytes are part of every cache key. */
+function supportLibraryHash(): Promise<string> {
+  supportHash ??= (async () => {
+    const hash = createHash('sha256');
+    const files = (await readdir(SUPPORT_LIBRARY_DIR)).filter((f) => f.endsWith('.ts')).sort();
+    for (const f of files) hash.update(f).update(await readFile(join(SUPPORT_LIBRARY_DIR, f)));
+    for (const f of ['toolchain/transform.js', 'toolchain/asc.ts', 'wit/reflex.wit', 'wit/deps/keyvalue.wit', 'wit/deps/config.wit']) {
+      hash.update(f).update(await readFile(resolve(SUPPORT_LIBRARY_DIR, '..', f)));
+    }
+    return hash.digest('hex');
+  })();
+  return supportHash;
+}
+
+async function readPreviousManifest(outDir: string): Promise<AppManifest | null> {
+  try {
+    return AppManifest.parse(JSON.parse(await readFile(join(outDir, 'app.json'), 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+async function appIdentity(root: string, options: BuildOptions) {
+  let pkg: { name?: string; version?: string } = {};
+  try {
+    pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+  } catch {}
+  const name = (options.app?.name ?? pkg.name ?? basename(resolve(root))).replace(/^@[^/]+\//, '').replace(/[^a-z0-9-]/g, '-');
+  return { name, version: options.app?.version ?? pkg.version ?? '0.1.0' };
+}
+
+/**
+ * spec -> AssemblyScript -> core module -> component, for every reflex, then spin.toml and
+ * app.json. Everything is written to a temporary folder and moved into place at the end, so a
+ * failed build leaves the previous dist/ exactly as it was.
+ */
+export async function buildApp(options: BuildOptions): Promise<BuildResult> {
+  const root = resolve(options.root);
+  const outDir = resolve(root, options.outDir ?? 'dist');
+  const specs = await loadSpecs(resolve(root, options.reflexesDir ?? 'reflexes'), root);
+  options.onProgress?.({ type: 'loaded', count: specs.length });
+  const previous = options.force ? null : await readPreviousManifest(outDir);
+  const support = await supportLibraryHash();
+  const identity = await appIdentity(root, options);
+
+  const staging = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(join(staging, 'reflexes'), { recursive: true });
+  try {
+    const built: BuiltReflex[] = [];
+    const names = { built: [] as string[], cached: [] as string[] };
+    for (const [index, loaded] of specs.entries()) {
+      options.onProgress?.({ type: 'start', name: loaded.spec.name, index, total: specs.length });
+      const { reflex, bytes, cached } = await buildOne(loaded, support, outDir, previous);
+      await writeFile(join(staging, reflex.component), bytes);
+      built.push(reflex);
+      (cached ? names.cached : names.built).push(reflex.name);
+      options.onProgress?.({ type: 'done', reflex, cached, index, total: specs.length });
+    }
+    const manifest: AppManifest = { ...identity, compilerVersion: COMPILER_VERSION, reflexes: built };
+    await writeFile(join(staging, 'spin.toml'), spinManifest(identity, specs.map((s) => s.spec)));
+    await writeFile(join(staging, 'app.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await swapInto(staging, outDir);
+    return { outDir, manifest, ...names };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function buildOne(loaded: LoadedSpec, support: string, outDir: string, previous: AppManifest | null) {
+  const { spec, file } = loaded;
+  const source = generateAssemblyScript(spec, file, COMPILER_VERSION);
+  const cacheKey = createHash('sha256').update(COMPILER_VERSION).update(support).update(source).update(JSON.stringify(spec.limits)).digest('hex');
+  const component = `reflexes/${spec.name}.wasm`;
+  const before = previous?.reflexes.find((r) => r.name === spec.name && r.cacheKey === cacheKey);
+  if (before) {
+    const bytes = await readFile(join(outDir, component)).catch(() => null);
+    if (bytes && sha256(bytes) === before.sha256) {
+      return { reflex: { ...before, file, spec: spec as Record<string, unknown> }, bytes, cached: true };
+    }
+  }
+  const started = performance.now();
+  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: spec.limits.memoryPages });
+  const bytes = await componentize(core);
+  const reflex: BuiltReflex = {
+    name: spec.name,
+    kind: spec.kind,
+    file,
+    route: spec.route ?? null,
+    component,
+    sha256: sha256(bytes),
+    size: bytes.length,
+    buildMs: Math.round(performance.now() - started),
+    cacheKey,
+    reads: readsOf(spec),
+    spec: spec as Record<string, unknown>,
+  };
+  return { reflex, bytes, cached: false };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Replaces outDir with staging; the old folder is removed only after the new one is in place. */
+async function swapInto(staging: string, outDir: string): Promise<void> {
+  await mkdir(dirname(outDir), { recursive: true });
+  const old = `${outDir}.old-${process.pid}-${Date.now()}`;
+  let hadOld = true;
+  try {
+    await rename(outDir, old);
+  } catch {
+    hadOld = false;
+  }
+  try {
+    await rename(staging, outDir);
+  } catch (error) {
+    if (hadOld) await rename(old, outDir);
+    throw error;
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}

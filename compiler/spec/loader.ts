@@ -1,0 +1,115 @@
+import { readdir } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { SpecError } from '../../common/errors.ts';
+import { checkWasmCompatible } from './compat.ts';
+import { describeIssue, fieldPath } from './issues.ts';
+import { REFLEX_KINDS, ReflexSpec } from './schema.ts';
+
+export const SPEC_SUFFIX = '.reflex.ts';
+
+export interface LoadedSpec {
+  /** Path relative to the project root, as errors show it. */
+  file: string;
+  spec: ReflexSpec;
+}
+
+export async function findSpecFiles(dir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    throw new SpecError('NOT_FOUND', `no reflexes folder at ${dir}`, { file: dir });
+  }
+  return entries.filter((f) => f.endsWith(SPEC_SUFFIX)).sort().map((f) => join(dir, f));
+}
+
+/** Imports one spec file (TypeScript, through tsx) and validates its default export. */
+export async function loadSpecFile(path: string, root: string): Promise<LoadedSpec> {
+  const file = relative(root, path) || basename(path);
+  let mod: Record<string, unknown>;
+  try {
+    // A fresh query each time, so `--watch` sees edits instead of the module cache.
+    mod = (await tsImport(`${pathToFileURL(resolve(path)).href}?t=${Date.now()}`, import.meta.url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${firstLine(error)}`, { file });
+  }
+  const exported = mod.default ?? mod.reflex;
+  if (exported === undefined) {
+    throw new SpecError('SPEC_NO_EXPORT', 'the file exports no ReflexSpec: add `export default defineReflex({ ... })`', { file });
+  }
+  if (typeof exported === 'object' && exported !== null && 'kind' in exported) {
+    const kind = (exported as { kind: unknown }).kind;
+    if (typeof kind !== 'string' || !(REFLEX_KINDS as readonly string[]).includes(kind)) {
+      throw new SpecError('INVALID_SPEC', `unknown kind ${JSON.stringify(kind)}; expected one of ${REFLEX_KINDS.join(', ')}`, { file, field: 'kind' });
+    }
+  }
+  const parsed = ReflexSpec.safeParse(exported);
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    throw new SpecError('INVALID_SPEC', issues.map(describeIssue).join('; '), { file, field: fieldPath(issues[0].path), issues: issues.map(describeIssue) });
+  }
+  checkWasmCompatible(parsed.data, file);
+  return { file, spec: parsed.data };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // esbuild puts "file:line:col: ERROR: text" first; keep it, drop the code frame.
+  return message.split('\n').find((l) => l.trim().length > 0)?.trim() ?? message;
+}
+
+/** Loads every spec in the folder, then checks what only the whole set can show. */
+export async function loadSpecs(dir: string, root: string): Promise<LoadedSpec[]> {
+  const files = await findSpecFiles(dir);
+  const loaded: LoadedSpec[] = [];
+  for (const path of files) loaded.push(await loadSpecFile(path, root));
+  checkSpecSet(loaded);
+  return loaded;
+}
+
+export function checkSpecSet(loaded: LoadedSpec[]): void {
+  const byName = new Map<string, LoadedSpec>();
+  const byRoute = new Map<string, LoadedSpec>();
+  for (const item of loaded) {
+    const { spec, file } = item;
+    const twin = byName.get(spec.name);
+    if (twin) throw new SpecError('DUPLICATE_NAME', `two reflexes are named "${spec.name}" (also in ${twin.file})`, { file, field: 'name' });
+    byName.set(spec.name, item);
+    if (spec.route) {
+      const other = byRoute.get(spec.route);
+      if (other) throw new SpecError('DUPLICATE_ROUTE', `two reflexes serve route "${spec.route}" (also "${other.spec.name}" in ${other.file}); chain them with \`next\` instead`, { file, field: 'route' });
+      byRoute.set(spec.route, item);
+    }
+  }
+  for (const { spec, file } of loaded) {
+    if (spec.kind === 'rate-limit') {
+      if (spec.next && !byName.has(spec.next)) throw new SpecError('UNKNOWN_REFERENCE', `next: no reflex named "${spec.next}"`, { file, field: 'next' });
+      if (spec.next === spec.name) throw new SpecError('UNKNOWN_REFERENCE', 'next: a reflex cannot chain to itself', { file, field: 'next' });
+      if (!spec.next && !spec.upstream) throw new SpecError('INVALID_SPEC', 'allowed requests need somewhere to go: set `upstream` or `next`', { file, field: 'upstream' });
+    }
+    if (spec.kind === 'router') {
+      const actions = [...spec.rules.map((r, i) => [`rules.${i}.action.route`, r.action] as const), ['fallback.route', spec.fallback] as const];
+      for (const [field, action] of actions) {
+        if ('route' in action && !(action.route in spec.upstreams)) {
+          throw new SpecError('UNKNOWN_REFERENCE', `no upstream named "${action.route}"; declared: ${Object.keys(spec.upstreams).join(', ') || 'none'}`, { file, field });
+        }
+      }
+    }
+    if (spec.kind === 'pheromone-sensor') {
+      [...spec.onRise.map((a, i) => [`onRise.${i}`, a] as const), ...spec.onFall.map((a, i) => [`onFall.${i}`, a] as const)].forEach(([field, action]) => {
+        if ('webhook' in action && !(action.webhook.upstream in spec.upstreams)) {
+          throw new SpecError('UNKNOWN_REFERENCE', `webhook: no upstream named "${action.webhook.upstream}"`, { file, field: `${field}.webhook.upstream` });
+        }
+      });
+    }
+    if (spec.kind === 'health') {
+      spec.checks.forEach((check, i) => {
+        if ('upstream' in check && !(check.upstream in spec.upstreams)) {
+          throw new SpecError('UNKNOWN_REFERENCE', `no upstream named "${check.upstream}"`, { file, field: `checks.${i}.upstream` });
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
+import { createImports, type CallState, type GuestMemory } from './imports.ts';
+
+const DECIDE = 'kgents:reflex/decide@0.1.0#decide';
+const POST_DECIDE = 'cabi_post_kgents:reflex/decide@0.1.0#decide';
+const TICK = 'kgents:reflex/decide@0.1.0#tick';
+const POST_TICK = 'cabi_post_kgents:reflex/decide@0.1.0#tick';
+
+type Exports = {
+  memory: WebAssembly.Memory;
+  cabi_realloc: (a: number, b: number, c: number, d: number) => number;
+  [DECIDE]: (ptr: number, len: number) => number;
+  [POST_DECIDE]: (ret: number) => void;
+  [TICK]: () => number;
+  [POST_TICK]: (ret: number) => void;
+};
+
+/**
+ * One live instance of a reflex's core module. Calls are synchronous; the state they see
+ * (store, variables, clock) is set per call. A trap (fuel exhausted, out of memory) leaves
+ * the instance unusable: the caller throws it away and makes a new one.
+ */
+export class ReflexInstance {
+  private readonly exports: Exports;
+  private readonly state: { current: CallState | null } = { current: null };
+
+  constructor(module: WebAssembly.Module) {
+    const guest: GuestMemory = { memory: null, realloc: null };
+    const instance = new WebAssembly.Instance(module, createImports(module, guest, this.state));
+    this.exports = instance.exports as unknown as Exports;
+    guest.memory = this.exports.memory;
+    guest.realloc = this.exports.cabi_realloc;
+  }
+
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  decide(request: ReflexRequest, state: CallState): Decision {
+    this.state.current = state;
+    const e = this.exports;
+    try {
+      const size = requestSize(request);
+      const ptr = e.cabi_realloc(0, 0, 1, size);
+      encodeRequestInto(request, new Uint8Array(e.memory.buffer), ptr);
+      const ret = e[DECIDE](ptr, size);
+      const decision = decodeDecision(this.resultBytes(ret));
+      e[POST_DECIDE](ret);
+      return decision;
+    } finally {
+      this.state.current = null;
+    }
+  }
+
+  tick(state: CallState): TickReport {
+    this.state.current = state;
+    const e = this.exports;
+    try {
+      const ret = e[TICK]();
+      const report = decodeTick(this.resultBytes(ret));
+      e[POST_TICK](ret);
+      return report;
+    } finally {
+      this.state.current = null;
+    }
+  }
+
+  /** The (ptr, len) list an export returned, as a view into guest memory (valid until post-return). */
+  private resultBytes(ret: number): Uint8Array {
+    const view = new DataView(this.exports.memory.buffer);
+    return new Uint8Array(this.exports.memory.buffer, view.getUint32(ret, true), view.getUint32(ret + 4, true));
+  }
+}

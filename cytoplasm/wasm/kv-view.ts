@@ -1,0 +1,108 @@
+import { bytesEqual, textDecoder, textEncoder, type KvTransaction } from '../../common/kv/index.ts';
+import type { MemoryKv } from '../../common/kv/memory.ts';
+
+/**
+ * What a reflex's `wasi:keyvalue` imports see during one call. Imports are synchronous, so:
+ * - on the in-memory store they act on it directly (nothing can interleave a sync call);
+ * - on a remote store the call runs against a snapshot. A read of a key not in the snapshot
+ *   throws NeedKeys; the host fetches the keys and runs the call again. Read-modify-writes
+ *   (cas swap, increment) become expectations, and the writes commit atomically only if
+ *   those still hold; otherwise the host runs the call again on fresh values.
+ */
+export interface KvView {
+  /** When true every store import answers with an error, and the reflex applies its failure policy. */
+  readonly down: boolean;
+  get(key: string): Uint8Array | null;
+  set(key: string, value: Uint8Array): void;
+  delete(key: string): void;
+  increment(key: string, delta: bigint): bigint;
+  /** Stores `value` if the key still holds `expected`; false = someone else wrote first. */
+  swap(key: string, expected: Uint8Array | null, value: Uint8Array): boolean;
+}
+
+export class NeedKeys extends Error {
+  constructor(readonly keys: string[]) {
+    super(`reflex needs keys ${keys.join(', ')}`);
+  }
+}
+
+export class MemoryView implements KvView {
+  readonly down = false;
+  constructor(private readonly store: MemoryKv) {}
+  get(key: string) {
+    return this.store.getSync(key);
+  }
+  set(key: string, value: Uint8Array) {
+    this.store.commitSync({ expect: [], writes: [{ key, value }], increments: [] });
+  }
+  delete(key: string) {
+    this.store.commitSync({ expect: [], writes: [{ key, value: null }], increments: [] });
+  }
+  increment(key: string, delta: bigint) {
+    return this.store.incrementSync(key, delta);
+  }
+  swap(key: string, expected: Uint8Array | null, value: Uint8Array) {
+    return this.store.commitSync({ expect: [{ key, value: expected }], writes: [{ key, value }], increments: [] });
+  }
+}
+
+export const DOWN: KvView = {
+  down: true,
+  get: () => null,
+  set: () => {},
+  delete: () => {},
+  increment: () => 0n,
+  swap: () => false,
+};
+
+export class SnapshotView implements KvView {
+  readonly down = false;
+  private readonly writes = new Map<string, Uint8Array | null>();
+  private readonly expectations = new Map<string, Uint8Array | null>();
+  readonly missing = new Set<string>();
+
+  constructor(private readonly snapshot: Map<string, Uint8Array | null>) {}
+
+  private current(key: string): Uint8Array | null {
+    if (this.writes.has(key)) return this.writes.get(key)!;
+    if (this.snapshot.has(key)) return this.snapshot.get(key)!;
+    this.missing.add(key);
+    throw new NeedKeys([...this.missing]);
+  }
+
+  get(key: string) {
+    return this.current(key);
+  }
+  set(key: string, value: Uint8Array) {
+    this.writes.set(key, value);
+  }
+  delete(key: string) {
+    this.writes.set(key, null);
+  }
+  increment(key: string, delta: bigint) {
+    const before = this.current(key);
+    if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
+    const next = (before ? BigInt(textDecoder.decode(before)) : 0n) + delta;
+    this.writes.set(key, textEncoder.encode(next.toString()));
+    return next;
+  }
+  swap(key: string, expected: Uint8Array | null, value: Uint8Array) {
+    const before = this.current(key);
+    if (!bytesEqual(before, expected)) return false;
+    if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
+    this.writes.set(key, value);
+    return true;
+  }
+
+  get dirty(): boolean {
+    return this.writes.size > 0;
+  }
+
+  transaction(): KvTransaction {
+    return {
+      expect: [...this.expectations].map(([key, value]) => ({ key, value })),
+      writes: [...this.writes].map(([key, value]) => ({ key, value })),
+      increments: [],
+    };
+  }
+}
