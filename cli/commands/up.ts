@@ -1,3 +1,112 @@
+import { watch } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { formatError } from '../../common/errors.ts';
+import { openKv } from '../../common/kv/index.ts';
+import { RedisKv } from '../../common/kv/redis.ts';
+import { createLogger } from '../../common/log.ts';
+import { startHost } from '../../cytoplasm/host.ts';
+import { runBuild } from './build.ts';
 
-export function registerUp(_program: Command): void {}
+interface UpOptions {
+  root: string;
+  out: string;
+  port: string;
+  host: string;
+  redis?: string;
+  watch?: boolean;
+  nucleus: boolean;
+  morpheus: boolean;
+  nucleusPort: string;
+  morpheusPort: string;
+}
+
+interface Service {
+  name: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the companions that have their own entry points. Each is optional at this layer so
+ * the reflex host still comes up (and forwards to whatever `upstream` says) without them.
+ */
+async function startCompanions(opts: UpOptions, kv: ReturnType<typeof openKv>, log: ReturnType<typeof createLogger>): Promise<Service[]> {
+  const services: Service[] = [];
+  let morpheusUrl = process.env.MORPHEUS_URL;
+  if (opts.morpheus) {
+    const { startMorpheus } = await import('../../nucleus/morpheus/index.ts');
+    const m = await startMorpheus({ port: Number(opts.morpheusPort), host: opts.host });
+    services.push({ name: 'morpheus', url: m.url, close: m.close });
+    morpheusUrl = m.url;
+  }
+  if (opts.nucleus) {
+    const { startNucleus } = await import('../../nucleus/index.ts');
+    const n = await startNucleus({ port: Number(opts.nucleusPort), host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents') });
+    services.push({ name: 'nucleus', url: n.url, close: n.close });
+  }
+  for (const s of services) log.info({ url: s.url }, `${s.name} listening`);
+  return services;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('build the reflexes, then serve them with the nucleus and Morpheus on this machine')
+    .option('-C, --root <dir>', 'project root (holds reflexes/)', '.')
+    .option('-o, --out <dir>', 'build output folder', 'dist')
+    .option('-p, --port <port>', 'reflex host port', '3000')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--redis <url>', 'share KV and pheromones through Redis (default: in memory; env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
+    .option('-w, --watch', 'rebuild and hot-swap a reflex when its spec changes')
+    .option('--no-nucleus', 'do not start the nucleus')
+    .option('--no-morpheus', 'do not start Morpheus')
+    .option('--nucleus-port <port>', 'nucleus port', '8081')
+    .option('--morpheus-port <port>', 'Morpheus port', '8080')
+    .action(async (opts: UpOptions) => {
+      const log = createLogger('kgents');
+      const root = resolve(opts.root);
+      const distDir = resolve(root, opts.out);
+      await runBuild({ root, out: opts.out });
+      const kv = openKv(opts.redis);
+      if (kv instanceof RedisKv) await kv.ready().catch((e) => log.warn({ err: formatError(e) }, 'Redis is not reachable yet; stores follow their failure policy until it is'));
+      const services = await startCompanions(opts, kv, log);
+      const host = await startHost({ distDir, port: Number(opts.port), host: opts.host, kv, logger: log });
+      process.stdout.write(`reflex host on ${host.url} (${host.loaded.reflexes.size} reflexes, store: ${kv.kind})\n`);
+      for (const s of services) process.stdout.write(`${s.name} on ${s.url}\n`);
+
+      let watcher: ReturnType<typeof watch> | null = null;
+      if (opts.watch) {
+        let timer: NodeJS.Timeout | null = null;
+        let building = Promise.resolve();
+        watcher = watch(resolve(root, 'reflexes'), () => {
+          if (timer) clearTimeout(timer);
+          timer = setTimeout(() => {
+            building = building.then(async () => {
+              try {
+                await runBuild({ root, out: opts.out, quiet: true });
+                const changed = await host.reload();
+                if (changed.length) process.stdout.write(`reloaded ${changed.join(', ')}\n`);
+              } catch (error) {
+                process.stderr.write(`build failed; still serving the previous components:\nerror: ${formatError(error)}\n`);
+              }
+            });
+          }, 100);
+        });
+        process.stdout.write('watching reflexes/ for changes\n');
+      }
+
+      await new Promise<void>((resolveStop) => {
+        const stop = async (signal: string) => {
+          process.stdout.write(`${signal}: draining and shutting down\n`);
+          watcher?.close();
+          await host.close();
+          await Promise.all(services.map((s) => s.close()));
+          await kv.close();
+          resolveStop();
+        };
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+        process.once('SIGINT', () => void stop('SIGINT'));
+      });
+    });
+}

@@ -39,7 +39,7 @@ export function coreModulesOf(component: Uint8Array): Uint8Array[] {
 
 export async function compileReflexModule(component: Uint8Array): Promise<WebAssembly.Module> {
   for (const bytes of coreModulesOf(component)) {
-    const module = await WebAssembly.compile(bytes);
+    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     if (WebAssembly.Module.exports(module).some((e) => e.name === DECIDE_EXPORT)) return module;
   }
   throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${DECIDE_EXPORT}; was it built by kgents build?`);

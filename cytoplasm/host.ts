@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { KvStore } from '../common/kv/index.ts';
+import { MemoryKv } from '../common/kv/memory.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+import { loadApp, loadReflex, readDist, routeTable, type LoadedApp, type LoadedReflex } from './app.ts';
+import { dispatch } from './dispatch.ts';
+import { createHostMetrics, type HostMetrics } from './metrics.ts';
+import { SensorScheduler, type SensorEvent } from './sensors.ts';
+import { resolveVariables } from './variables.ts';
+
+export interface HostOptions {
+  distDir: string;
+  port?: number;
+  host?: string;
+  kv?: KvStore;
+  logger?: Logger;
+  /** Wall clock the reflexes see (tests inject one). */
+  nowMs?: () => number;
+  env?: Record<string, string | undefined>;
+  /** Run sensors on their schedule (default true). */
+  sensors?: boolean;
+  upstreamTimeoutMs?: number;
+  /** How long shutdown waits for in-flight requests. */
+  drainTimeoutMs?: number;
+}
+
+/** The embedded reflex host: serves a built app's routes through its components. */
+export class ReflexHost extends EventEmitter {
+  readonly metrics: HostMetrics;
+  readonly kv: KvStore;
+  readonly logger: Logger;
+  private app!: LoadedApp;
+  private server: ServerType | null = null;
+  private sensors: SensorScheduler;
+  private inFlight = 0;
+  private draining = false;
+  url = '';
+  port = 0;
+
+  constructor(private readonly options: HostOptions) {
+    super();
+    this.kv = options.kv ?? new MemoryKv();
+    this.logger = options.logger ?? createLogger('reflex-host');
+    this.metrics = createHostMetrics(() => Object.fromEntries([...(this.app?.reflexes ?? new Map())].map(([n, r]) => [n, r.runtime.instances])));
+    this.sensors = new SensorScheduler(this.metrics, this.logger, (event) => this.onSensor(event));
+  }
+
+  get loaded(): LoadedApp {
+    return this.app;
+  }
+
+  private runtimeEnv() {
+    return {
+      kv: this.kv,
+      nowMs: this.options.nowMs ?? Date.now,
+      onTrap: (reflex: string, error: Error) => {
+        this.metrics.traps.inc({ reflex });
+        this.logger.error({ reflex, err: error.message }, 'reflex trapped; instance discarded');
+      },
+    };
+  }
+
+  async load(): Promise<void> {
+    this.app = await loadApp(this.options.distDir, this.runtimeEnv(), this.options.env ?? process.env);
+    if (this.options.sensors !== false) this.sensors.set(this.app.reflexes.values());
+  }
+
+  /**
+   * Swaps in a rebuilt app. Only reflexes whose component changed get new runtimes; requests
+   * already running keep the runtime they started with, so nothing in flight is dropped.
+   */
+  async reload(): Promise<string[]> {
+    const { manifest, spin } = await readDist(this.options.distDir);
+    const variables = resolveVariables(spin.variables, this.options.env ?? process.env);
+    const reflexes = new Map<string, LoadedReflex>();
+    const changed: string[] = [];
+    for (const reflex of manifest.reflexes) {
+      const old = this.app.reflexes.get(reflex.name);
+      if (old && old.reflex.sha256 === reflex.sha256) reflexes.set(reflex.name, old);
+      else {
+        reflexes.set(reflex.name, await loadReflex(this.options.distDir, reflex, spin, variables, this.runtimeEnv()));
+        changed.push(reflex.name);
+      }
+    }
+    this.app = { manifest, spin, variables, reflexes, routes: routeTable(spin) };
+    if (this.options.sensors !== false) this.sensors.set(reflexes.values());
+    return changed;
+  }
+
+  fetch = async (request: Request, client = ''): Promise<Response> => {
+    this.inFlight++;
+    try {
+      return await dispatch({ app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: this.options.upstreamTimeoutMs ?? 30_000 }, request, client);
+    } finally {
+      this.inFlight--;
+    }
+  };
+
+  private honoApp(): Hono<{ Bindings: { incoming: { socket: { remoteAddress?: string } } } }> {
+    const app = new Hono<{ Bindings: { incoming: { socket: { remoteAddress?: string } } } }>();
+    app.get('/healthz', (c) => c.json({ status: 'ok' }));
+    app.get('/readyz', async (c) => {
+      const kvOk = await this.kv.ping();
+      const ready = !this.draining && kvOk && this.app.reflexes.size > 0;
+      return c.json({ ready, store: { kind: this.kv.kind, ok: kvOk }, reflexes: this.app.reflexes.size }, ready ? 200 : 503);
+    });
+    app.get('/metrics', async (c) => c.text(await this.metrics.registry.metrics(), 200, { 'content-type': this.metrics.registry.contentType }));
+    app.all('*', (c) => this.fetch(c.req.raw, c.env?.incoming?.socket?.remoteAddress ?? ''));
+    return app;
+  }
+
+  async listen(): Promise<void> {
+    const app = this.honoApp();
+    await new Promise<void>((resolve) => {
+      this.server = serve({ fetch: app.fetch, port: this.options.port ?? 3000, hostname: this.options.host ?? '127.0.0.1' }, (info) => {
+        this.port = info.port;
+        this.url = `http://${this.options.host ?? '127.0.0.1'}:${info.port}`;
+        resolve();
+      });
+    });
+  }
+
+  private onSensor(event: SensorEvent): void {
+    this.emit('sensor', event);
+    for (const e of event.report.events) {
+      if (e.kind === 'raised' || e.kind === 'lowered') this.logger.info({ reflex: event.reflex, flag: e.a, level: event.report.level }, `flag ${e.a} ${e.kind}`);
+      if (e.kind === 'webhook') void this.webhook(event.reflex, e.a, e.b);
+    }
+  }
+
+  private async webhook(reflexName: string, url: string, body: string): Promise<void> {
+    const reflex = this.app.reflexes.get(reflexName);
+    try {
+      reflex!.outbound.check(url);
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+    } catch (error) {
+      this.metrics.outboundDenied.inc({ reflex: reflexName });
+      this.logger.warn({ reflex: reflexName, url, err: (error as Error).message }, 'sensor webhook failed');
+    }
+  }
+
+  /** Runs one tick of every sensor now. */
+  tickSensors(): Promise<void> {
+    return this.sensors.tickAll();
+  }
+
+  /** Stops accepting, waits for in-flight requests (bounded), then closes. */
+  async close(): Promise<void> {
+    this.draining = true;
+    this.sensors.stop();
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
+      while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+    }
+  }
+}
+
+export async function startHost(options: HostOptions): Promise<ReflexHost> {
+  const host = new ReflexHost(options);
+  await host.load();
+  await host.listen();
+  return host;
+}

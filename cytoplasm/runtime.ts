@@ -1,0 +1,115 @@
+import type { Decision, ReflexRequest, TickReport } from '../compiler/abi.ts';
+import type { BuiltReflex } from '../compiler/app-manifest.ts';
+import { KgentsError } from '../common/errors.ts';
+import type { KvStore } from '../common/kv/index.ts';
+import { MemoryKv } from '../common/kv/memory.ts';
+import type { CallState } from './wasm/imports.ts';
+import { ReflexInstance } from './wasm/instance.ts';
+import { DOWN, MemoryView, NeedKeys, SnapshotView, type KvView } from './wasm/kv-view.ts';
+
+export interface RuntimeEnv {
+  kv: KvStore;
+  variables: ReadonlyMap<string, string>;
+  nowMs: () => number;
+  /** Called when a reflex traps (fuel, memory): the host logs and counts it. */
+  onTrap?: (reflex: string, error: Error) => void;
+}
+
+/** How many times one call may be re-run for missing keys or a lost compare-and-swap race. */
+const MAX_ATTEMPTS = 16;
+
+/**
+ * One compiled reflex, loaded once, with a pool of instances. Calls on the in-memory store
+ * run straight through; on a remote store they run as optimistic transactions (see kv-view).
+ */
+export class ReflexRuntime {
+  private readonly idle: ReflexInstance[] = [];
+  private live = 0;
+  private readonly memoryView: KvView | null;
+
+  constructor(
+    readonly reflex: BuiltReflex,
+    readonly module: WebAssembly.Module,
+    private readonly env: RuntimeEnv,
+  ) {
+    this.memoryView = env.kv instanceof MemoryKv ? new MemoryView(env.kv) : null;
+    this.idle.push(this.create());
+  }
+
+  get instances(): number {
+    return this.live;
+  }
+
+  private create(): ReflexInstance {
+    this.live++;
+    return new ReflexInstance(this.module);
+  }
+
+  private state(kv: KvView): CallState {
+    return { kv, stores: [String(this.reflex.spec.kv ?? 'default')], variables: this.env.variables, nowMs: this.env.nowMs };
+  }
+
+  /** Runs fn on a pooled instance; an instance that trapped is dropped, never reused. */
+  private withInstance<T>(fn: (instance: ReflexInstance) => T): T {
+    const instance = this.idle.pop() ?? this.create();
+    try {
+      const result = fn(instance);
+      this.idle.push(instance);
+      return result;
+    } catch (error) {
+      if (error instanceof NeedKeys) {
+        this.idle.push(instance);
+        throw error;
+      }
+      this.live--;
+      const trap = error instanceof Error ? error : new Error(String(error));
+      this.env.onTrap?.(this.reflex.name, trap);
+      throw new KgentsError('REFLEX_TRAPPED', `reflex ${this.reflex.name} was stopped: ${trap.message}`, { reflex: this.reflex.name }, { cause: trap });
+    }
+  }
+
+  decide(request: ReflexRequest): Decision | Promise<Decision> {
+    if (this.memoryView) {
+      const state = this.state(this.memoryView);
+      return this.withInstance((i) => i.decide(request, state));
+    }
+    return this.transact((view) => this.withInstance((i) => i.decide(request, this.state(view))));
+  }
+
+  tick(): TickReport | Promise<TickReport> {
+    if (this.memoryView) {
+      const state = this.state(this.memoryView);
+      return this.withInstance((i) => i.tick(state));
+    }
+    return this.transact((view) => this.withInstance((i) => i.tick(this.state(view))));
+  }
+
+  private async transact<T>(run: (view: KvView) => T): Promise<T> {
+    const store = this.env.kv;
+    const snapshot = new Map<string, Uint8Array | null>();
+    try {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const view = new SnapshotView(snapshot);
+        let result: T;
+        try {
+          result = run(view);
+        } catch (error) {
+          if (!(error instanceof NeedKeys)) throw error;
+          const keys = error.keys.filter((k) => !snapshot.has(k));
+          const values = await store.getMany(keys);
+          keys.forEach((k, i) => snapshot.set(k, values[i]));
+          continue;
+        }
+        if (!view.dirty || (await store.commit(view.transaction()))) return result;
+        snapshot.clear(); // lost a race: re-read everything
+      }
+      throw new KgentsError('CONFLICT', `reflex ${this.reflex.name} kept losing write races`);
+    } catch (error) {
+      if (!(error instanceof KgentsError) || error.code !== 'STORE_UNAVAILABLE') throw error;
+      // The store is unreachable: every store import now answers with an error, and the
+      // reflex applies the failure policy its spec declares.
+      return run(DOWN);
+    }
+  }
+}
+

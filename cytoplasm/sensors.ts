@@ -1,0 +1,113 @@
+import type { TickReport } from '../compiler/abi.ts';
+import type { Logger } from '../common/log.ts';
+import type { LoadedReflex } from './app.ts';
+import type { HostMetrics } from './metrics.ts';
+
+export interface SensorEvent {
+  reflex: string;
+  report: TickReport;
+}
+
+interface Scheduled {
+  reflex: LoadedReflex;
+  every: number;
+  due: number;
+  running: boolean;
+}
+
+/**
+ * Ticks every sensor at its `every` from one timer (a thousand sensors are a thousand entries,
+ * not a thousand timers). A tick still running when its next one is due makes that next one
+ * skip: ticks never queue up behind each other. Lateness against the schedule is the jitter.
+ */
+export class SensorScheduler {
+  private readonly sensors = new Map<string, Scheduled>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly metrics: HostMetrics,
+    private readonly logger: Logger,
+    private readonly onReport: (event: SensorEvent) => void,
+  ) {}
+
+  set(reflexes: Iterable<LoadedReflex>): void {
+    const next = new Map<string, Scheduled>();
+    const now = performance.now();
+    for (const reflex of reflexes) {
+      if (reflex.reflex.kind !== 'pheromone-sensor') continue;
+      const every = Number(reflex.reflex.spec.every);
+      const existing = this.sensors.get(reflex.reflex.name);
+      next.set(reflex.reflex.name, existing && existing.every === every ? { ...existing, reflex } : { reflex, every, due: now + every, running: false });
+    }
+    this.sensors.clear();
+    for (const [k, v] of next) this.sensors.set(k, v);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    let earliest = Infinity;
+    for (const s of this.sensors.values()) earliest = Math.min(earliest, s.due);
+    if (earliest === Infinity) return;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, earliest - performance.now()));
+  }
+
+  private fire(): void {
+    const now = performance.now();
+    for (const s of this.sensors.values()) {
+      if (s.due > now) continue;
+      const name = s.reflex.reflex.name;
+      this.metrics.tickJitter.observe({ reflex: name }, (now - s.due) / 1000);
+      // Next slot on the original grid; slots already missed are skipped, not replayed.
+      const missed = Math.floor((now - s.due) / s.every);
+      if (missed > 0) this.metrics.ticksSkipped.inc({ reflex: name }, missed);
+      s.due += (missed + 1) * s.every;
+      if (s.running) {
+        this.metrics.ticksSkipped.inc({ reflex: name });
+        continue;
+      }
+      this.run(s);
+    }
+    this.arm();
+  }
+
+  private run(s: Scheduled): void {
+    s.running = true;
+    const name = s.reflex.reflex.name;
+    try {
+      const result = s.reflex.runtime.tick();
+      if (result instanceof Promise) {
+        result.then((report) => this.report(name, report), (error) => this.fail(name, error)).finally(() => (s.running = false));
+        return;
+      }
+      this.report(name, result);
+    } catch (error) {
+      this.fail(name, error);
+    }
+    s.running = false;
+  }
+
+  private report(reflex: string, report: TickReport): void {
+    if (report.events.length > 0) this.onReport({ reflex, report });
+  }
+
+  private fail(reflex: string, error: unknown): void {
+    this.logger.error({ reflex, err: (error as Error).message }, 'sensor tick failed');
+  }
+
+  /** Runs one tick of every sensor now (tests and `kgents up --once`). */
+  async tickAll(): Promise<void> {
+    for (const s of this.sensors.values()) {
+      const report = await s.reflex.runtime.tick();
+      this.report(s.reflex.reflex.name, report);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
