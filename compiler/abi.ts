@@ -37,6 +37,8 @@ export interface TickReport {
   events: TickEvent[];
 }
 
+import { decodeUtf8 } from '../common/utf8.ts';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -53,30 +55,44 @@ export function requestSize(req: ReflexRequest): number {
   return size;
 }
 
+/** Writes a u16 length and the UTF-8 bytes of s at pos; ASCII (nearly every method, path and header) skips the encoder. */
+function writeStr(s: string, target: Uint8Array, pos: number): number {
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    target[pos + 2 + i] = c;
+  }
+  let written = n;
+  if (i < n) written = encoder.encodeInto(s, target.subarray(pos + 2)).written;
+  target[pos] = written & 0xff;
+  target[pos + 1] = written >>> 8;
+  return pos + 2 + written;
+}
+
 /** Writes the request into `target` at `offset` (guest memory, to skip a copy); returns bytes written. */
 export function encodeRequestInto(req: ReflexRequest, target: Uint8Array, offset: number): number {
-  const view = new DataView(target.buffer, target.byteOffset);
-  let pos = offset;
-  const str = (s: string) => {
-    const { written } = encoder.encodeInto(s, target.subarray(pos + 2));
-    view.setUint16(pos, written, true);
-    pos += 2 + written;
-  };
-  str(req.method);
-  str(req.path);
-  str(req.query);
-  str(req.client);
-  view.setUint16(pos, req.headers.length, true);
+  let pos = writeStr(req.method, target, offset);
+  pos = writeStr(req.path, target, pos);
+  pos = writeStr(req.query, target, pos);
+  pos = writeStr(req.client, target, pos);
+  const headers = req.headers;
+  target[pos] = headers.length & 0xff;
+  target[pos + 1] = headers.length >>> 8;
   pos += 2;
-  for (const [name, value] of req.headers) {
-    str(name);
-    str(value);
+  for (let i = 0; i < headers.length; i++) {
+    pos = writeStr(headers[i][0], target, pos);
+    pos = writeStr(headers[i][1], target, pos);
   }
-  const body = req.body ?? new Uint8Array(0);
-  view.setUint32(pos, body.length, true);
+  const length = req.body?.length ?? 0;
+  target[pos] = length & 0xff;
+  target[pos + 1] = (length >>> 8) & 0xff;
+  target[pos + 2] = (length >>> 16) & 0xff;
+  target[pos + 3] = length >>> 24;
   pos += 4;
-  target.set(body, pos);
-  return pos + body.length - offset;
+  if (req.body) target.set(req.body, pos);
+  return pos + length - offset;
 }
 
 export function encodeRequest(req: ReflexRequest): Uint8Array {
@@ -109,7 +125,10 @@ class Cursor {
     return b;
   }
   str() {
-    return decoder.decode(this.bytesOf(this.u16()));
+    const n = this.u16();
+    const s = decodeUtf8(this.bytes, this.pos, this.pos + n);
+    this.pos += n;
+    return s;
   }
   text() {
     return decoder.decode(this.bytesOf(this.u32()));

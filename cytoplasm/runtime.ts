@@ -73,7 +73,7 @@ export class ReflexRuntime {
       const state = this.state(this.memoryView);
       return this.withInstance((i) => i.decide(request, state));
     }
-    return this.transact((view) => this.withInstance((i) => i.decide(request, this.state(view))));
+    return this.serialized(() => this.transact((view) => this.withInstance((i) => i.decide(request, this.state(view)))));
   }
 
   tick(): TickReport | Promise<TickReport> {
@@ -81,7 +81,19 @@ export class ReflexRuntime {
       const state = this.state(this.memoryView);
       return this.withInstance((i) => i.tick(state));
     }
-    return this.transact((view) => this.withInstance((i) => i.tick(this.state(view))));
+    return this.serialized(() => this.transact((view) => this.withInstance((i) => i.tick(this.state(view)))));
+  }
+
+  /**
+   * Remote-store calls of one reflex run one at a time in this process: concurrent calls would
+   * mostly touch the same keys and lose compare-and-swap races to each other. Across processes
+   * the store's atomic commit keeps them correct.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   private async transact<T>(run: (view: KvView) => T): Promise<T> {

@@ -15,6 +15,7 @@ interface UpOptions {
   host: string;
   redis?: string;
   watch?: boolean;
+  build: boolean;
   nucleus: boolean;
   morpheus: boolean;
   nucleusPort: string;
@@ -59,6 +60,7 @@ export function registerUp(program: Command): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--redis <url>', 'share KV and pheromones through Redis (default: in memory; env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('-w, --watch', 'rebuild and hot-swap a reflex when its spec changes')
+    .option('--no-build', 'serve the components already in the output folder')
     .option('--no-nucleus', 'do not start the nucleus')
     .option('--no-morpheus', 'do not start Morpheus')
     .option('--nucleus-port <port>', 'nucleus port', '8081')
@@ -67,7 +69,7 @@ export function registerUp(program: Command): void {
       const log = createLogger('kgents');
       const root = resolve(opts.root);
       const distDir = resolve(root, opts.out);
-      await runBuild({ root, out: opts.out });
+      if (opts.build) await runBuild({ root, out: opts.out });
       const kv = openKv(opts.redis);
       if (kv instanceof RedisKv) await kv.ready().catch((e) => log.warn({ err: formatError(e) }, 'Redis is not reachable yet; stores follow their failure policy until it is'));
       const services = await startCompanions(opts, kv, log);

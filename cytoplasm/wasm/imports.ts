@@ -1,4 +1,5 @@
-import { textDecoder, textEncoder } from '../../common/kv/index.ts';
+import { textEncoder } from '../../common/kv/index.ts';
+import { decodeUtf8 } from '../../common/utf8.ts';
 import type { KvView } from './kv-view.ts';
 
 /**
@@ -25,9 +26,27 @@ const ATOMICS = 'wasi:keyvalue/atomics@0.2.0-draft2';
 const CONFIG = 'wasi:config/store@0.2.0-draft-2024-09-27';
 
 export function createImports(module: WebAssembly.Module, guest: GuestMemory, state: { current: CallState | null }): WebAssembly.Imports {
-  const view = () => new DataView(guest.memory!.buffer);
-  const bytesAt = (ptr: number, len: number) => new Uint8Array(guest.memory!.buffer, ptr, len);
-  const strAt = (ptr: number, len: number) => textDecoder.decode(bytesAt(ptr, len));
+  // Views over guest memory, renewed only when memory.grow replaces the buffer.
+  let buffer: ArrayBuffer | null = null;
+  let dataView: DataView;
+  let byteView: Uint8Array;
+  const refresh = () => {
+    buffer = guest.memory!.buffer;
+    dataView = new DataView(buffer);
+    byteView = new Uint8Array(buffer);
+  };
+  const view = () => {
+    if (guest.memory!.buffer !== buffer) refresh();
+    return dataView;
+  };
+  const bytesAt = (ptr: number, len: number) => {
+    if (guest.memory!.buffer !== buffer) refresh();
+    return byteView.subarray(ptr, ptr + len);
+  };
+  const strAt = (ptr: number, len: number) => {
+    if (guest.memory!.buffer !== buffer) refresh();
+    return decodeUtf8(byteView, ptr, ptr + len);
+  };
   const call = () => state.current!;
 
   /** Copies bytes into guest memory; returns the guest pointer. */
@@ -159,10 +178,15 @@ export function createImports(module: WebAssembly.Module, guest: GuestMemory, st
     },
   };
 
+  // Variables change only on reload, so their UTF-8 bytes are encoded once.
+  const encodedVariables = new Map<string, Uint8Array>();
   const config = {
     get(keyPtr: number, keyLen: number, ret: number) {
       const value = call().variables.get(strAt(keyPtr, keyLen));
-      writeOptionList(ret, value === undefined ? null : textEncoder.encode(value));
+      if (value === undefined) return writeOptionList(ret, null);
+      let bytes = encodedVariables.get(value);
+      if (!bytes) encodedVariables.set(value, (bytes = textEncoder.encode(value)));
+      writeOptionList(ret, bytes);
     },
     'get-all'(ret: number) {
       // Reflexes never list variables; answer an empty list rather than trap.

@@ -42,7 +42,7 @@ export class ReflexInstance {
     try {
       const size = requestSize(request);
       const ptr = e.cabi_realloc(0, 0, 1, size);
-      encodeRequestInto(request, new Uint8Array(e.memory.buffer), ptr);
+      encodeRequestInto(request, this.bytes(), ptr);
       const ret = e[DECIDE](ptr, size);
       const decision = decodeDecision(this.resultBytes(ret));
       e[POST_DECIDE](ret);
@@ -65,9 +65,19 @@ export class ReflexInstance {
     }
   }
 
+  private cachedBytes: Uint8Array | null = null;
+  /** A byte view of guest memory, renewed only when memory.grow replaced the buffer. */
+  private bytes(): Uint8Array {
+    const buffer = this.exports.memory.buffer;
+    if (this.cachedBytes?.buffer !== buffer) this.cachedBytes = new Uint8Array(buffer);
+    return this.cachedBytes;
+  }
+
   /** The (ptr, len) list an export returned, as a view into guest memory (valid until post-return). */
   private resultBytes(ret: number): Uint8Array {
-    const view = new DataView(this.exports.memory.buffer);
-    return new Uint8Array(this.exports.memory.buffer, view.getUint32(ret, true), view.getUint32(ret + 4, true));
+    const b = this.bytes();
+    const ptr = (b[ret] | (b[ret + 1] << 8) | (b[ret + 2] << 16) | (b[ret + 3] << 24)) >>> 0;
+    const len = (b[ret + 4] | (b[ret + 5] << 8) | (b[ret + 6] << 16) | (b[ret + 7] << 24)) >>> 0;
+    return b.subarray(ptr, ptr + len);
   }
 }

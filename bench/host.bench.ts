@@ -1,0 +1,147 @@
+/**
+ * Issue 3: the embedded host.
+ *   1. cold start and memory: instantiate time and memory per instance, raw host vs a container's seed figures
+ *   2. density: 50,000 live instances in one process (child with --disable-wasm-trap-handler), RSS
+ *   3. HTTP: rate-limit + router chain through the host vs a bare Hono route with the same answer (autocannon)
+ *   4. stores: the same chain on the memory store and on a real Redis
+ *   5. sensor jitter: 1,000 sensors at every 100ms
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { buildApp } from '../compiler/build.ts';
+import { MemoryKv } from '../common/kv/memory.ts';
+import { RedisKv } from '../common/kv/redis.ts';
+import { createLogger } from '../common/log.ts';
+import { startHost } from '../cytoplasm/host.ts';
+import { compileReflexModule } from '../cytoplasm/wasm/extract.ts';
+import { ReflexInstance } from '../cytoplasm/wasm/instance.ts';
+import { createHostMetrics } from '../cytoplasm/metrics.ts';
+import { SensorScheduler } from '../cytoplasm/sensors.ts';
+import { loadReflex, readDist } from '../cytoplasm/app.ts';
+import { RedisServer } from '../test/support/redis-server.ts';
+import { REPO_ROOT, scratchProject } from '../test/support/tmp.ts';
+import { printTable, summarize } from './support/stats.ts';
+
+const DIST = join(REPO_ROOT, '.kgents', 'bench-dist');
+const section = process.argv[2];
+const quiet = createLogger('bench', 'silent');
+
+async function coldStart() {
+  const rows: (string | number)[][] = [];
+  for (const reflex of (await readDist(DIST)).manifest.reflexes) {
+    const module = await compileReflexModule(await readFile(join(DIST, reflex.component)));
+    const samples: number[] = [];
+    const keep: ReflexInstance[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t0 = process.hrtime.bigint();
+      keep.push(new ReflexInstance(module));
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    const s = summarize(samples.slice(200));
+    const memoryKb = keep[0].memoryBytes / 1024;
+    rows.push([reflex.name, s.median, s.p99, `${(1 / s.median).toFixed(0)}x`, memoryKb, `${((2 * 1024) / memoryKb).toFixed(0)}x`]);
+  }
+  printTable('Cold start and memory per instance (seed: 1 ms and 2 MB per reflex; goal <= 0.05 ms, <= 128 KB)', ['reflex', 'instantiate median ms', 'p99 ms', 'vs 1 ms seed', 'linear memory KB', 'vs 2 MB seed'], rows);
+}
+
+/** Runs in a child: Node must start with --disable-wasm-trap-handler for dense memories. */
+async function densityChild() {
+  const reflex = (await readDist(DIST)).manifest.reflexes.find((r) => r.kind === 'router')!;
+  const module = await compileReflexModule(await readFile(join(DIST, reflex.component)));
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const keep: ReflexInstance[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < 50_000; i++) keep.push(new ReflexInstance(module));
+  const ms = performance.now() - t0;
+  globalThis.gc?.();
+  const rss = process.memoryUsage().rss;
+  process.stdout.write(JSON.stringify({ instances: keep.length, ms, rssMb: rss / 2 ** 20, perInstanceKb: (rss - before) / 1024 / keep.length }));
+}
+
+async function density() {
+  const child = spawnSync(process.execPath, ['--disable-wasm-trap-handler', '--expose-gc', '--import', 'tsx', import.meta.filename, 'density-child'], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  const r = JSON.parse(child.stdout);
+  printTable('Density: one host process (seed: about 5,000 Spin apps per node, 50 containers)', ['instances', 'load time s', 'us per instance', 'RSS MB', 'RSS per instance KB', 'vs 50 containers'], [[r.instances, r.ms / 1000, (r.ms * 1000) / r.instances, r.rssMb, r.perInstanceKb, `${(r.instances / 50).toFixed(0)}x`]]);
+}
+
+async function load(url: string, path: string, headers: Record<string, string>) {
+  const result = await autocannon({ url: url + path, connections: 50, duration: 5, headers, pipelining: 1 });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+}
+
+/** A rate limit that admits everything, chained to a router that answers itself: both reflexes run on every request. */
+const CHAIN_SPECS = {
+  'limit.reflex.ts': `export default { kind: 'rate-limit', name: 'bench-limit', description: 'admits all', route: '/api/...', key: { from: 'header', name: 'x-agent-id' }, rate: 1000000000, period: '1s', burst: 1000000000, next: 'bench-router' };`,
+  'router.reflex.ts': `export default { kind: 'router', name: 'bench-router', description: 'answers', rules: [{ match: { path: { prefix: '/api' } }, action: { respond: { status: 200, body: { ok: true } } } }], fallback: { respond: { status: 404 } } };`,
+};
+
+async function http() {
+  const root = scratchProject('bench-chain');
+  await mkdir(join(root, 'reflexes'));
+  for (const [file, text] of Object.entries(CHAIN_SPECS)) await writeFile(join(root, 'reflexes', file), text);
+  const chainDist = join(root, 'dist');
+  await buildApp({ root, outDir: chainDist });
+  const redis = await RedisServer.start();
+  const rows: (string | number)[][] = [];
+  const bare = new Hono().all('*', (c) => c.json({ ok: true }));
+  const bareServer = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}`;
+  const baseline = await load(bareUrl, '/api/x', {});
+  rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, '1.00']);
+  for (const store of ['memory', 'redis'] as const) {
+    const kv = store === 'memory' ? new MemoryKv() : new RedisKv(redis.url);
+    if (kv instanceof RedisKv) await kv.ready();
+    const host = await startHost({ distDir: chainDist, port: 0, kv, sensors: false, logger: quiet });
+    const r = await load(host.url, '/api/x', { 'x-agent-id': 'bench' });
+    rows.push([`rate-limit + router chain (${store})`, store, r.rps, r.p50, r.p99, (r.rps / baseline.rps).toFixed(2)]);
+    await host.close();
+    await kv.close();
+  }
+  printTable('HTTP throughput, 50 connections x 5 s (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', 'ratio vs bare'], rows);
+  bareServer.close();
+  await redis.stop();
+}
+
+async function jitter() {
+  const { manifest, spin } = await readDist(DIST);
+  const sensorReflex = manifest.reflexes.find((r) => r.kind === 'pheromone-sensor')!;
+  const kv = new MemoryKv();
+  const metrics = createHostMetrics(() => ({}));
+  const loaded = [];
+  for (let i = 0; i < 1000; i++) {
+    const reflex = { ...sensorReflex, name: `sensor-${i}`, spec: { ...sensorReflex.spec, every: 100 } };
+    loaded.push(await loadReflex(DIST, reflex, spin, new Map(), { kv, nowMs: Date.now }));
+  }
+  const scheduler = new SensorScheduler(metrics, quiet, () => {});
+  scheduler.set(loaded);
+  await new Promise((r) => setTimeout(r, 5000));
+  scheduler.stop();
+  const data = await metrics.tickJitter.get();
+  const buckets = data.values.filter((v) => v.metricName?.endsWith('_bucket') && v.labels.le !== undefined);
+  const count = data.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const perLe = new Map<number, number>();
+  for (const b of buckets) perLe.set(Number(b.labels.le), (perLe.get(Number(b.labels.le)) ?? 0) + b.value);
+  const les = [...perLe.keys()].sort((a, b) => a - b);
+  const at = (q: number) => les.find((le) => perLe.get(le)! >= q * count) ?? Infinity;
+  const skipped = (await metrics.ticksSkipped.get()).values.reduce((s, v) => s + v.value, 0);
+  printTable('Sensor tick jitter, 1,000 sensors at every 100ms for 5 s (goal: p99 <= 2 ms)', ['ticks', 'p50 <= ms', 'p99 <= ms', 'skipped'], [[count, at(0.5) * 1000, at(0.99) * 1000, skipped]]);
+}
+
+if (section === 'density-child') {
+  await densityChild();
+} else {
+  process.stderr.write('building the shipped reflexes...\n');
+  await buildApp({ root: REPO_ROOT, outDir: DIST, force: false });
+  await coldStart();
+  await density();
+  await http();
+  await jitter();
+}
