@@ -122,6 +122,7 @@ async function jitter() {
   }
   const scheduler = new SensorScheduler(metrics, quiet, () => {});
   scheduler.set(loaded);
+  scheduler.start();
   await new Promise((r) => setTimeout(r, 5000));
   scheduler.stop();
   const data = await metrics.tickJitter.get();

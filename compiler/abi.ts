@@ -4,7 +4,7 @@
  *
  * request  = str method, str path, str query, str client, u16 n, n x (str name, str value), u32 len, body
  * decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body
- * tick     = str level, u16 n, n x (u8 kind, str a, u32-prefixed b)
+ * tick     = i32 level in millionths (-1e6 = store down), u16 n, n x (u8 kind, str a, u32-prefixed b)
  * str = u16 length + UTF-8
  */
 
@@ -151,7 +151,7 @@ export function decodeDecision(bytes: Uint8Array): Decision {
 
 export function decodeTick(bytes: Uint8Array): TickReport {
   const c = new Cursor(bytes);
-  const level = Number(c.str());
+  const level = (c.u32() | 0) / 1_000_000;
   const n = c.u16();
   const events: TickEvent[] = [];
   for (let i = 0; i < n; i++) {

@@ -64,7 +64,8 @@ export class ReflexHost extends EventEmitter {
 
   async load(): Promise<void> {
     this.app = await loadApp(this.options.distDir, this.runtimeEnv(), this.options.env ?? process.env);
-    if (this.options.sensors !== false) this.sensors.set(this.app.reflexes.values());
+    this.sensors.set(this.app.reflexes.values());
+    if (this.options.sensors !== false) this.sensors.start();
   }
 
   /**
@@ -85,7 +86,7 @@ export class ReflexHost extends EventEmitter {
       }
     }
     this.app = { manifest, spin, variables, reflexes, routes: routeTable(spin) };
-    if (this.options.sensors !== false) this.sensors.set(reflexes.values());
+    this.sensors.set(reflexes.values());
     return changed;
   }
 

@@ -23,7 +23,7 @@ interface Scheduled {
 export class SensorScheduler {
   private readonly sensors = new Map<string, Scheduled>();
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private running = false;
 
   constructor(
     private readonly metrics: HostMetrics,
@@ -45,8 +45,14 @@ export class SensorScheduler {
     this.arm();
   }
 
+  /** Starts ticking on schedule (without it, sensors tick only through tickAll). */
+  start(): void {
+    this.running = true;
+    this.arm();
+  }
+
   private arm(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     let earliest = Infinity;
     for (const s of this.sensors.values()) earliest = Math.min(earliest, s.due);
@@ -106,7 +112,7 @@ export class SensorScheduler {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -172,3 +172,26 @@ export function ceilDiv(a: i64, b: i64): i64 {
 export function toLower(s: string): string {
   return s.toLowerCase();
 }
+
+/**
+ * Non-negative decimal with at most `digits` fraction digits, trailing zeros dropped
+ * (1 -> "1", 0.25 -> "0.25"), matching JavaScript's String(n) for such values. Avoids the
+ * standard f64 toString, whose shortest-representation code is a large share of a component.
+ */
+export function formatDecimal(v: f64, digits: i32 = 6): string {
+  let scale: i64 = 1;
+  for (let i = 0; i < digits; i++) scale *= 10;
+  const n = <i64>Math.floor(v * <f64>scale + 0.5);
+  let out = (n / scale).toString();
+  let frac = n % scale;
+  if (frac == 0) return out;
+  let width = digits;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    width--;
+  }
+  const text = frac.toString();
+  out += '.';
+  for (let i = text.length; i < width; i++) out += '0';
+  return out + text;
+}

@@ -1,7 +1,7 @@
 // Pheromone sensing over the wire format of common/pheromone.ts:
 // `<emittedAtMs> <intensity0> <halfLifeMs> <expiresAtMs|0> <target|*> <json>\n` per deposit,
 // one key per type. Intensity is computed on read: I0 * 0.5 ^ (age / halfLife), clamped.
-import { Bytes, Writer } from './abi';
+import { Bytes, Writer, formatDecimal } from './abi';
 import { bucket, kvDelete, kvGet, kvSet, storeFailed, CasUpdate, kvCas } from './wasi';
 
 export class SensorConfig {
@@ -75,7 +75,8 @@ export function sense(value: Bytes, cfg: SensorConfig, nowMs: f64): f64 {
     while (lineEnd < end && load<u8>(lineEnd) != 10) lineEnd++;
     if (q < end && targetMatches(q, lineEnd, cfg.target) && (expires == 0 || nowMs < expires) && nums[2] > 0) {
       const age = nowMs > emitted ? nowMs - emitted : 0;
-      let intensity = nums[1] * Math.pow(0.5, age / nums[2]);
+      // 0.5 ^ x as exp(-x ln 2): the same value, without pulling pow into the component.
+      let intensity = nums[1] * Math.exp(-(age / nums[2]) * 0.6931471805599453);
       if (intensity > 1) intensity = 1;
       if (intensity >= 0.01) {
         if (cfg.aggregateMax) total = intensity > total ? intensity : total;
@@ -98,7 +99,7 @@ class AppendLine extends CasUpdate {
 }
 
 export function deposit(store: string, type: string, target: string, intensity: f64, halfLifeMs: i64, nowMs: i64, source: string, id: string): bool {
-  const line = nowMs.toString() + ' ' + intensity.toString() + ' ' + halfLifeMs.toString() + ' 0 ' + (target.length == 0 ? '*' : target) + ' {"id":"' + id + '","source":"' + source + '","payload":null}\n';
+  const line = nowMs.toString() + ' ' + formatDecimal(intensity) + ' ' + halfLifeMs.toString() + ' 0 ' + (target.length == 0 ? '*' : target) + ' {"id":"' + id + '","source":"' + source + '","payload":null}\n';
   return kvCas(bucket(store), 'pheromone/' + type, new AppendLine(line));
 }
 
@@ -133,9 +134,10 @@ export class Events {
     this.a.push(a);
     this.b.push(b);
   }
+  /** The level travels as millionths (i32; -1 = unknown) so no float formatting is needed. */
   encode(level: f64): Writer {
     const w = new Writer(64);
-    w.str(level.toString());
+    w.u32(<u32>(<i32>Math.floor(level * 1_000_000 + 0.5)));
     w.u16(<u32>this.kinds.length);
     for (let i = 0; i < this.kinds.length; i++) {
       w.u8(this.kinds[i]);
