@@ -1,5 +1,5 @@
 import { decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
-import { createImports, type CallState, type GuestMemory } from './imports.ts';
+import { importsFor, newSlot, type CallState, type ImportBinding, type InstanceSlot } from './imports.ts';
 
 const DECIDE = 'kgents:reflex/decide@0.1.0#decide';
 const POST_DECIDE = 'cabi_post_kgents:reflex/decide@0.1.0#decide';
@@ -22,14 +22,26 @@ type Exports = {
  */
 export class ReflexInstance {
   private readonly exports: Exports;
-  private readonly state: { current: CallState | null } = { current: null };
+  private readonly binding: ImportBinding;
+  private readonly slot: InstanceSlot = newSlot();
 
   constructor(module: WebAssembly.Module) {
-    const guest: GuestMemory = { memory: null, realloc: null };
-    const instance = new WebAssembly.Instance(module, createImports(module, guest, this.state));
+    this.binding = importsFor(module);
+    const instance = new WebAssembly.Instance(module, this.binding.imports);
     this.exports = instance.exports as unknown as Exports;
-    guest.memory = this.exports.memory;
-    guest.realloc = this.exports.cabi_realloc;
+    this.slot.memory = this.exports.memory;
+    this.slot.realloc = this.exports.cabi_realloc;
+  }
+
+  /** Points the module's shared imports at this instance and this call's state. */
+  private enter(state: CallState): void {
+    this.slot.state = state;
+    this.binding.active = this.slot;
+  }
+
+  private leave(): void {
+    this.slot.state = null;
+    this.binding.active = null;
   }
 
   get memoryBytes(): number {
@@ -37,7 +49,7 @@ export class ReflexInstance {
   }
 
   decide(request: ReflexRequest, state: CallState): Decision {
-    this.state.current = state;
+    this.enter(state);
     const e = this.exports;
     try {
       const size = requestSize(request);
@@ -48,12 +60,12 @@ export class ReflexInstance {
       e[POST_DECIDE](ret);
       return decision;
     } finally {
-      this.state.current = null;
+      this.leave();
     }
   }
 
   tick(state: CallState): TickReport {
-    this.state.current = state;
+    this.enter(state);
     const e = this.exports;
     try {
       const ret = e[TICK]();
@@ -61,7 +73,7 @@ export class ReflexInstance {
       e[POST_TICK](ret);
       return report;
     } finally {
-      this.state.current = null;
+      this.leave();
     }
   }
 
