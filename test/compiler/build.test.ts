@@ -1,0 +1,61 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../compiler/build.ts';
+import { SpinToml } from '../../cytoplasm/app.ts';
+import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
+
+function project(): string {
+  const root = scratchProject('build');
+  mkdirSync(join(root, 'reflexes'));
+  cpSync(join(REPO_ROOT, 'reflexes'), join(root, 'reflexes'), { recursive: true });
+  return root;
+}
+
+describe('kgents build', () => {
+  it('is deterministic: the same specs give byte-identical components and manifests', async () => {
+    const root = project();
+    const a = await buildApp({ root, outDir: 'dist-a', force: true });
+    const b = await buildApp({ root, outDir: 'dist-b', force: true });
+    expect(b.built).toHaveLength(4);
+    for (const reflex of a.manifest.reflexes) {
+      expect(readFileSync(join(a.outDir, reflex.component))).toEqual(readFileSync(join(b.outDir, reflex.component)));
+    }
+    expect(readFileSync(join(a.outDir, 'spin.toml'), 'utf8')).toBe(readFileSync(join(b.outDir, 'spin.toml'), 'utf8'));
+  });
+
+  it('is incremental: unchanged specs are not rebuilt, a changed one is, --force rebuilds all', async () => {
+    const root = project();
+    const first = await buildApp({ root });
+    expect(first.built.sort()).toEqual(['agent-limit', 'api-router', 'edge-health', 'nucleus-degraded']);
+    const again = await buildApp({ root });
+    expect(again.built).toEqual([]);
+    expect(again.cached).toHaveLength(4);
+    const file = join(root, 'reflexes', 'agent-limit.reflex.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('burst: 10', 'burst: 20'));
+    const changed = await buildApp({ root });
+    expect(changed.built).toEqual(['agent-limit']);
+    expect((await buildApp({ root, force: true })).built).toHaveLength(4);
+  });
+
+  it('writes a Spin manifest v2 with triggers, stores, outbound hosts and variables', async () => {
+    const { outDir } = await buildApp({ root: REPO_ROOT, outDir: join(scratchProject('manifest'), 'dist') });
+    const text = readFileSync(join(outDir, 'spin.toml'), 'utf8');
+    const spin = SpinToml.parse(parseToml(text));
+    expect(spin.spin_manifest_version).toBe(2);
+    expect(spin.variables).toEqual({ nucleus_url: { default: 'http://127.0.0.1:8081' } });
+    expect(spin.trigger.http).toEqual(
+      expect.arrayContaining([
+        { route: '/v1/agents/...', component: 'agent-limit' },
+        { route: '/...', component: 'api-router' },
+        { route: '/_reflexes/health', component: 'edge-health' },
+        { route: '/_reflexes/nucleus-degraded', component: 'nucleus-degraded' },
+      ]),
+    );
+    expect(spin.component['agent-limit']).toMatchObject({ source: 'reflexes/agent-limit.wasm', allowed_outbound_hosts: ['http://api-router.spin.internal'], key_value_stores: ['default'] });
+    expect(spin.component['api-router'].allowed_outbound_hosts).toEqual(['{{ nucleus_url }}']);
+    expect(spin.component['nucleus-degraded'].allowed_outbound_hosts).toEqual([]);
+    expect(parseToml(text)).toMatchObject({ component: { 'api-router': { variables: { nucleus_url: '{{ nucleus_url }}' } } } });
+  });
+});
