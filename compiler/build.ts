@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { AppManifest, type BuiltReflex } from './app-manifest.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from './codegen/index.ts';
 import { loadSpecs, type LoadedSpec } from './spec/loader.ts';
+import type { ReflexSpec } from './spec/schema.ts';
 import { spinManifest } from './spin-manifest.ts';
 import { compileAssemblyScript, SUPPORT_LIBRARY_DIR } from './toolchain/asc.ts';
 import { componentize } from './toolchain/component.ts';
@@ -107,7 +108,7 @@ export async function buildApp(options: BuildOptions): Promise<BuildResult> {
 async function buildOne(loaded: LoadedSpec, support: string, outDir: string, previous: AppManifest | null) {
   const { spec, file } = loaded;
   const source = generateAssemblyScript(spec, file, COMPILER_VERSION);
-  const cacheKey = createHash('sha256').update(COMPILER_VERSION).update(support).update(source).update(JSON.stringify(spec.limits)).digest('hex');
+  const cacheKey = createHash('sha256').update(COMPILER_VERSION).update(support).update(source).update(JSON.stringify({ ...spec.limits, memoryPages: memoryPagesOf(spec) })).digest('hex');
   const component = `reflexes/${spec.name}.wasm`;
   const before = previous?.reflexes.find((r) => r.name === spec.name && r.cacheKey === cacheKey);
   if (before) {
@@ -117,7 +118,7 @@ async function buildOne(loaded: LoadedSpec, support: string, outDir: string, pre
     }
   }
   const started = performance.now();
-  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: spec.limits.memoryPages });
+  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: memoryPagesOf(spec) });
   const bytes = await componentize(core);
   const reflex: BuiltReflex = {
     name: spec.name,
@@ -133,6 +134,19 @@ async function buildOne(loaded: LoadedSpec, support: string, outDir: string, pre
     spec: spec as Record<string, unknown>,
   };
   return { reflex, bytes, cached: false };
+}
+
+/**
+ * Memory cap when the spec sets none. One page (64 KiB) holds a limit, a router or a health
+ * check, and lets V8 map each instance with no reservation beyond it (dense hosts). Reading a
+ * request body or a pheromone field needs room for it: a body up to 1 MiB, a field of tens of
+ * thousands of deposits.
+ */
+export function memoryPagesOf(spec: ReflexSpec): number {
+  if (spec.limits.memoryPages) return spec.limits.memoryPages;
+  if (spec.kind === 'pheromone-sensor') return 64;
+  if (readsOf(spec).body) return 17;
+  return 1;
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -35,6 +35,8 @@ export interface LoadedApp {
   variables: Map<string, string>;
   reflexes: Map<string, LoadedReflex>;
   routes: RouteTable<string>;
+  /** Whether any reflex reads request bodies (otherwise bodies are streamed, never buffered). */
+  readsBody: boolean;
 }
 
 export async function readDist(distDir: string): Promise<{ manifest: AppManifest; spin: SpinToml }> {
@@ -65,7 +67,7 @@ export async function loadApp(distDir: string, env: Omit<RuntimeEnv, 'variables'
   const variables = resolveVariables(spin.variables, processEnv);
   const reflexes = new Map<string, LoadedReflex>();
   for (const reflex of manifest.reflexes) reflexes.set(reflex.name, await loadReflex(distDir, reflex, spin, variables, env));
-  return { manifest, spin, variables, reflexes, routes: routeTable(spin) };
+  return { manifest, spin, variables, reflexes, routes: routeTable(spin), readsBody: manifest.reflexes.some((r) => r.reads.body) };
 }
 
 export function routeTable(spin: SpinToml): RouteTable<string> {

@@ -17,18 +17,42 @@ export interface DispatchContext {
   upstreamTimeoutMs: number;
 }
 
+/**
+ * What dispatch needs of a request, without building a full Fetch `Request`: that costs more
+ * than two reflex decisions, and is only needed when the request is forwarded.
+ */
+export interface IncomingCall {
+  method: string;
+  /** Path and query, as on the request line. */
+  target: string;
+  client: string;
+  header(name: string): string | null;
+  /** The full request (body, signal, all headers), built on first use. */
+  request(): Request;
+}
+
+export function incomingFromRequest(request: Request, client: string): IncomingCall {
+  const url = new URL(request.url);
+  return { method: request.method, target: url.pathname + url.search, client, header: (n) => request.headers.get(n), request: () => request };
+}
+
+function splitTarget(target: string): { path: string; query: string } {
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
 function json(status: number, code: string, message: string, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json', ...extra } });
 }
 
-function reflexRequest(reflex: LoadedReflex, method: string, url: URL, headers: Headers, client: string, body: Uint8Array | undefined, extra: [string, string][] = []): ReflexRequest {
+function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: Uint8Array | undefined, extra: [string, string][] = []): ReflexRequest {
   const wanted = reflex.reflex.reads.headers;
   const picked: [string, string][] = [];
   for (const name of wanted) {
-    const value = headers.get(name);
-    if (value !== null) picked.push([name, value]);
+    const value = call.header(name);
+    if (value !== null && value !== undefined) picked.push([name, value]);
   }
-  return { method, path: url.pathname, query: url.search.slice(1), client, headers: picked.concat(extra), body: reflex.reflex.reads.body ? body : undefined };
+  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? body : undefined };
 }
 
 function withHeaders(response: Response, extra: [string, string][]): Response {
@@ -39,14 +63,14 @@ function withHeaders(response: Response, extra: [string, string][]): Response {
 }
 
 /** Serves one request through the reflex on its route and whatever it chains to. */
-export async function dispatch(ctx: DispatchContext, request: Request, client: string): Promise<Response> {
+export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response> {
   const app = ctx.app();
-  const url = new URL(request.url);
-  const matched = app.routes.match(url.pathname);
-  if (!matched) return json(404, 'not_found', `no reflex serves ${url.pathname}`);
+  const { path, query } = splitTarget(call.target);
+  const matched = app.routes.match(path);
+  if (!matched) return json(404, 'not_found', `no reflex serves ${path}`);
 
-  const needsBody = request.body !== null && [...app.reflexes.values()].some((r) => r.reflex.reads.body);
-  const body = needsBody ? new Uint8Array(await request.arrayBuffer()) : undefined;
+  const needsBody = call.method !== 'GET' && call.method !== 'HEAD' && app.readsBody;
+  const body = needsBody ? new Uint8Array(await call.request().arrayBuffer()) : undefined;
   const carried: [string, string][] = [];
   let name = matched.target;
   const started = performance.now();
@@ -55,23 +79,23 @@ export async function dispatch(ctx: DispatchContext, request: Request, client: s
     for (let hop = 0; hop < MAX_CHAIN; hop++) {
       const reflex = app.reflexes.get(name);
       if (!reflex) return json(502, 'unknown_reflex', `route points at reflex "${name}", which is not loaded`);
-      const decision = await decideWithProbes(ctx, reflex, request, url, client, body);
+      const decision = await decideWithProbes(ctx, reflex, call, path, query, body);
       if (decision.action === 'respond') {
-        ctx.metrics.decisions.inc({ reflex: name, outcome: 'respond' });
+        ctx.metrics.decisions.labels(name, 'respond').inc();
         status = decision.status;
         return new Response(decision.status === 204 || decision.status === 304 ? null : decision.body, { status: decision.status, headers: [...decision.headers, ...carried] });
       }
       if (decision.action !== 'forward') throw new KgentsError('INTERNAL', `reflex ${name} asked to probe twice`);
-      const target = new URL(decision.target);
-      if (target.hostname.endsWith(CHAIN_SUFFIX)) {
-        ctx.metrics.decisions.inc({ reflex: name, outcome: 'chain' });
-        reflex.outbound.check(decision.target);
+      const next = chainedReflex(decision.target);
+      if (next !== null) {
+        ctx.metrics.decisions.labels(name, 'chain').inc();
+        if (!reflex.outbound.allowsChain(decision.target)) reflex.outbound.check(decision.target);
         carried.push(...decision.headers);
-        name = target.hostname.slice(0, -CHAIN_SUFFIX.length);
+        name = next;
         continue;
       }
-      ctx.metrics.decisions.inc({ reflex: name, outcome: 'forward' });
-      const response = await forward(ctx, reflex, decision.target, request, url, body);
+      ctx.metrics.decisions.labels(name, 'forward').inc();
+      const response = await forward(ctx, reflex, decision.target, call, body);
       status = response.status;
       return withHeaders(response, [...carried, ...decision.headers]);
     }
@@ -93,20 +117,29 @@ export async function dispatch(ctx: DispatchContext, request: Request, client: s
     ctx.logger.error({ reflex: name, err: (error as Error).message }, 'request failed');
     return json(500, 'internal', 'internal error');
   } finally {
-    ctx.metrics.requests.inc({ reflex: name, status: String(status) });
-    ctx.metrics.latency.observe({ reflex: name }, (performance.now() - started) / 1000);
+    ctx.metrics.requests.labels(name, String(status)).inc();
+    ctx.metrics.latency.labels(name).observe((performance.now() - started) / 1000);
   }
 }
 
-async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, request: Request, url: URL, client: string, body: Uint8Array | undefined): Promise<Decision> {
-  const t0 = performance.now();
-  let decision = await reflex.runtime.decide(reflexRequest(reflex, request.method, url, request.headers, client, body));
-  ctx.metrics.decideLatency.observe({ reflex: reflex.reflex.name }, (performance.now() - t0) / 1000);
+/** `http://<reflex>.spin.internal[/...]` (Spin's local service chaining) names the next reflex. */
+function chainedReflex(target: string): string | null {
+  if (!target.startsWith('http://')) return null;
+  const end = target.indexOf(CHAIN_SUFFIX, 7);
+  if (end < 0) return null;
+  const after = target.charCodeAt(end + CHAIN_SUFFIX.length);
+  return Number.isNaN(after) || after === 47 /* / */ ? target.slice(7, end) : null;
+}
+
+async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: Uint8Array | undefined): Promise<Decision> {
+  const pending = reflex.runtime.decide(reflexRequest(reflex, call, path, query, body));
+  // The in-memory store answers synchronously: skip the extra await on the hot path.
+  let decision = pending instanceof Promise ? await pending : pending;
   if (decision.action !== 'probe') return decision;
   ctx.metrics.decisions.inc({ reflex: reflex.reflex.name, outcome: 'probe' });
   const statuses = await Promise.all(decision.urls.map((u) => probe(reflex, u)));
   const extra = statuses.map((s, i): [string, string] => [`kgents-probe-${i}`, String(s)]);
-  decision = await reflex.runtime.decide(reflexRequest(reflex, request.method, url, request.headers, client, body, extra));
+  decision = await reflex.runtime.decide(reflexRequest(reflex, call, path, query, body, extra));
   return decision;
 }
 
@@ -121,11 +154,12 @@ async function probe(reflex: LoadedReflex, target: string): Promise<number> {
   }
 }
 
-async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, request: Request, url: URL, body: Uint8Array | undefined): Promise<Response> {
+async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, body: Uint8Array | undefined): Promise<Response> {
   const target = reflex.outbound.check(base);
-  const destination = new URL(url.pathname + url.search, target);
+  const request = call.request();
+  const destination = new URL(call.target, target);
   // Keep any base path the upstream URL carries (e.g. http://svc/api).
-  if (target.pathname !== '/') destination.pathname = target.pathname.replace(/\/$/, '') + url.pathname;
+  if (target.pathname !== '/') destination.pathname = target.pathname.replace(/\/$/, '') + destination.pathname;
   const headers = new Headers();
   request.headers.forEach((value, key) => {
     if (!HOP_BY_HOP.has(key)) headers.set(key, value);

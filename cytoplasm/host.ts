@@ -5,7 +5,8 @@ import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadApp, loadReflex, readDist, routeTable, type LoadedApp, type LoadedReflex } from './app.ts';
-import { dispatch } from './dispatch.ts';
+import type { IncomingMessage } from 'node:http';
+import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
 import { resolveVariables } from './variables.ts';
@@ -44,6 +45,7 @@ export class ReflexHost extends EventEmitter {
     this.kv = options.kv ?? new MemoryKv();
     this.logger = options.logger ?? createLogger('reflex-host');
     this.metrics = createHostMetrics(() => Object.fromEntries([...(this.app?.reflexes ?? new Map())].map(([n, r]) => [n, r.runtime.instances])));
+    this.context = { app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000 };
     this.sensors = new SensorScheduler(this.metrics, this.logger, (event) => this.onSensor(event));
   }
 
@@ -85,22 +87,27 @@ export class ReflexHost extends EventEmitter {
         changed.push(reflex.name);
       }
     }
-    this.app = { manifest, spin, variables, reflexes, routes: routeTable(spin) };
+    this.app = { manifest, spin, variables, reflexes, routes: routeTable(spin), readsBody: manifest.reflexes.some((r) => r.reads.body) };
     this.sensors.set(reflexes.values());
     return changed;
   }
 
-  fetch = async (request: Request, client = ''): Promise<Response> => {
+  private readonly context: DispatchContext;
+
+  /** Serves one request (web-standard in and out), as the HTTP server does. */
+  fetch = (request: Request, client = ''): Promise<Response> => this.serve(incomingFromRequest(request, client));
+
+  private async serve(call: IncomingCall): Promise<Response> {
     this.inFlight++;
     try {
-      return await dispatch({ app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: this.options.upstreamTimeoutMs ?? 30_000 }, request, client);
+      return await dispatch(this.context, call);
     } finally {
       this.inFlight--;
     }
-  };
+  }
 
-  private honoApp(): Hono<{ Bindings: { incoming: { socket: { remoteAddress?: string } } } }> {
-    const app = new Hono<{ Bindings: { incoming: { socket: { remoteAddress?: string } } } }>();
+  private honoApp(): Hono<{ Bindings: { incoming: IncomingMessage } }> {
+    const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
     app.get('/healthz', (c) => c.json({ status: 'ok' }));
     app.get('/readyz', async (c) => {
       const kvOk = await this.kv.ping();
@@ -108,7 +115,19 @@ export class ReflexHost extends EventEmitter {
       return c.json({ ready, store: { kind: this.kv.kind, ok: kvOk }, reflexes: this.app.reflexes.size }, ready ? 200 : 503);
     });
     app.get('/metrics', async (c) => c.text(await this.metrics.registry.metrics(), 200, { 'content-type': this.metrics.registry.contentType }));
-    app.all('*', (c) => this.fetch(c.req.raw, c.env?.incoming?.socket?.remoteAddress ?? ''));
+    app.all('*', (c) => {
+      const incoming = c.env.incoming;
+      return this.serve({
+        method: c.req.method,
+        target: incoming.url ?? '/',
+        client: incoming.socket?.remoteAddress ?? '',
+        header: (name) => {
+          const value = incoming.headers[name];
+          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+        },
+        request: () => c.req.raw,
+      });
+    });
     return app;
   }
 

@@ -13,13 +13,6 @@ export function createHostMetrics(instances: () => Record<string, number>) {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
-  const decideLatency = new Histogram({
-    name: 'kgents_decide_duration_seconds',
-    help: 'Time inside one reflex decide call (including store round trips on Redis)',
-    labelNames: ['reflex'],
-    buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01],
-    registers: [registry],
-  });
   new Gauge({
     name: 'kgents_reflex_instances',
     help: 'Live Wasm instances, by reflex',
@@ -40,7 +33,7 @@ export function createHostMetrics(instances: () => Record<string, number>) {
   const ticksSkipped = new Counter({ name: 'kgents_sensor_ticks_skipped_total', help: 'Ticks skipped because the previous one was still running', labelNames: ['reflex'], registers: [registry] });
   const traps = new Counter({ name: 'kgents_reflex_traps_total', help: 'Reflex calls stopped (fuel or memory exhausted, trap)', labelNames: ['reflex'], registers: [registry] });
   const outboundDenied = new Counter({ name: 'kgents_outbound_denied_total', help: 'Outbound requests refused by allowed_outbound_hosts', labelNames: ['reflex'], registers: [registry] });
-  return { registry, requests, decisions, latency, decideLatency, tickJitter, ticksSkipped, traps, outboundDenied };
+  return { registry, requests, decisions, latency, tickJitter, ticksSkipped, traps, outboundDenied };
 }
 
 export type HostMetrics = ReturnType<typeof createHostMetrics>;

@@ -25,6 +25,16 @@ export class OutboundPolicy {
     return this.allowed.some((a) => a.scheme === target.protocol && (a.host === '*' || a.host === target.hostname) && (a.port === '*' || a.port === port));
   }
 
+  /** Chained reflexes are called on every request: remember their verdicts. */
+  private readonly chainVerdicts = new Map<string, boolean>();
+
+  /** For `http://<reflex>.spin.internal` targets: allowed or not, without parsing a URL each time. */
+  allowsChain(target: string): boolean {
+    let verdict = this.chainVerdicts.get(target);
+    if (verdict === undefined) this.chainVerdicts.set(target, (verdict = this.allows(new URL(target))));
+    return verdict;
+  }
+
   /** Throws OUTBOUND_DENIED (the host logs it) when the URL is not allowed. */
   check(target: string): URL {
     const url = new URL(target);

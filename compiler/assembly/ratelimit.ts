@@ -87,7 +87,9 @@ export function checkRateLimit(req: Request, cfg: RateLimitConfig): Verdict {
   const cost = requestCost(req, cfg);
   const now = nowMicros();
   if (cfg.gcra) {
-    const update = new GcraUpdate(now, cfg.periodMicros / cfg.rate, cfg.burst, cost);
+    // At least 1 us between requests: rates above a million per second are treated as one per microsecond.
+    const interval = cfg.periodMicros / cfg.rate;
+    const update = new GcraUpdate(now, interval > 0 ? interval : 1, cfg.burst, cost);
     const ok = kvCas(b, key, update);
     if (!ok || storeFailed) {
       const down = new Verdict();

@@ -44,13 +44,13 @@ const common = {
   onStoreFailure: FailurePolicy.optional(),
   limits: z
     .object({
-      /** Linear-memory cap in 64 KiB pages. */
-      memoryPages: z.number().int().min(1).max(256).default(2),
+      /** Linear-memory cap in 64 KiB pages; the default depends on the kind (see memoryPagesOf). */
+      memoryPages: z.number().int().min(1).max(256).optional(),
       /** Loop iterations one call may run before it is stopped. */
       fuel: z.number().int().min(1000).max(1_000_000_000).default(5_000_000),
     })
     .strict()
-    .default({ memoryPages: 2, fuel: 5_000_000 }),
+    .default({ fuel: 5_000_000 }),
 };
 
 // ---------- rate-limit ----------
