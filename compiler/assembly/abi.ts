@@ -169,8 +169,23 @@ export function ceilDiv(a: i64, b: i64): i64 {
   return a <= 0 ? 0 : (a + b - 1) / b;
 }
 
-export function toLower(s: string): string {
-  return s.toLowerCase();
+/**
+ * ASCII lower case. HTTP field names, schemes and routing keywords are ASCII; the standard
+ * toLowerCase carries Unicode case tables that would triple a component's size.
+ */
+export function lowerAscii(s: string): string {
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) break;
+  }
+  if (i == s.length) return s;
+  let out = s.substring(0, i);
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 // Matchers that generated router code calls. Iterative (no backtracking blow-up).
+import { lowerAscii } from './abi';
 import { Request } from './codec';
 
 export function pathPrefix(path: string, prefix: string): bool {
@@ -46,7 +47,7 @@ export function queryParam(query: string, name: string): string | null {
 }
 
 export function containsKeyword(req: Request, keyword: string): bool {
-  return req.bodyText().toLowerCase().includes(keyword) || req.path.toLowerCase().includes(keyword);
+  return lowerAscii(req.bodyText()).includes(keyword) || lowerAscii(req.path).includes(keyword);
 }
 
 /**

@@ -6,7 +6,7 @@ import { reflexWitSource, WORLD } from './wit.ts';
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
     const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world: WORLD, stringEncoding: 'utf8' });
-    return await componentNew(embedded);
+    return stripCustomSections(await componentNew(embedded), ['component-name']);
   } catch (error) {
     throw new ToolchainError(`wrapping the core module as a component failed: ${(error as Error).message}`, {}, { cause: error });
   }
@@ -14,4 +14,43 @@ export async function componentize(core: Uint8Array): Promise<Uint8Array> {
 
 export async function witOf(component: Uint8Array): Promise<string> {
   return componentWit(component);
+}
+
+/**
+ * Drops named custom sections from a component's top level. `component-name` holds debug
+ * names for every lowered import (a third of a small reflex); runtimes do not need it.
+ */
+export function stripCustomSections(component: Uint8Array, names: string[]): Uint8Array {
+  const keep: Uint8Array[] = [component.subarray(0, 8)];
+  let pos = 8;
+  while (pos < component.length) {
+    const start = pos;
+    const id = component[pos];
+    let [size, body] = leb(component, pos + 1);
+    pos = body + size;
+    if (id === 0) {
+      const [nameLength, nameStart] = leb(component, body);
+      const name = new TextDecoder().decode(component.subarray(nameStart, nameStart + nameLength));
+      if (names.includes(name)) continue;
+    }
+    keep.push(component.subarray(start, pos));
+  }
+  const out = new Uint8Array(keep.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of keep) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function leb(bytes: Uint8Array, pos: number): [value: number, next: number] {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = bytes[pos++];
+    result += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [result, pos];
+    shift += 7;
+  }
 }

@@ -1,0 +1,391 @@
+// The Spin path: `wasi:http/incoming-handler@0.2.0#handle`, hand-lowered against the canonical
+// ABI. It turns the incoming request into the same Request the decide export gets, asks the
+// reflex, and carries the Decision out through wasi:http: a fixed response, a forward through
+// `wasi:http/outgoing-handler` (streamed back), or health probes followed by a second decision.
+import { RET, Writer, lowerAscii, strFrom, utf8 } from './abi';
+import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, respond } from './codec';
+
+// ---- wasi:http/types@0.2.0 ----
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-request.method')
+declare function request_method(req: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-request.path-with-query')
+declare function request_path(req: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-request.headers')
+declare function request_headers(req: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-request.consume')
+declare function request_consume(req: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[resource-drop]incoming-request')
+declare function drop_incoming_request(req: i32): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]fields.entries')
+declare function fields_entries(fields: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[static]fields.from-list')
+declare function fields_from_list(ptr: usize, len: usize, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[resource-drop]fields')
+declare function drop_fields(fields: i32): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-body.stream')
+declare function incoming_body_stream(body: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[resource-drop]incoming-body')
+declare function drop_incoming_body(body: i32): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[constructor]outgoing-response')
+declare function new_outgoing_response(headers: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-response.set-status-code')
+declare function response_set_status(resp: i32, status: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-response.body')
+declare function response_body(resp: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-body.write')
+declare function outgoing_body_write(body: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[static]outgoing-body.finish')
+declare function outgoing_body_finish(body: i32, hasTrailers: i32, trailers: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[static]response-outparam.set')
+declare function outparam_set(outparam: i32, tag: i32, a: i32, b: i32, c: i64, d: i32, e: i32, f: i32, g: i32): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[constructor]outgoing-request')
+declare function new_outgoing_request(headers: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-request.set-method')
+declare function outgoing_set_method(req: i32, tag: i32, ptr: usize, len: usize): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-request.set-path-with-query')
+declare function outgoing_set_path(req: i32, some: i32, ptr: usize, len: usize): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-request.set-scheme')
+declare function outgoing_set_scheme(req: i32, some: i32, tag: i32, ptr: usize, len: usize): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-request.set-authority')
+declare function outgoing_set_authority(req: i32, some: i32, ptr: usize, len: usize): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]outgoing-request.body')
+declare function outgoing_request_body(req: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]future-incoming-response.subscribe')
+declare function future_subscribe(future: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]future-incoming-response.get')
+declare function future_get(future: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[resource-drop]future-incoming-response')
+declare function drop_future(future: i32): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-response.status')
+declare function incoming_response_status(resp: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-response.headers')
+declare function incoming_response_headers(resp: i32): i32;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[method]incoming-response.consume')
+declare function incoming_response_consume(resp: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:http/types@0.2.0', '[resource-drop]incoming-response')
+declare function drop_incoming_response(resp: i32): void;
+// ---- wasi:http/outgoing-handler, wasi:io ----
+// @ts-ignore: decorator
+@external('wasi:http/outgoing-handler@0.2.0', 'handle')
+declare function outgoing_handle(req: i32, hasOptions: i32, options: i32, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:io/poll@0.2.0', '[method]pollable.block')
+declare function pollable_block(p: i32): void;
+// @ts-ignore: decorator
+@external('wasi:io/poll@0.2.0', '[resource-drop]pollable')
+declare function drop_pollable(p: i32): void;
+// @ts-ignore: decorator
+@external('wasi:io/streams@0.2.0', '[method]input-stream.blocking-read')
+declare function stream_read(stream: i32, len: i64, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:io/streams@0.2.0', '[resource-drop]input-stream')
+declare function drop_input_stream(stream: i32): void;
+// @ts-ignore: decorator
+@external('wasi:io/streams@0.2.0', '[method]output-stream.blocking-write-and-flush')
+declare function stream_write(stream: i32, ptr: usize, len: usize, ret: usize): void;
+// @ts-ignore: decorator
+@external('wasi:io/streams@0.2.0', '[resource-drop]output-stream')
+declare function drop_output_stream(stream: i32): void;
+
+const METHODS: string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const MAX_BODY: i32 = 1 << 20;
+const READ_CHUNK: i64 = 65536;
+const WRITE_CHUNK: i32 = 4096;
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and host are not forwarded. */
+function hopByHop(name: string): bool {
+  return name == 'host' || name == 'connection' || name == 'keep-alive' || name == 'transfer-encoding' || name == 'upgrade' || name == 'te' || name == 'trailer' || name == 'proxy-connection' || name == 'content-length';
+}
+
+function readMethod(req: i32): string {
+  request_method(req, RET);
+  const tag = <i32>load<u8>(RET);
+  if (tag < METHODS.length) return METHODS[tag];
+  return strFrom(<usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8));
+}
+
+/** Reads `fields.entries` into names (lower case) and values. */
+function readFields(fields: i32, names: string[], values: string[]): void {
+  fields_entries(fields, RET);
+  const base = <usize>load<u32>(RET);
+  const count = <i32>load<u32>(RET, 4);
+  for (let i = 0; i < count; i++) {
+    const e = base + <usize>(i * 16);
+    names.push(lowerAscii(strFrom(<usize>load<u32>(e), <i32>load<u32>(e, 4))));
+    values.push(strFrom(<usize>load<u32>(e, 8), <i32>load<u32>(e, 12)));
+  }
+}
+
+/** Reads a whole input stream (at most `max` bytes) and drops it. */
+function drain(stream: i32, out: Writer, max: i32): void {
+  while (out.len < max) {
+    stream_read(stream, READ_CHUNK, RET);
+    if (load<u8>(RET) != 0) break; // closed, or failed: either way the body ends here
+    out.raw(<usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8));
+  }
+  drop_input_stream(stream);
+}
+
+function readBody(req: i32): Writer {
+  const body = new Writer(256);
+  request_consume(req, RET);
+  if (load<u8>(RET) != 0) return body;
+  const incoming = load<i32>(RET, 4);
+  incoming_body_stream(incoming, RET);
+  if (load<u8>(RET) == 0) drain(load<i32>(RET, 4), body, MAX_BODY);
+  drop_incoming_body(incoming);
+  return body;
+}
+
+/** The client in `x-forwarded-for: client, proxy1, proxy2`. */
+function firstHop(list: string): string {
+  const comma = list.indexOf(',');
+  let end = comma < 0 ? list.length : comma;
+  while (end > 0 && list.charCodeAt(end - 1) == 32) end--;
+  let start = 0;
+  while (start < end && list.charCodeAt(start) == 32) start++;
+  return list.substring(start, end);
+}
+
+export function readRequest(handle: i32): Request {
+  const req = new Request();
+  req.method = readMethod(handle);
+  request_path(handle, RET);
+  let target = '/';
+  if (load<u8>(RET) != 0) target = strFrom(<usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8));
+  const q = target.indexOf('?');
+  req.path = q < 0 ? target : target.substring(0, q);
+  req.query = q < 0 ? '' : target.substring(q + 1);
+  const headers = request_headers(handle);
+  readFields(headers, req.names, req.values);
+  drop_fields(headers);
+  const forwardedFor = req.header('x-forwarded-for');
+  const spinClient = req.header('spin-client-addr');
+  req.client = forwardedFor !== null ? firstHop(forwardedFor) : spinClient !== null ? spinClient : '';
+  const body = readBody(handle);
+  req.body.ptr = body.ptr;
+  req.body.len = body.len;
+  return req;
+}
+
+/** fields.from-list over (name, value) pairs; each list entry is 16 bytes: name ptr/len, value ptr/len. */
+function makeFields(names: string[], values: string[], skipHopByHop: bool): i32 {
+  const entries = heap.alloc(<usize>(names.length * 16));
+  let n = 0;
+  for (let i = 0; i < names.length; i++) {
+    if (skipHopByHop && hopByHop(names[i])) continue;
+    const name = utf8(names[i]);
+    const value = utf8(values[i]);
+    const e = entries + <usize>(n * 16);
+    store<u32>(e, <u32>changetype<usize>(name));
+    store<u32>(e, <u32>name.byteLength, 4);
+    store<u32>(e, <u32>changetype<usize>(value), 8);
+    store<u32>(e, <u32>value.byteLength, 12);
+    n++;
+  }
+  fields_from_list(entries, <usize>n, RET);
+  if (load<u8>(RET) != 0) {
+    fields_from_list(0, 0, RET); // a header was refused (forbidden or malformed): send none rather than fail
+  }
+  return load<i32>(RET, 4);
+}
+
+/** Writes bytes to an output stream in the chunks blocking-write-and-flush accepts. */
+function writeAll(stream: i32, ptr: usize, len: i32): bool {
+  for (let off = 0; off < len; off += WRITE_CHUNK) {
+    const n = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
+    stream_write(stream, ptr + <usize>off, <usize>n, RET);
+    if (load<u8>(RET) != 0) return false;
+  }
+  return true;
+}
+
+/** Sends status + headers through the outparam, then returns the body handle to write to. */
+function startResponse(outparam: i32, status: u32, headers: i32): i32 {
+  const response = new_outgoing_response(headers);
+  response_set_status(response, <i32>status);
+  response_body(response, RET);
+  const body = load<i32>(RET, 4);
+  outparam_set(outparam, 0, response, 0, 0, 0, 0, 0, 0);
+  return body;
+}
+
+function finishBody(body: i32): void {
+  outgoing_body_finish(body, 0, 0, RET);
+}
+
+function sendDecision(outparam: i32, d: Decision): void {
+  const body = startResponse(outparam, d.status, makeFields(d.names, d.values, false));
+  outgoing_body_write(body, RET);
+  if (load<u8>(RET) == 0) {
+    const stream = load<i32>(RET, 4);
+    const bytes = utf8(d.body);
+    writeAll(stream, changetype<usize>(bytes), bytes.byteLength);
+    drop_output_stream(stream);
+  }
+  finishBody(body);
+}
+
+function badGateway(message: string): Decision {
+  return respond(502, 'application/json', '{"error":{"code":"upstream_unavailable","message":"' + message + '"}}');
+}
+
+/** Splits `scheme://authority/base` into its parts. */
+class Target {
+  https: bool = false;
+  authority: string = '';
+  base: string = '';
+  constructor(url: string) {
+    let rest = url;
+    const sep = url.indexOf('://');
+    if (sep >= 0) {
+      this.https = lowerAscii(url.substring(0, sep)) == 'https';
+      rest = url.substring(sep + 3);
+    }
+    const slash = rest.indexOf('/');
+    this.authority = slash < 0 ? rest : rest.substring(0, slash);
+    this.base = slash < 0 ? '' : rest.substring(slash);
+    if (this.base.endsWith('/')) this.base = this.base.substring(0, this.base.length - 1);
+  }
+}
+
+/**
+ * Sends one outgoing request and waits for its response head. Returns the incoming-response
+ * handle, or -1 when the upstream could not be reached.
+ */
+function send(method: string, url: string, pathWithQuery: string, headers: i32, body: Writer | null): i32 {
+  const target = new Target(url);
+  const request = new_outgoing_request(headers);
+  let tag = METHODS.indexOf(method);
+  const m = utf8(method);
+  outgoing_set_method(request, tag < 0 ? 9 : tag, changetype<usize>(m), <usize>m.byteLength);
+  const path = utf8(target.base + pathWithQuery);
+  outgoing_set_path(request, 1, changetype<usize>(path), <usize>path.byteLength);
+  outgoing_set_scheme(request, 1, target.https ? 1 : 0, 0, 0);
+  const authority = utf8(target.authority);
+  outgoing_set_authority(request, 1, changetype<usize>(authority), <usize>authority.byteLength);
+  outgoing_request_body(request, RET);
+  const outBody = load<i32>(RET, 4);
+  if (body !== null && body.len > 0) {
+    outgoing_body_write(outBody, RET);
+    if (load<u8>(RET) == 0) {
+      const stream = load<i32>(RET, 4);
+      writeAll(stream, body.ptr, body.len);
+      drop_output_stream(stream);
+    }
+  }
+  outgoing_handle(request, 0, 0, RET);
+  const failed = load<u8>(RET) != 0;
+  const future = load<i32>(RET, 8);
+  // Finish the request body after handing the request over, as the protocol allows streaming.
+  finishBody(outBody);
+  if (failed) return -1;
+  const pollable = future_subscribe(future);
+  pollable_block(pollable);
+  drop_pollable(pollable);
+  future_get(future, RET);
+  // option<result<result<incoming-response, error-code>, ()>>: each level's payload is 8-aligned.
+  const ok = load<u8>(RET) == 1 && load<u8>(RET, 8) == 0 && load<u8>(RET, 16) == 0;
+  const response = ok ? load<i32>(RET, 24) : -1;
+  drop_future(future);
+  return response;
+}
+
+function forward(req: Request, d: Decision, outparam: i32): void {
+  const pathWithQuery = req.query.length > 0 ? req.path + '?' + req.query : req.path;
+  const body = new Writer(req.body.len > 0 ? req.body.len : 16);
+  body.raw(req.body.ptr, req.body.len);
+  const upstream = send(req.method, d.target, pathWithQuery, makeFields(req.names, req.values, true), body);
+  if (upstream < 0) {
+    sendDecision(outparam, badGateway('upstream ' + d.target + ' is unreachable'));
+    return;
+  }
+  const status = incoming_response_status(upstream);
+  const names: string[] = [];
+  const values: string[] = [];
+  const upstreamHeaders = incoming_response_headers(upstream);
+  readFields(upstreamHeaders, names, values);
+  drop_fields(upstreamHeaders);
+  for (let i = 0; i < d.names.length; i++) {
+    names.push(d.names[i]);
+    values.push(d.values[i]);
+  }
+  const outBody = startResponse(outparam, <u32>status, makeFields(names, values, true));
+  incoming_response_consume(upstream, RET);
+  if (load<u8>(RET) == 0) {
+    const incomingBody = load<i32>(RET, 4);
+    incoming_body_stream(incomingBody, RET);
+    outgoing_body_write(outBody, RET + 32);
+    if (load<u8>(RET) == 0 && load<u8>(RET, 32) == 0) {
+      const input = load<i32>(RET, 4);
+      const output = load<i32>(RET, 36);
+      // Stream through: one chunk in memory at a time, the arena reset after each.
+      while (true) {
+        stream_read(input, READ_CHUNK, RET);
+        if (load<u8>(RET) != 0) break;
+        if (!writeAll(output, <usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8))) break;
+      }
+      drop_input_stream(input);
+      drop_output_stream(output);
+    }
+    drop_incoming_body(incomingBody);
+  }
+  drop_incoming_response(upstream);
+  finishBody(outBody);
+}
+
+/** Health probes: GET each URL, then decide again with `kgents-probe-<i>: <status>` (0 = unreachable). */
+function probe(req: Request, d: Decision, decide: (req: Request) => Decision): Decision {
+  for (let i = 0; i < d.values.length; i++) {
+    const url = d.values[i];
+    const target = new Target(url);
+    const pathStart = url.indexOf(target.authority) + target.authority.length;
+    const response = send('GET', url.substring(0, pathStart), url.substring(pathStart).length > 0 ? url.substring(pathStart) : '/', makeFields([], [], false), null);
+    let status = 0;
+    if (response >= 0) {
+      status = incoming_response_status(response);
+      drop_incoming_response(response);
+    }
+    req.names.push('kgents-probe-' + i.toString());
+    req.values.push(status.toString());
+  }
+  return decide(req);
+}
+
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision): void {
+  const req = readRequest(request);
+  drop_incoming_request(request);
+  let d = decide(req);
+  if (d.action == ACTION_PROBE) d = probe(req, d, decide);
+  if (d.action == ACTION_FORWARD) forward(req, d, outparam);
+  else sendDecision(outparam, d);
+}

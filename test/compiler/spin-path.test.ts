@@ -1,0 +1,94 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HTTPServer } from '@bytecodealliance/preview2-shim/http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../compiler/build.ts';
+import { freePort } from '../../common/net.ts';
+import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
+import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
+import { startUpstreamProcess } from '../support/upstream-process.ts';
+
+/**
+ * The Spin path: each component's `wasi:http/incoming-handler` export, served over real HTTP by
+ * preview2-shim (the runtime jco uses), with outgoing requests through wasi:http too.
+ */
+let upstream: Awaited<ReturnType<typeof startUpstreamProcess>>;
+let dist: string;
+const servers: HTTPServer[] = [];
+
+beforeAll(async () => {
+  upstream = await startUpstreamProcess();
+  const root = scratchProject('spin-path');
+  mkdirSync(join(root, 'reflexes'));
+  for (const f of ['api-router', 'edge-health']) writeFileSync(join(root, 'reflexes', `${f}.reflex.ts`), readFileSync(join(REPO_ROOT, 'reflexes', `${f}.reflex.ts`)));
+  writeFileSync(
+    join(root, 'reflexes', 'tiny-limit.reflex.ts'),
+    `export default { kind: 'rate-limit', name: 'tiny-limit', description: 'two per minute', route: '/limited/...', key: { from: 'constant', value: 'all' }, rate: 2, period: '1m', burst: 2, upstream: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } };`,
+  );
+  dist = (await buildApp({ root })).outDir;
+});
+afterAll(() => {
+  for (const s of servers) s.stop();
+  upstream?.close();
+});
+
+async function serve(name: string, kv = new Map<string, Uint8Array>()): Promise<string> {
+  const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', `${name}.wasm`))), { kv, variables: new Map([['nucleus_url', upstream.url]]) });
+  const server = new HTTPServer(reflex.incomingHandler);
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  servers.push(server);
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('wasi:http export (the Spin path)', () => {
+  it('router: fixed responses and the fallback come back through the outparam', async () => {
+    const base = await serve('api-router');
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toBe('application/json');
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const missing = await fetch(`${base}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'no route' } });
+  });
+
+  it('router: forwards method, path, query, headers and body through wasi:http/outgoing-handler', async () => {
+    const base = await serve('api-router');
+    const response = await fetch(`${base}/v1/chat/completions?x=1`, { method: 'POST', headers: { 'x-trace': 'abc', 'content-type': 'application/json' }, body: '{"model":"m"}' });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-upstream')).toBe('echo');
+    expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc' });
+  });
+
+  it('rate limit: forwards within the budget, then answers 429 with Retry-After', async () => {
+    const base = await serve('tiny-limit');
+    const statuses: number[] = [];
+    let last: Response | null = null;
+    for (let i = 0; i < 3; i++) {
+      last = await fetch(`${base}/limited/a`);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([201, 201, 429]);
+    expect(last!.headers.get('retry-after')).toBe('30');
+    expect(last!.headers.get('ratelimit-policy')).toBe('"tiny-limit";q=2;w=60');
+  });
+
+  it('health: probes the upstream through wasi:http and reports 200', async () => {
+    const base = await serve('edge-health');
+    const response = await fetch(`${base}/_reflexes/health`);
+    expect(response.status).toBe(200);
+    expect((await response.json()).checks).toEqual([{ name: 'kv', ok: true }, { name: 'upstream:nucleus', ok: true, status: 200 }]);
+  });
+
+  it('answers 502 in JSON when the upstream is unreachable', async () => {
+    const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', 'api-router.wasm'))), { kv: new Map(), variables: new Map([['nucleus_url', 'http://127.0.0.1:1']]) });
+    const server = new HTTPServer(reflex.incomingHandler);
+    const port = await freePort();
+    server.listen(port, '127.0.0.1');
+    servers.push(server);
+    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/x`);
+    expect(response.status).toBe(502);
+    expect((await response.json()).error.code).toBe('upstream_unavailable');
+  });
+});
