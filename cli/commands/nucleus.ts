@@ -1,4 +1,30 @@
 import type { Command } from 'commander';
+import { openKv } from '../../common/kv/index.ts';
+import { RedisKv } from '../../common/kv/redis.ts';
+import { startNucleus } from '../../nucleus/index.ts';
 
-// Filled in by the nucleus work (issue 5).
-export function registerNucleus(_program: Command): void {}
+export function registerNucleus(program: Command): void {
+  program
+    .command('nucleus')
+    .description('run the nucleus alone: agent API, conscience and purgatory, pheromone field, observe stream')
+    .option('-p, --port <port>', 'port', '8081')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--agents <dir>', 'folder of agent manifests (*.yaml, *.ts)', 'agents')
+    .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
+    .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)')
+    .action(async (opts: { port: string; host: string; agents: string; redis?: string; morpheus?: string }) => {
+      const kv = openKv(opts.redis);
+      if (kv instanceof RedisKv) await kv.ready();
+      const nucleus = await startNucleus({ port: Number(opts.port), host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
+      process.stdout.write(`nucleus on ${nucleus.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = async () => {
+          await nucleus.close();
+          await kv.close();
+          resolve();
+        };
+        process.once('SIGTERM', () => void stop());
+        process.once('SIGINT', () => void stop());
+      });
+    });
+}

@@ -13,6 +13,11 @@ export class MemoryKv implements SyncReadableKv {
     return this.getSync(key);
   }
 
+  async getFrom(key: string, offset: number) {
+    const value = this.data.get(key);
+    return value ? value.subarray(Math.min(offset, value.length)) : null;
+  }
+
   async getMany(keys: string[]) {
     return keys.map((k) => this.getSync(k));
   }

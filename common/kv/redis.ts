@@ -92,6 +92,11 @@ export class RedisKv implements KvStore {
     return value ? new Uint8Array(value.buffer, value.byteOffset, value.length) : null;
   }
 
+  async getFrom(key: string, offset: number) {
+    const [[, exists], [, tail]] = (await this.wrap('GETRANGE', this.client.multi().exists(key).getrangeBuffer(key, offset, -1).exec())) as [[null, number], [null, Buffer]];
+    return exists ? new Uint8Array(tail.buffer, tail.byteOffset, tail.length) : null;
+  }
+
   async getMany(keys: string[]) {
     if (keys.length === 0) return [];
     const values = await this.wrap('MGET', this.client.mgetBuffer(...keys));

@@ -42,6 +42,8 @@ export interface KvStore {
   append(key: string, value: Uint8Array): Promise<number>;
   /** Applies writes and increments only if every expectation holds; returns false (and writes nothing) otherwise. */
   commit(txn: KvTransaction): Promise<boolean>;
+  /** The value's bytes from `offset` on (empty when shorter); readers of append-only keys fetch only what is new. */
+  getFrom(key: string, offset: number): Promise<Uint8Array | null>;
   /** Answers quickly whether the backing store is reachable now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,0 +1,120 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { UpgradeWebSocket } from 'hono/ws';
+import { KgentsError } from '../../common/errors.ts';
+import type { AgentManifest } from '../agents/manifest.ts';
+import { agentCard, nucleusCard } from '../agents/card.ts';
+import type { AgentRunner } from '../agents/runner.ts';
+import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
+import type { EventHub, ObservedEvent } from '../observe/hub.ts';
+import type { PheromoneField } from '../pheromones/field.ts';
+import { errorResponse, jsonBody } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { InvokeRequest, ResolveRequest } from './schemas.ts';
+import { DepositInput } from '../pheromones/schema.ts';
+
+export interface NucleusDeps {
+  agents: AgentManifest[];
+  runner: AgentRunner;
+  purgatory: Purgatory;
+  field: PheromoneField;
+  hub: EventHub;
+  baseUrl: () => string;
+  version: string;
+  upgradeWebSocket?: UpgradeWebSocket;
+}
+
+export function createNucleusApp(deps: NucleusDeps): Hono {
+  const app = new Hono();
+  const agent = (name: string) => {
+    const found = deps.agents.find((a) => a.name === name);
+    if (!found) throw new KgentsError('NOT_FOUND', `no agent named "${name}"; GET /v1/agents lists them`);
+    return found;
+  };
+  app.onError((error, c) => errorResponse(c, error));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', agents: deps.agents.length }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(deps.version)));
+
+  app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
+  app.post('/v1/agents/:name/invoke', async (c) => {
+    const target = agent(c.req.param('name'));
+    const body = await jsonBody(c, InvokeRequest);
+    if (!body.stream) {
+      const result = await deps.runner.invoke(target, body.input, c.req.raw.signal);
+      return c.json(result, result.status === 'held' ? 202 : 200);
+    }
+    return streamSSE(c, async (sse) => {
+      try {
+        for await (const item of deps.runner.stream(target, body.input, c.req.raw.signal)) {
+          if ('delta' in item) await sse.writeSSE({ event: 'delta', data: JSON.stringify({ text: item.delta }) });
+          else await sse.writeSSE({ event: 'result', data: JSON.stringify(item.result) });
+        }
+      } catch (error) {
+        const code = error instanceof KgentsError ? error.code.toLowerCase() : 'internal';
+        await sse.writeSSE({ event: 'error', data: JSON.stringify({ error: { code, message: (error as Error).message } }) });
+      }
+    });
+  });
+
+  app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), deps.baseUrl())));
+  app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, deps.baseUrl(), deps.version)));
+
+  app.post('/v1/pheromones', async (c) => {
+    const deposit = await deps.field.deposit(await jsonBody(c, DepositInput));
+    return c.json({ id: deposit.id, type: deposit.type, halfLifeMs: deposit.halfLifeMs, emittedAt: new Date(deposit.emittedAtMs).toISOString() }, 201);
+  });
+  app.get('/v1/pheromones', async (c) => c.json(await deps.field.sense(c.req.query())));
+
+  app.get('/v1/purgatory', (c) => c.json({ entries: deps.purgatory.list(c.req.query('status') as PurgatoryStatus | undefined) }));
+  app.post('/v1/purgatory/:token/resolve', async (c) => c.json(deps.purgatory.resolve(c.req.param('token'), (await jsonBody(c, ResolveRequest)).input)));
+  app.post('/v1/purgatory/:token/cancel', (c) => c.json(deps.purgatory.cancel(c.req.param('token'))));
+
+  const ws = deps.upgradeWebSocket?.(() => {
+    let unsubscribe: (() => void) | null = null;
+    return {
+      onOpen(_event, socket) {
+        unsubscribe = deps.hub.subscribe({
+          deliver: (events, dropped) => {
+            if (dropped) socket.send(JSON.stringify({ kind: 'dropped', count: dropped }));
+            for (const e of events) socket.send(JSON.stringify(e));
+          },
+          close: () => {},
+        });
+      },
+      onClose() {
+        unsubscribe?.();
+      },
+    };
+  });
+  app.get('/v1/observe', async (c, next) => {
+    if (ws && c.req.header('upgrade')?.toLowerCase() === 'websocket') return ws(c, next);
+    return streamSSE(c, async (sse) => {
+      let wake: (() => void) | null = null;
+      const pending: { events: ObservedEvent[]; dropped: number }[] = [];
+      const unsubscribe = deps.hub.subscribe({
+        deliver: (events, dropped) => {
+          pending.push({ events, dropped });
+          wake?.();
+        },
+        close: () => {},
+      });
+      sse.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      while (!sse.aborted && !sse.closed) {
+        const batch = pending.shift();
+        if (!batch) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if (batch.dropped) await sse.writeSSE({ event: 'dropped', data: JSON.stringify({ count: batch.dropped }) });
+        for (const e of batch.events) await sse.writeSSE({ event: e.kind, id: String(e.seq), data: JSON.stringify(e) });
+      }
+    });
+  });
+  return app;
+}

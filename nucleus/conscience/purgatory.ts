@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { KgentsError } from '../../common/errors.ts';
+import type { EventHub } from '../observe/hub.ts';
+
+export type PurgatoryStatus = 'pending' | 'resolved' | 'cancelled' | 'expired';
+
+export interface HeldDecision {
+  token: string;
+  agent: string;
+  input: string;
+  output: string;
+  reason: string;
+  status: PurgatoryStatus;
+  heldAt: string;
+  expiresAt: string;
+  resolution?: { input: string; at: string };
+}
+
+/** Decisions the conscience held, waiting for a human: list, resolve with input, cancel; entries expire. */
+export class Purgatory {
+  private readonly entries = new Map<string, HeldDecision>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly hub: EventHub,
+    private readonly ttlMs = 15 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.timer = setInterval(() => this.expire(), Math.min(1000, ttlMs)).unref();
+  }
+
+  hold(agent: string, input: string, output: string, reason: string): HeldDecision {
+    const now = this.now();
+    const entry: HeldDecision = { token: randomUUID(), agent, input, output, reason, status: 'pending', heldAt: new Date(now).toISOString(), expiresAt: new Date(now + this.ttlMs).toISOString() };
+    this.entries.set(entry.token, entry);
+    this.hub.publish('decision.held', { token: entry.token, agent, reason });
+    return entry;
+  }
+
+  list(status?: PurgatoryStatus): HeldDecision[] {
+    this.expire();
+    return [...this.entries.values()].filter((e) => !status || e.status === status);
+  }
+
+  private pending(token: string): HeldDecision {
+    this.expire();
+    const entry = this.entries.get(token);
+    if (!entry) throw new KgentsError('NOT_FOUND', `no held decision with token ${token}`);
+    if (entry.status !== 'pending') throw new KgentsError('CONFLICT', `decision ${token} is already ${entry.status}`);
+    return entry;
+  }
+
+  resolve(token: string, input: string): HeldDecision {
+    const entry = this.pending(token);
+    entry.status = 'resolved';
+    entry.resolution = { input, at: new Date(this.now()).toISOString() };
+    this.hub.publish('decision.resolved', { token, agent: entry.agent });
+    return entry;
+  }
+
+  cancel(token: string): HeldDecision {
+    const entry = this.pending(token);
+    entry.status = 'cancelled';
+    this.hub.publish('decision.cancelled', { token, agent: entry.agent });
+    return entry;
+  }
+
+  expire(): void {
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      if (entry.status === 'pending' && Date.parse(entry.expiresAt) <= now) {
+        entry.status = 'expired';
+        this.hub.publish('decision.expired', { token: entry.token, agent: entry.agent });
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+export const ObservedEvent = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  kind: z.enum(['invocation', 'decision.held', 'decision.resolved', 'decision.cancelled', 'decision.expired', 'pheromone.deposited', 'pheromone.evaporated', 'flag.raised', 'flag.lowered']),
+  data: z.record(z.string(), z.unknown()),
+});
+export type ObservedEvent = z.infer<typeof ObservedEvent>;
+
+export interface Subscriber {
+  /** Called with batches; never awaited by publishers. */
+  deliver(events: ObservedEvent[], dropped: number): void;
+  close(): void;
+}
+
+interface Subscription {
+  subscriber: Subscriber;
+  queue: ObservedEvent[];
+  dropped: number;
+  scheduled: boolean;
+}
+
+/**
+ * The fire-and-forget mirror: publishing appends to a bounded ring of history and to each
+ * observer's bounded queue, then returns. Delivery happens later, in a microtask; an observer
+ * that cannot keep up loses its oldest events and is told how many, and never slows a
+ * publisher down.
+ */
+export class EventHub {
+  private readonly history: ObservedEvent[] = [];
+  private readonly subscriptions = new Set<Subscription>();
+  private seq = 0;
+
+  constructor(
+    private readonly historySize = 1000,
+    private readonly queueSize = 1000,
+  ) {}
+
+  publish(kind: ObservedEvent['kind'], data: Record<string, unknown>): void {
+    const event: ObservedEvent = { seq: ++this.seq, at: new Date().toISOString(), kind, data };
+    this.history.push(event);
+    if (this.history.length > this.historySize) this.history.shift();
+    for (const s of this.subscriptions) this.enqueue(s, [event]);
+  }
+
+  /** Replays history, then streams new events. Returns the unsubscribe function. */
+  subscribe(subscriber: Subscriber): () => void {
+    const s: Subscription = { subscriber, queue: [], dropped: 0, scheduled: false };
+    this.subscriptions.add(s);
+    this.enqueue(s, [...this.history]);
+    return () => {
+      this.subscriptions.delete(s);
+      subscriber.close();
+    };
+  }
+
+  get observers(): number {
+    return this.subscriptions.size;
+  }
+
+  private enqueue(s: Subscription, events: ObservedEvent[]): void {
+    s.queue.push(...events);
+    if (s.queue.length > this.queueSize) {
+      s.dropped += s.queue.length - this.queueSize;
+      s.queue.splice(0, s.queue.length - this.queueSize);
+    }
+    if (s.scheduled) return;
+    s.scheduled = true;
+    queueMicrotask(() => {
+      s.scheduled = false;
+      const batch = s.queue.splice(0);
+      const dropped = s.dropped;
+      s.dropped = 0;
+      if (batch.length || dropped) s.subscriber.deliver(batch, dropped);
+    });
+  }
+}

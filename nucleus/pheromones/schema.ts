@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { PheromoneType, TOKEN } from '../../common/pheromone.ts';
+import { Duration } from '../../compiler/spec/duration.ts';
+
+export const DepositInput = z
+  .object({
+    type: PheromoneType,
+    source: z.string().regex(TOKEN, 'a token: letters, digits and . _ : @ / -'),
+    target: z.string().regex(TOKEN, 'a token: letters, digits and . _ : @ / -').nullish(),
+    intensity: z.number().min(0).max(1),
+    /** Milliseconds, or a duration such as "30s". DREAM's is doubled when stored. */
+    halfLife: Duration,
+    /** Optional lifetime after which the deposit is gone whatever its intensity. */
+    ttl: Duration.optional(),
+    payload: z.unknown().optional(),
+  })
+  .strict()
+  .refine((d) => JSON.stringify(d.payload ?? null).length <= 8192, { message: 'payload must serialize to at most 8 KB', path: ['payload'] });
+export type DepositInput = z.input<typeof DepositInput>;
+
+export const SenseQuery = z.object({
+  type: PheromoneType.optional(),
+  target: z.string().regex(TOKEN).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+export type SenseQuery = z.input<typeof SenseQuery>;
+
+export const SensedPheromone = z.object({
+  id: z.string(),
+  type: PheromoneType,
+  source: z.string(),
+  target: z.string().nullable(),
+  intensity: z.number(),
+  initialIntensity: z.number(),
+  halfLifeMs: z.number(),
+  emittedAt: z.string(),
+  expiresAt: z.string().nullable(),
+  payload: z.unknown(),
+});
+export type SensedPheromone = z.infer<typeof SensedPheromone>;
+
+export const SenseResult = z.object({
+  /** Live deposits that matched, before the limit. */
+  total: z.number().int(),
+  /** Sum of their intensities, clamped to 1: what a sensor reflex with `aggregate: 'sum'` sees. */
+  level: z.number(),
+  pheromones: z.array(SensedPheromone),
+});
+export type SenseResult = z.infer<typeof SenseResult>;

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentCard } from '../../nucleus/agents/card.ts';
+import { loadAgents, type AgentManifest } from '../../nucleus/agents/manifest.ts';
+import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
+import { startFakeOpenAi, type FakeLlm } from '../support/fake-openai-upstream.ts';
+import { REPO_ROOT } from '../support/tmp.ts';
+
+let llm: FakeLlm;
+let nucleus: Nucleus;
+let now = 1_700_000_000_000;
+let agents: AgentManifest[];
+
+beforeAll(async () => {
+  llm = await startFakeOpenAi((input) => (input.includes('incident') ? 'security incident: page the on-call' : `platform, urgency 3: ${input}`));
+  agents = await loadAgents(join(REPO_ROOT, 'agents'));
+  nucleus = await startNucleus({ port: 0, agents, morpheusUrl: llm.url, purgatoryTtlMs: 60_000, now: () => now });
+});
+afterAll(async () => {
+  await nucleus?.close();
+  await llm?.close();
+});
+
+const invoke = (agent: string, body: unknown) => fetch(`${nucleus.url}/v1/agents/${agent}/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('agent API', () => {
+  it('lists the agents registered from agents/*.yaml', async () => {
+    const body = await (await fetch(`${nucleus.url}/v1/agents`)).json();
+    expect(body.agents.map((a: { name: string }) => a.name).sort()).toEqual(['release-notes', 'triage']);
+  });
+
+  it('invokes an agent through the LLM gateway with its system prompt and model', async () => {
+    const response = await invoke('triage', { input: 'checkout is slow' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'allowed', agent: 'triage', output: 'platform, urgency 3: checkout is slow', usage: { promptTokens: 7 } });
+    const sent = llm.requests.at(-1)!.body as { model: string; messages: { role: string; content: string }[] };
+    expect(sent.model).toBe('claude-sonnet-4');
+    expect(sent.messages[0]).toMatchObject({ role: 'system' });
+    expect(sent.messages[0].content).toContain('You triage requests');
+  });
+
+  it('streams the answer as SSE deltas, then the reviewed result', async () => {
+    const response = await invoke('triage', { input: 'disk full on db-3', stream: true });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const text = await response.text();
+    const events = text.split('\n\n').filter(Boolean).map((block) => ({ event: /event: (.*)/.exec(block)?.[1], data: JSON.parse(/data: (.*)/.exec(block)![1]) }));
+    const deltas = events.filter((e) => e.event === 'delta').map((e) => e.data.text);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join('')).toBe('platform, urgency 3: disk full on db-3');
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: { status: 'allowed', output: 'platform, urgency 3: disk full on db-3' } });
+  });
+
+  it('answers 404 for an unknown agent and 400 with field paths for a bad body', async () => {
+    expect((await invoke('nobody', { input: 'x' })).status).toBe(404);
+    const bad = await invoke('triage', { input: '', extra: 1 });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['(root)', 'input']);
+  });
+
+  it('serves OpenAPI generated from the schemas', async () => {
+    const doc = await (await fetch(`${nucleus.url}/openapi.json`)).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/agents/{name}/invoke', '/v1/pheromones', '/v1/purgatory/{token}/resolve', '/v1/observe']));
+    expect(doc.paths['/v1/pheromones'].post.requestBody.content['application/json'].schema.properties.type.enum).toContain('DREAM');
+  });
+});
+
+describe('A2A agent cards', () => {
+  it('every agent and the nucleus publish a valid card', async () => {
+    for (const name of ['triage', 'release-notes']) {
+      const card = AgentCard.parse(await (await fetch(`${nucleus.url}/agents/${name}/.well-known/agent-card.json`)).json());
+      expect(card.name).toBe(name);
+      expect(card.supportedInterfaces[0].url).toBe(`${nucleus.url}/v1/agents/${name}/invoke`);
+    }
+    const own = AgentCard.parse(await (await fetch(`${nucleus.url}/.well-known/agent-card.json`)).json());
+    expect(own.skills.map((s) => s.id).sort()).toEqual(['release-notes.release-notes', 'triage.triage']);
+  });
+});
+
+describe('conscience and purgatory', () => {
+  const purgatory = async (query = '') => (await (await fetch(`${nucleus.url}/v1/purgatory${query}`)).json()).entries;
+  const post = (path: string, body?: unknown) => fetch(`${nucleus.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it('holds a decision, then resolves it with human input', async () => {
+    const held = await invoke('release-notes', { input: 'feat: dark mode' });
+    expect(held.status).toBe(202);
+    const { token, reason } = await held.json();
+    expect(reason).toContain('requires human approval');
+    expect((await purgatory('?status=pending')).map((e: { token: string }) => e.token)).toContain(token);
+    const resolved = await post(`/v1/purgatory/${token}/resolve`, { input: 'ship it' });
+    expect(await resolved.json()).toMatchObject({ status: 'resolved', resolution: { input: 'ship it' } });
+    expect((await post(`/v1/purgatory/${token}/resolve`, { input: 'again' })).status).toBe(409);
+  });
+
+  it('holds on a flagged word, and cancels', async () => {
+    const held = await (await invoke('triage', { input: 'possible incident in prod' })).json();
+    expect(held).toMatchObject({ status: 'held', reason: 'the output mentions "security incident"' });
+    expect((await (await post(`/v1/purgatory/${held.token}/cancel`)).json()).status).toBe('cancelled');
+    expect((await post('/v1/purgatory/not-a-token/cancel')).status).toBe(404);
+  });
+
+  it('expires held decisions', async () => {
+    const { token } = await (await invoke('release-notes', { input: 'fix: crash' })).json();
+    now += 61_000;
+    const entry = (await purgatory()).find((e: { token: string }) => e.token === token);
+    expect(entry.status).toBe('expired');
+    expect((await post(`/v1/purgatory/${token}/resolve`, { input: 'late' })).status).toBe(409);
+  });
+});

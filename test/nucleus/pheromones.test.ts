@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryKv } from '../../common/kv/memory.ts';
+import { RedisKv } from '../../common/kv/redis.ts';
+import type { KvStore } from '../../common/kv/index.ts';
+import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
+import { RedisServer } from '../support/redis-server.ts';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(() => redis?.stop());
+
+const post = (n: Nucleus, body: unknown) => fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const sense = async (n: Nucleus, query = '') => (await fetch(`${n.url}/v1/pheromones${query}`)).json();
+
+describe('pheromone field law', () => {
+  it('intensity halves at one half-life; DREAM halves at two', async () => {
+    let now = 1_700_000_000_000;
+    const n = await startNucleus({ port: 0, now: () => now, agents: [] });
+    try {
+      await post(n, { type: 'WARNING', source: 'test', target: 'nucleus', intensity: 0.8, halfLife: '10s' });
+      await post(n, { type: 'DREAM', source: 'test', intensity: 0.8, halfLife: '10s' });
+      now += 10_000;
+      expect((await sense(n, '?type=WARNING')).pheromones[0].intensity).toBeCloseTo(0.4, 10);
+      expect((await sense(n, '?type=DREAM')).pheromones[0].intensity).toBeCloseTo(0.8 * Math.SQRT1_2, 10);
+      now += 10_000;
+      expect((await sense(n, '?type=WARNING')).pheromones[0].intensity).toBeCloseTo(0.2, 10);
+      expect((await sense(n, '?type=DREAM')).pheromones[0].intensity).toBeCloseTo(0.4, 10);
+      // Far past evaporation (< 0.01) a deposit is no longer sensed.
+      now += 100_000;
+      expect((await sense(n, '?type=WARNING')).total).toBe(0);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('senses current intensities, broadcasts included, strongest first, and honours ttl', async () => {
+    let now = 1_700_000_000_000;
+    const n = await startNucleus({ port: 0, now: () => now, agents: [] });
+    try {
+      await post(n, { type: 'WARNING', source: 'a', target: 'nucleus', intensity: 0.3, halfLife: 60_000 });
+      await post(n, { type: 'WARNING', source: 'b', target: 'other', intensity: 0.9, halfLife: 60_000 });
+      await post(n, { type: 'WARNING', source: 'c', intensity: 0.5, halfLife: 60_000, payload: { note: 'everyone' } });
+      await post(n, { type: 'WARNING', source: 'd', target: 'nucleus', intensity: 0.7, halfLife: 60_000, ttl: '5s' });
+      const sensed = await sense(n, '?type=WARNING&target=nucleus');
+      expect(sensed.pheromones.map((p: { source: string }) => p.source)).toEqual(['d', 'c', 'a']);
+      expect(sensed.pheromones[1]).toMatchObject({ target: null, payload: { note: 'everyone' } });
+      expect(sensed.level).toBe(1);
+      now += 5_000;
+      expect((await sense(n, '?type=WARNING&target=nucleus')).pheromones.map((p: { source: string }) => p.source)).toEqual(['c', 'a']);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('answers invalid bodies with 400 and field paths, and keeps serving', async () => {
+    const n = await startNucleus({ port: 0, agents: [] });
+    try {
+      const bad = await post(n, { type: 'FEAR', source: 'has space', intensity: 2, halfLife: 'soon' });
+      expect(bad.status).toBe(400);
+      const body = await bad.json();
+      expect(body.error.code).toBe('invalid_request');
+      expect(body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['halfLife', 'intensity', 'source', 'type']);
+      const notJson = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+      expect(notJson.status).toBe(400);
+      expect((await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000 })).status).toBe(201);
+    } finally {
+      await n.close();
+    }
+  });
+});
+
+describe.each(['memory', 'redis'] as const)('concurrent deposits on %s', (kind) => {
+  it('50 writers x 200 deposits: every deposit is counted', async () => {
+    const kv: KvStore = kind === 'memory' ? new MemoryKv() : new RedisKv(redis.url);
+    if (kv instanceof RedisKv) await kv.ready();
+    // Two nuclei on one store, as two replicas would be.
+    const [a, b] = await Promise.all([startNucleus({ port: 0, kv, agents: [] }), startNucleus({ port: 0, kv, agents: [] })]);
+    try {
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, writer) => {
+          for (let i = 0; i < 200; i++) {
+            const r = await post(writer % 2 ? a : b, { type: 'INTENT', source: `writer-${writer}`, target: 'count', intensity: 0.5, halfLife: '1h' });
+            if (r.status !== 201) throw new Error(`deposit failed: ${r.status}`);
+          }
+        }),
+      );
+      expect((await sense(a, '?type=INTENT&target=count&limit=1')).total).toBe(10_000);
+      expect((await sense(b, '?type=INTENT&target=count&limit=1')).total).toBe(10_000);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await kv.close();
+    }
+  });
+});
+
+describe('evaporation', () => {
+  it('collects evaporated deposits in one rewrite and readers start over', async () => {
+    let now = 1_700_000_000_000;
+    const kv = new MemoryKv();
+    const n = await startNucleus({ port: 0, kv, now: () => now, agents: [] });
+    try {
+      for (let i = 0; i < 150; i++) await n.field.deposit({ type: 'CHAOS', source: 's', intensity: 0.5, halfLife: 1000 });
+      await n.field.deposit({ type: 'CHAOS', source: 'keeper', intensity: 1, halfLife: '1h' });
+      expect((await n.field.sense({ type: 'CHAOS' })).total).toBe(151);
+      now += 60_000;
+      expect(await n.field.evaporate()).toBe(150);
+      expect(new TextDecoder().decode(kv.getSync('pheromone/CHAOS')!).trim().split('\n')).toHaveLength(1);
+      const after = await n.field.sense({ type: 'CHAOS' });
+      expect(after.pheromones.map((p) => p.source)).toEqual(['keeper']);
+      // Nothing more to collect, and a second pass right away does not rewrite again.
+      expect(await n.field.evaporate()).toBe(0);
+    } finally {
+      await n.close();
+    }
+  });
+});
