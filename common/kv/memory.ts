@@ -4,6 +4,8 @@ import { bytesEqual, textDecoder, textEncoder, type KvTransaction, type SyncRead
 export class MemoryKv implements SyncReadableKv {
   readonly kind = 'memory' as const;
   private readonly data = new Map<string, Uint8Array>();
+  /** Buffers this store owns with spare room, by key (values set by callers are never written into). */
+  private readonly appendable = new Map<string, ArrayBuffer>();
 
   getSync(key: string): Uint8Array | null {
     return this.data.get(key) ?? null;
@@ -41,17 +43,26 @@ export class MemoryKv implements SyncReadableKv {
     return this.incrementSync(key, delta);
   }
 
+  /**
+   * Appends grow a buffer with spare capacity, so a key appended to 10,000 times is copied
+   * about 14 times, not 10,000. Views handed out earlier stay valid: appends only write past
+   * their end, and a grown buffer is a new one.
+   */
   async append(key: string, value: Uint8Array) {
     const current = this.data.get(key);
-    if (!current) {
-      this.data.set(key, value.slice());
-      return value.length;
+    const length = (current?.length ?? 0) + value.length;
+    let buffer = current?.buffer as ArrayBuffer | undefined;
+    // A buffer this store made for appends, with room left: write in place.
+    if (!current || current.byteOffset !== 0 || buffer!.byteLength < length || this.appendable.get(key) !== buffer) {
+      buffer = new ArrayBuffer(Math.max(64, length * 2));
+      const grown = new Uint8Array(buffer);
+      if (current) grown.set(current);
+      this.appendable.set(key, buffer);
     }
-    const next = new Uint8Array(current.length + value.length);
-    next.set(current);
-    next.set(value, current.length);
-    this.data.set(key, next);
-    return next.length;
+    const target = new Uint8Array(buffer!, 0, length);
+    target.set(value, length - value.length);
+    this.data.set(key, target);
+    return length;
   }
 
   commitSync(txn: KvTransaction): boolean {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KvStore } from '../../common/kv/index.ts';
 import { textEncoder } from '../../common/kv/index.ts';
-import { decodeLine, effectiveHalfLifeMs, encodeDeposit, intensityAt, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
+import { decodeLine, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
 import { DepositInput, SenseQuery, type SenseResult, type SensedPheromone } from './schema.ts';
 
 export interface FieldEvents {
@@ -9,11 +9,50 @@ export interface FieldEvents {
   evaporated?(type: PheromoneType, collected: number): void;
 }
 
-interface TypeCache {
-  generation: string | null;
+/**
+ * Everything parsed from one type's key. The numbers sensing needs sit in typed arrays (one
+ * slot per deposit), so a sense over ten thousand deposits is a tight numeric loop.
+ */
+class TypeCache {
   /** Bytes of the key already parsed. */
-  length: number;
-  records: DepositRecord[];
+  length = 0;
+  records: DepositRecord[] = [];
+  emitted = new Float64Array(256);
+  initial = new Float64Array(256);
+  decay = new Float64Array(256);
+  expires = new Float64Array(256);
+  /** Index into `targets`, or -1 for a broadcast. */
+  target = new Int32Array(256);
+  readonly targets = new Map<string, number>();
+
+  constructor(readonly generation: string | null) {}
+
+  push(r: DepositRecord): void {
+    const i = this.records.length;
+    if (i === this.emitted.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.emitted = grow(this.emitted);
+      this.initial = grow(this.initial);
+      this.decay = grow(this.decay);
+      this.expires = grow(this.expires);
+      this.target = grow(this.target);
+    }
+    this.records.push(r);
+    this.emitted[i] = r.emittedAtMs;
+    this.initial[i] = r.intensity;
+    this.decay[i] = Math.LN2 / r.halfLifeMs;
+    this.expires[i] = r.expiresAtMs;
+    let t = -1;
+    if (r.target !== null) {
+      t = this.targets.get(r.target) ?? this.targets.size;
+      this.targets.set(r.target, t);
+    }
+    this.target[i] = t;
+  }
 }
 
 const generationKey = (type: PheromoneType) => `${pheromoneKey(type)}#gen`;
@@ -58,13 +97,13 @@ export class PheromoneField {
     return record;
   }
 
-  /** Brings the cache of one type up to date and returns every record seen (live or not). */
-  private async records(type: PheromoneType): Promise<DepositRecord[]> {
+  /** Brings the cache of one type up to date (live and dead records alike). */
+  private async cacheOf(type: PheromoneType): Promise<TypeCache> {
     const generation = await this.kv.get(generationKey(type));
     const gen = generation ? decoder.decode(generation) : null;
     let cache = this.caches.get(type);
     if (!cache || cache.generation !== gen) {
-      cache = { generation: gen, length: 0, records: [] };
+      cache = new TypeCache(gen);
       this.caches.set(type, cache);
     }
     const tail = await this.kv.getFrom(pheromoneKey(type), cache.length);
@@ -75,12 +114,12 @@ export class PheromoneField {
       while (start < text.length) {
         const nl = text.indexOf('\n', start);
         const record = decodeLine(type, text.slice(start, nl));
-        if (record) cache.records.push(record);
+        if (record) cache.push(record);
         start = nl + 1;
       }
       cache.length += endByte;
     }
-    return cache.records;
+    return cache;
   }
 
   /**
@@ -92,20 +131,30 @@ export class PheromoneField {
     const q = SenseQuery.parse(query);
     const now = this.now();
     const types = q.type ? [q.type] : PHEROMONE_TYPES;
-    const matches: { record: DepositRecord; intensity: number }[] = [];
+    const top = new TopK(q.limit);
     let level = 0;
+    let total = 0;
     for (const type of types) {
-      for (const record of await this.records(type)) {
-        if (q.target !== undefined && record.target !== null && record.target !== q.target) continue;
-        if (record.expiresAtMs > 0 && now >= record.expiresAtMs) continue;
-        const intensity = intensityAt(record.intensity, record.emittedAtMs, record.halfLifeMs, now);
-        if (intensity < 0.01) continue;
+      const c = await this.cacheOf(type);
+      // -1 matches broadcasts only: a target nobody aimed at still sees them.
+      const wanted = q.target === undefined ? -2 : (c.targets.get(q.target) ?? -3);
+      const { emitted, initial, decay, expires, target } = c;
+      // Newest first: recent deposits are usually the strongest, so the top-k heap fills with
+      // them early and most older ones are turned away with one comparison.
+      for (let i = c.records.length - 1; i >= 0; i--) {
+        if (wanted !== -2 && target[i] !== -1 && target[i] !== wanted) continue;
+        if (expires[i] > 0 && now >= expires[i]) continue;
+        const age = now > emitted[i] ? now - emitted[i] : 0;
+        // I0 * 0.5^(age / halfLife), clamped to [0, 1]
+        let intensity = initial[i] * Math.exp(-age * decay[i]);
+        if (intensity > 1) intensity = 1;
+        if (intensity < EVAPORATION_THRESHOLD) continue;
         level += intensity;
-        matches.push({ record, intensity });
+        total++;
+        top.offer(intensity, c.records[i]);
       }
     }
-    const top = topByIntensity(matches, q.limit);
-    return { total: matches.length, level: Math.min(1, level), pheromones: top.map(({ record, intensity }) => view(record, intensity)) };
+    return { total, level: Math.min(1, level), pheromones: top.sorted().map(([intensity, record]) => view(record, intensity)) };
   }
 
   /**
@@ -164,39 +213,51 @@ function view(r: DepositRecord, intensity: number): SensedPheromone {
   };
 }
 
-/** The `limit` strongest entries, strongest first, without sorting the whole list. */
-function topByIntensity<T extends { intensity: number }>(items: T[], limit: number): T[] {
-  if (items.length <= limit) return items.sort((a, b) => b.intensity - a.intensity);
-  // A min-heap of the best `limit` seen so far.
-  const heap: T[] = [];
-  const down = (i: number) => {
-    for (;;) {
+/** The k strongest offers, kept in a min-heap so a large field is never sorted whole. */
+class TopK {
+  private readonly values: number[] = [];
+  private readonly items: DepositRecord[] = [];
+  constructor(private readonly k: number) {}
+
+  offer(value: number, item: DepositRecord): void {
+    const { values, items } = this;
+    if (values.length < this.k) {
+      values.push(value);
+      items.push(item);
+      for (let i = values.length - 1; i > 0; ) {
+        const p = (i - 1) >> 1;
+        if (values[p] <= values[i]) break;
+        this.swap(i, p);
+        i = p;
+      }
+      return;
+    }
+    if (value <= values[0]) return;
+    values[0] = value;
+    items[0] = item;
+    for (let i = 0; ; ) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && heap[l].intensity < heap[m].intensity) m = l;
-      if (r < heap.length && heap[r].intensity < heap[m].intensity) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
+      if (l < values.length && values[l] < values[m]) m = l;
+      if (r < values.length && values[r] < values[m]) m = r;
+      if (m === i) break;
+      this.swap(i, m);
       i = m;
     }
-  };
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heap[p].intensity <= heap[i].intensity) return;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
-    }
-  };
-  for (const item of items) {
-    if (heap.length < limit) {
-      heap.push(item);
-      up(heap.length - 1);
-    } else if (item.intensity > heap[0].intensity) {
-      heap[0] = item;
-      down(0);
-    }
   }
-  return heap.sort((a, b) => b.intensity - a.intensity);
+
+  private swap(a: number, b: number): void {
+    const v = this.values[a];
+    this.values[a] = this.values[b];
+    this.values[b] = v;
+    const item = this.items[a];
+    this.items[a] = this.items[b];
+    this.items[b] = item;
+  }
+
+  /** Strongest first. */
+  sorted(): [number, DepositRecord][] {
+    return this.values.map((v, i): [number, DepositRecord] => [v, this.items[i]]).sort((a, b) => b[0] - a[0]);
+  }
 }
