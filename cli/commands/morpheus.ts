@@ -1,4 +1,21 @@
 import type { Command } from 'commander';
+import { startMorpheus } from '../../nucleus/morpheus/index.ts';
 
-// Filled in by the Morpheus work (issue 4).
-export function registerMorpheus(_program: Command): void {}
+export function registerMorpheus(program: Command): void {
+  program
+    .command('morpheus')
+    .description('run Morpheus alone: the LLM gateway speaking the OpenAI and Anthropic APIs')
+    .option('-p, --port <port>', 'port', '8080')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('-c, --config <file>', 'backends and routes (YAML or JSON; env MORPHEUS_CONFIG)')
+    .addHelpText('after', '\nEnvironment: MORPHEUS_UPSTREAM_URL, ANTHROPIC_API_KEY[_FILE], MORPHEUS_CLAUDE_CLI=1 with CLAUDE_CONFIG_DIR, MORPHEUS_ROUTES, MORPHEUS_API_KEYS.')
+    .action(async (opts: { port: string; host: string; config?: string }) => {
+      const morpheus = await startMorpheus({ port: Number(opts.port), host: opts.host, configFile: opts.config });
+      process.stdout.write(`morpheus on ${morpheus.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void morpheus.close().then(resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+}

@@ -1,0 +1,154 @@
+import { Hono, type Context } from 'hono';
+import { stream as honoStream } from 'hono/streaming';
+import type { ZodType } from 'zod';
+import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { ApiKeys } from './auth.ts';
+import type { ChatChunk, ChatRequest } from './canonical.ts';
+import { GatewayError } from './errors.ts';
+import type { Gateway } from './gateway.ts';
+import type { MorpheusMetrics } from './metrics.ts';
+import { anthropicErrorBody, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
+import type { Secrets } from './secrets.ts';
+
+type Api = 'openai' | 'anthropic';
+const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
+
+export interface MorpheusDeps {
+  gateway: Gateway;
+  metrics: MorpheusMetrics;
+  keys: ApiKeys;
+  secrets: Secrets;
+  logger: Logger;
+}
+
+export function createMorpheusApp(deps: MorpheusDeps): Hono {
+  const { gateway, metrics, keys, secrets, logger } = deps;
+  const app = new Hono();
+
+  /** The API's own error shape and status; secrets scrubbed; the missing-backend hint in every body. */
+  const fail = (c: Context, api: Api, error: unknown): Response => {
+    const status = isKgentsError(error) ? httpStatusOf(error) : 500;
+    let message = secrets.redact(isKgentsError(error) ? error.message : 'internal error');
+    if (gateway.missing.length && !message.includes('MORPHEUS_UPSTREAM_URL')) message += ` (${gateway.missing.join('; ')})`;
+    if (!isKgentsError(error)) logger.error({ err: secrets.redact(String((error as Error)?.stack ?? error)) }, 'unexpected failure');
+    const retryAfter = error instanceof GatewayError && error.retryAfter ? { 'retry-after': String(error.retryAfter) } : undefined;
+    return c.json(api === 'openai' ? openAiErrorBody(status, message) : anthropicErrorBody(status, message), status as 400, retryAfter);
+  };
+
+  const parse = async <T>(c: Context, schema: ZodType<T>): Promise<T> => {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      throw new GatewayError('INVALID_REQUEST', 'the body must be JSON');
+    }
+    const result = schema.safeParse(raw);
+    if (!result.success) throw new GatewayError('INVALID_REQUEST', result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    return result.data;
+  };
+
+  const authorized = (api: Api) => async (c: Context, next: () => Promise<void>) => {
+    if (!keys.allows(c.req.raw.headers)) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
+    await next();
+  };
+
+  /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
+  const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean) => {
+    const started = performance.now();
+    const signal = c.req.raw.signal;
+    const labels = { model: request.model, backend: 'none' };
+    metrics.requests.inc({ ...labels, api });
+    try {
+      if (!wantsStream) {
+        const upstreamStart = performance.now();
+        const { value, backend } = await gateway.complete(request, signal);
+        const upstreamMs = performance.now() - upstreamStart;
+        labels.backend = backend;
+        metrics.tokensIn.inc(labels, value.usage.input);
+        metrics.tokensOut.inc(labels, value.usage.output);
+        metrics.duration.observe(labels, (performance.now() - started) / 1000);
+        const body = api === 'openai' ? openAiResponse(value) : anthropicResponse(value);
+        return c.json(body, 200, { [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) });
+      }
+      const upstreamStart = performance.now();
+      const { value: chunks, backend } = await gateway.stream(request, signal);
+      const firstChunkMs = performance.now() - upstreamStart;
+      labels.backend = backend;
+      metrics.ttft.observe(labels, (performance.now() - started) / 1000);
+      const encoder = api === 'openai' ? openAiStreamEncoder(request.model, includeUsage) : anthropicStreamEncoder(request.model);
+      c.header('content-type', 'text/event-stream');
+      c.header('cache-control', 'no-cache');
+      c.header(OVERHEAD_HEADER, (performance.now() - started - firstChunkMs).toFixed(3));
+      return honoStream(c, async (out) => {
+        try {
+          for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
+            if (chunk.type === 'done' && chunk.usage) {
+              metrics.tokensIn.inc(labels, chunk.usage.input);
+              metrics.tokensOut.inc(labels, chunk.usage.output);
+            }
+            await out.write(encoder.chunk(chunk));
+            if (out.aborted) break;
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          const status = isKgentsError(error) ? httpStatusOf(error) : 500;
+          metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+          await out.write(encoder.error(status, secrets.redact((error as Error).message)));
+        } finally {
+          metrics.duration.observe(labels, (performance.now() - started) / 1000);
+        }
+      });
+    } catch (error) {
+      metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+      return fail(c, api, error);
+    }
+  };
+
+  app.get('/healthz', (c) => {
+    const ok = gateway.missing.length === 0;
+    return c.json({ status: ok ? 'ok' : 'unavailable', backends: gateway.backends.map((b) => ({ name: b.name, kind: b.kind })), missing: gateway.missing }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    for (const s of gateway.semaphores()) {
+      metrics.queueDepth.set({ semaphore: s.name }, s.queued);
+      metrics.inFlight.set({ semaphore: s.name }, s.inFlight);
+    }
+    return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
+
+  app.post('/v1/chat/completions', authorized('openai'), async (c) => {
+    try {
+      const body = await parse(c, ChatCompletionRequest);
+      return await chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true);
+    } catch (error) {
+      return fail(c, 'openai', error);
+    }
+  });
+  app.post('/v1/messages', authorized('anthropic'), async (c) => {
+    try {
+      const body = await parse(c, MessagesRequest);
+      return await chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true);
+    } catch (error) {
+      return fail(c, 'anthropic', error);
+    }
+  });
+  app.get('/v1/models', authorized('openai'), async (c) => {
+    try {
+      return c.json({ object: 'list', data: (await gateway.models(c.req.raw.signal)).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
+    } catch (error) {
+      return fail(c, 'openai', error);
+    }
+  });
+  app.post('/v1/embeddings', authorized('openai'), async (c) => {
+    try {
+      const body = await parse(c, EmbeddingsRequest);
+      return c.json((await gateway.embeddings(body.model, body, c.req.raw.signal)).value as Record<string, unknown>);
+    } catch (error) {
+      return fail(c, 'openai', error);
+    }
+  });
+  app.notFound((c) => c.json(openAiErrorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
+  return app;
+}

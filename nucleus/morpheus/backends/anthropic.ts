@@ -1,0 +1,79 @@
+import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+import { GatewayError } from '../errors.ts';
+import { STOP_IN, toAnthropic } from '../protocol/anthropic.ts';
+import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson } from './http.ts';
+import type { Backend, CallOptions } from './types.ts';
+
+interface Message {
+  id?: string;
+  model?: string;
+  content?: { type: string; text?: string }[];
+  stop_reason?: string | null;
+  usage?: { input_tokens?: number; output_tokens?: number };
+}
+
+interface StreamEvent {
+  type: string;
+  message?: Message;
+  delta?: { type?: string; text?: string; stop_reason?: string };
+  usage?: { output_tokens?: number; input_tokens?: number };
+  error?: { type?: string; message?: string };
+}
+
+/** The Anthropic Messages API. */
+export class AnthropicBackend implements Backend {
+  readonly kind = 'anthropic' as const;
+
+  constructor(
+    readonly name: string,
+    private readonly baseUrl: string,
+    private readonly apiKey: string | undefined,
+    readonly maxConcurrent: number,
+  ) {}
+
+  private init(request: ChatRequest, stream: boolean): RequestInit {
+    return {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) },
+      body: JSON.stringify(toAnthropic(request, stream)),
+    };
+  }
+
+  private url(): string {
+    return `${this.baseUrl.replace(/\/$/, '')}/v1/messages`;
+  }
+
+  async complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
+    const body = await upstreamJson<Message>(await upstreamFetch(this.url(), this.init(request, false), options), options);
+    if (!Array.isArray(body.content)) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the upstream answer has no content blocks');
+    return {
+      id: body.id ?? 'msg_morpheus',
+      model: body.model ?? request.model,
+      content: body.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join(''),
+      finish: STOP_IN[body.stop_reason ?? 'end_turn'] ?? 'stop',
+      usage: { input: body.usage?.input_tokens ?? 0, output: body.usage?.output_tokens ?? 0 },
+    };
+  }
+
+  async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
+    const response = await upstreamFetch(this.url(), this.init(request, true), options);
+    let input = 0;
+    let output = 0;
+    let finish: FinishReason = 'stop';
+    for await (const event of readSse(response.body!)) {
+      const e = parseStreamJson<StreamEvent>(event.data);
+      if (e.type === 'error') throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`);
+      if (e.type === 'message_start') input = e.message?.usage?.input_tokens ?? 0;
+      if (e.type === 'content_block_delta' && e.delta?.type === 'text_delta' && e.delta.text) yield { type: 'delta', text: e.delta.text };
+      if (e.type === 'message_delta') {
+        finish = STOP_IN[e.delta?.stop_reason ?? 'end_turn'] ?? 'stop';
+        output = e.usage?.output_tokens ?? output;
+      }
+      if (e.type === 'message_stop') {
+        yield { type: 'done', finish, usage: { input, output } };
+        return;
+      }
+    }
+    throw streamCut();
+  }
+}

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
+import { GatewayError } from '../errors.ts';
+import type { Backend, CallOptions } from './types.ts';
+
+interface CliLine {
+  type: string;
+  subtype?: string;
+  is_error?: boolean;
+  result?: string;
+  message?: { content?: { type: string; text?: string }[] };
+  usage?: { input_tokens?: number; output_tokens?: number };
+}
+
+/**
+ * The `claude` CLI in print mode (`-p`), JSON output (stream-json when streaming). The prompt
+ * goes on stdin, never in argv (argv is visible to every process on the machine). Its config
+ * and credentials come from CLAUDE_CONFIG_DIR, the mounted Secret's path.
+ */
+export class ClaudeCliBackend implements Backend {
+  readonly kind = 'claude-cli' as const;
+
+  constructor(
+    readonly name: string,
+    private readonly command: string,
+    private readonly configDir: string | undefined,
+    readonly maxConcurrent: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private prompt(request: ChatRequest): { system: string; prompt: string } {
+    const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+    const turns = request.messages.filter((m) => m.role !== 'system');
+    const prompt = turns.length === 1 ? turns[0].content : turns.map((m) => `${m.role === 'user' ? 'Human' : 'Assistant'}: ${m.content}`).join('\n\n');
+    return { system, prompt };
+  }
+
+  /** Runs the CLI; yields its JSON lines; kills it on abort or timeout. */
+  private async *run(request: ChatRequest, format: 'json' | 'stream-json', options: CallOptions): AsyncGenerator<CliLine> {
+    const { system, prompt } = this.prompt(request);
+    const args = ['-p', '--output-format', format, '--model', request.model, ...(format === 'stream-json' ? ['--verbose'] : []), ...(system ? ['--system-prompt', system] : [])];
+    const child = spawn(this.command, args, { env: { ...process.env, ...(this.configDir ? { CLAUDE_CONFIG_DIR: this.configDir } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-500)));
+    const spawned = new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new GatewayError('UPSTREAM_UNAVAILABLE', `cannot start the claude CLI (${this.command}): ${e.message}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    let timedOut = false;
+    const kill = () => child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, this.timeoutMs);
+    options.signal.addEventListener('abort', kill, { once: true });
+    try {
+      await spawned;
+      child.stdin.end(prompt);
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (!line.trim()) continue;
+        try {
+          yield JSON.parse(line) as CliLine;
+        } catch {
+          throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI printed a line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
+        }
+      }
+      const code = await exited;
+      if (timedOut) throw new GatewayError('UPSTREAM_TIMEOUT', `the claude CLI did not finish within ${this.timeoutMs / 1000} s`);
+      if (code !== 0 && !options.signal.aborted) throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI exited with ${code}: ${stderr.trim()}`);
+    } finally {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', kill);
+      if (child.exitCode === null) kill();
+    }
+  }
+
+  async complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
+    for await (const line of this.run(request, 'json', options)) {
+      if (line.type !== 'result') continue;
+      if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
+      return { id: 'msg_cli', model: request.model, content: line.result ?? '', finish: 'stop', usage: { input: line.usage?.input_tokens ?? 0, output: line.usage?.output_tokens ?? 0 } };
+    }
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the claude CLI printed no result');
+  }
+
+  async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
+    for await (const line of this.run(request, 'stream-json', options)) {
+      if (line.type === 'assistant') {
+        const text = (line.message?.content ?? []).filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+        if (text) yield { type: 'delta', text };
+      }
+      if (line.type === 'result') {
+        if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
+        yield { type: 'done', finish: 'stop', usage: { input: line.usage?.input_tokens ?? 0, output: line.usage?.output_tokens ?? 0 } };
+        return;
+      }
+    }
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the claude CLI stream ended without a result');
+  }
+}

@@ -1,0 +1,77 @@
+import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
+import { GatewayError } from '../errors.ts';
+import { FINISH_IN, toOpenAi } from '../protocol/openai.ts';
+import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson } from './http.ts';
+import type { Backend, CallOptions } from './types.ts';
+
+interface Completion {
+  id?: string;
+  model?: string;
+  choices?: { message?: { content?: string | null }; delta?: { content?: string | null }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string };
+}
+
+/** Any OpenAI-compatible server: vLLM, Ollama, llama.cpp server, OpenAI itself. */
+export class OpenAiBackend implements Backend {
+  readonly kind = 'openai' as const;
+
+  constructor(
+    readonly name: string,
+    private readonly baseUrl: string,
+    private readonly apiKey: string | undefined,
+    readonly maxConcurrent: number,
+  ) {}
+
+  private headers(): Record<string, string> {
+    return { 'content-type': 'application/json', ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}) };
+  }
+
+  private url(path: string): string {
+    return `${this.baseUrl.replace(/\/$/, '')}${path}`;
+  }
+
+  async complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
+    const response = await upstreamFetch(this.url('/chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(toOpenAi(request, false)) }, options);
+    const body = await upstreamJson<Completion>(response, options);
+    const choice = body.choices?.[0];
+    if (!choice?.message) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the upstream answer has no choices[0].message');
+    return {
+      id: body.id ?? 'chatcmpl-morpheus',
+      model: body.model ?? request.model,
+      content: choice.message.content ?? '',
+      finish: FINISH_IN[choice.finish_reason ?? 'stop'] ?? 'stop',
+      usage: { input: body.usage?.prompt_tokens ?? 0, output: body.usage?.completion_tokens ?? 0 },
+    };
+  }
+
+  async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
+    const response = await upstreamFetch(this.url('/chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(toOpenAi(request, true)) }, options);
+    let finish: ChatChunk | null = null;
+    let usage: { input: number; output: number } | undefined;
+    for await (const event of readSse(response.body!)) {
+      if (event.data === '[DONE]') {
+        yield finish ? { ...(finish as { type: 'done'; finish: 'stop' }), usage } : { type: 'done', finish: 'stop', usage };
+        return;
+      }
+      const chunk = parseStreamJson<Completion>(event.data);
+      if (chunk.error) throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${chunk.error.message ?? 'unknown'}`);
+      if (chunk.usage) usage = { input: chunk.usage.prompt_tokens ?? 0, output: chunk.usage.completion_tokens ?? 0 };
+      const choice = chunk.choices?.[0];
+      if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
+      if (choice?.finish_reason) finish = { type: 'done', finish: FINISH_IN[choice.finish_reason] ?? 'stop' };
+    }
+    throw streamCut();
+  }
+
+  async embeddings(body: unknown, options: CallOptions): Promise<unknown> {
+    const response = await upstreamFetch(this.url('/embeddings'), { method: 'POST', headers: this.headers(), body: JSON.stringify(body) }, options);
+    return upstreamJson(response, options);
+  }
+
+  async models(options: CallOptions): Promise<string[]> {
+    const response = await upstreamFetch(this.url('/models'), { headers: this.headers() }, options);
+    const body = await upstreamJson<{ data?: { id: string }[] }>(response, options);
+    return (body.data ?? []).map((m) => m.id);
+  }
+}

@@ -1,0 +1,171 @@
+import type { Logger } from '../../common/log.ts';
+import { AnthropicBackend } from './backends/anthropic.ts';
+import { ClaudeCliBackend } from './backends/claude-cli.ts';
+import { OpenAiBackend } from './backends/openai.ts';
+import type { Backend, CallOptions } from './backends/types.ts';
+import type { ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
+import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
+import { GatewayError } from './errors.ts';
+import type { MorpheusMetrics } from './metrics.ts';
+import { Semaphore } from './semaphore.ts';
+
+interface Slot {
+  backend: Backend;
+  semaphore: Semaphore;
+}
+
+/**
+ * Chooses backends by model prefix, bounds concurrency (one global semaphore, one per
+ * backend, each with a bounded queue), retries connect errors and 502/503/429 with backoff,
+ * then falls back to the next backend configured for the model.
+ */
+export class Gateway {
+  private readonly slots = new Map<string, Slot>();
+  readonly global: Semaphore;
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly metrics: MorpheusMetrics,
+    private readonly logger: Logger,
+  ) {
+    const { config, secrets } = loaded;
+    this.global = new Semaphore('morpheus', config.globalMaxConcurrent, config.queueMax);
+    for (const b of config.backends) {
+      const backend: Backend =
+        b.kind === 'openai'
+          ? new OpenAiBackend(b.name, b.baseUrl, b.apiKeyEnv ? secrets.get(b.apiKeyEnv) : undefined, b.maxConcurrent)
+          : b.kind === 'anthropic'
+            ? new AnthropicBackend(b.name, b.baseUrl, secrets.get(b.apiKeyEnv), b.maxConcurrent)
+            : new ClaudeCliBackend(b.name, b.command, b.configDir, b.maxConcurrent, b.timeoutMs);
+      this.slots.set(b.name, { backend, semaphore: new Semaphore(`backend ${b.name}`, b.maxConcurrent, Math.min(config.queueMax, b.kind === 'claude-cli' ? 16 : 128)) });
+    }
+  }
+
+  get missing(): string[] {
+    return this.loaded.missing;
+  }
+
+  get backends(): Backend[] {
+    return [...this.slots.values()].map((s) => s.backend);
+  }
+
+  semaphores(): Semaphore[] {
+    return [this.global, ...[...this.slots.values()].map((s) => s.semaphore)];
+  }
+
+  /** The backends for a model, in fallback order. */
+  route(model: string): Slot[] {
+    if (this.slots.size === 0) throw new GatewayError('NOT_CONFIGURED', `Morpheus has no LLM backend: ${HOW_TO_CONFIGURE}`);
+    const rule = this.loaded.config.routes.find((r) => model.startsWith(r.prefix));
+    if (!rule) throw new GatewayError('NOT_FOUND', `no backend serves model "${model}"; routes: ${this.loaded.config.routes.map((r) => `${r.prefix || '*'}*`).join(', ')}`);
+    return rule.backends.map((name) => this.slots.get(name)!);
+  }
+
+  private options(signal: AbortSignal): CallOptions {
+    return { signal, connectTimeoutMs: this.loaded.config.connectTimeoutMs, responseTimeoutMs: this.loaded.config.responseTimeoutMs };
+  }
+
+  /**
+   * Runs `run` on the model's backends in order, retrying each; `run` gets the slot already
+   * acquired and a release function it must call (a stream releases when it ends).
+   */
+  private async attempt<T>(model: string, signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>): Promise<{ value: T; backend: string }> {
+    let last: unknown;
+    for (const slot of this.route(model)) {
+      for (let attempt = 0; attempt <= this.loaded.config.retries; attempt++) {
+        if (attempt > 0) await sleep(Math.min(50 * 2 ** (attempt - 1), 1000), signal);
+        const release = await this.acquire(slot, signal);
+        try {
+          return { value: await run(slot, release), backend: slot.backend.name };
+        } catch (error) {
+          release();
+          if (signal.aborted) throw error;
+          last = error;
+          if (!(error instanceof GatewayError) || !error.retryable) throw error;
+          this.logger.warn({ backend: slot.backend.name, model, attempt, code: error.code }, 'upstream attempt failed');
+        }
+      }
+    }
+    throw last;
+  }
+
+  /** A global slot, then one of the backend's; a full queue fails at once (429). */
+  private async acquire(slot: Slot, signal: AbortSignal): Promise<() => void> {
+    const releaseGlobal = await this.global.acquire(signal);
+    try {
+      const releaseBackend = await slot.semaphore.acquire(signal);
+      return () => {
+        releaseBackend();
+        releaseGlobal();
+      };
+    } catch (error) {
+      releaseGlobal();
+      throw error;
+    }
+  }
+
+  complete(request: ChatRequest, signal: AbortSignal): Promise<{ value: ChatResponse; backend: string }> {
+    return this.attempt(request.model, signal, async (slot, release) => {
+      const value = await slot.backend.complete(request, this.options(signal));
+      release();
+      return value;
+    });
+  }
+
+  /**
+   * Opens a stream. Retries and fallback apply until the first chunk arrives; after that an
+   * error travels down the stream (the client already has part of the answer). The slots are
+   * held until the stream ends.
+   */
+  stream(request: ChatRequest, signal: AbortSignal): Promise<{ value: AsyncIterable<ChatChunk>; backend: string }> {
+    return this.attempt(request.model, signal, async (slot, release) => {
+      const iterator = slot.backend.stream(request, this.options(signal))[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      return (async function* () {
+        try {
+          if (first.done) return;
+          yield first.value;
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) return;
+            yield next.value;
+          }
+        } finally {
+          release();
+          await iterator.return?.();
+        }
+      })();
+    });
+  }
+
+  async embeddings(model: string, body: unknown, signal: AbortSignal): Promise<{ value: unknown; backend: string }> {
+    const slots = this.route(model).filter((s) => s.backend.embeddings);
+    if (slots.length === 0) throw new GatewayError('NOT_FOUND', `no backend with embeddings serves model "${model}"`);
+    const release = await this.acquire(slots[0], signal);
+    try {
+      return { value: await slots[0].backend.embeddings!(body, this.options(signal)), backend: slots[0].backend.name };
+    } finally {
+      release();
+    }
+  }
+
+  async models(signal: AbortSignal): Promise<{ id: string; owned_by: string }[]> {
+    const out: { id: string; owned_by: string }[] = [];
+    for (const slot of this.slots.values()) {
+      try {
+        for (const id of (await slot.backend.models?.(this.options(signal))) ?? []) out.push({ id, owned_by: slot.backend.name });
+      } catch (error) {
+        this.logger.warn({ backend: slot.backend.name, err: (error as Error).message }, 'listing models failed');
+      }
+    }
+    for (const rule of this.loaded.config.routes) if (rule.prefix && !out.some((m) => m.id === rule.prefix)) out.push({ id: `${rule.prefix}*`, owned_by: rule.backends[0] });
+    return out;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}

@@ -1,0 +1,47 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createLogger, type Logger } from '../../common/log.ts';
+import { createMorpheusApp } from './app.ts';
+import { ApiKeys } from './auth.ts';
+import { loadConfig } from './config.ts';
+import { Gateway } from './gateway.ts';
+import { createMorpheusMetrics } from './metrics.ts';
+
+export interface MorpheusOptions {
+  port?: number;
+  host?: string;
+  env?: Record<string, string | undefined>;
+  configFile?: string;
+  logger?: Logger;
+}
+
+export interface Morpheus {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway. With no backend configured it still starts, and says what to set. */
+export async function startMorpheus(opts: MorpheusOptions = {}): Promise<Morpheus> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? createLogger('morpheus');
+  const loaded = loadConfig(env, opts.configFile);
+  const metrics = createMorpheusMetrics();
+  const gateway = new Gateway(loaded, metrics, logger);
+  const app = createMorpheusApp({ gateway, metrics, keys: new ApiKeys(env.MORPHEUS_API_KEYS), secrets: loaded.secrets, logger });
+  if (loaded.missing.length) logger.warn({ missing: loaded.missing }, `no LLM backend configured: ${loaded.missing.join('; ')}`);
+  else logger.info({ backends: gateway.backends.map((b) => `${b.name} (${b.kind})`), routes: loaded.config.routes }, 'backends ready');
+  const host = opts.host ?? '127.0.0.1';
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? 8080, hostname: host }, () => resolve(s));
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,19 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMorpheusMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'morpheus_process_' });
+  const labelNames = ['model', 'backend'] as const;
+  return {
+    registry,
+    requests: new Counter({ name: 'morpheus_requests_total', help: 'LLM requests, by model, backend and API', labelNames: [...labelNames, 'api'], registers: [registry] }),
+    errors: new Counter({ name: 'morpheus_errors_total', help: 'Failed requests, by model, backend and error code', labelNames: [...labelNames, 'code'], registers: [registry] }),
+    tokensIn: new Counter({ name: 'morpheus_tokens_in_total', help: 'Prompt tokens', labelNames, registers: [registry] }),
+    tokensOut: new Counter({ name: 'morpheus_tokens_out_total', help: 'Completion tokens', labelNames, registers: [registry] }),
+    duration: new Histogram({ name: 'morpheus_request_duration_seconds', help: 'Request duration', labelNames, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] }),
+    ttft: new Histogram({ name: 'morpheus_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
+    queueDepth: new Gauge({ name: 'morpheus_queue_depth', help: 'Requests waiting for a slot, by semaphore', labelNames: ['semaphore'], registers: [registry] }),
+    inFlight: new Gauge({ name: 'morpheus_in_flight', help: 'Requests running, by semaphore', labelNames: ['semaphore'], registers: [registry] }),
+  };
+}
+export type MorpheusMetrics = ReturnType<typeof createMorpheusMetrics>;

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+
+const TextPart = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
+const Content = z.union([z.string(), z.array(TextPart).min(1), z.null()]);
+
+export const ChatCompletionRequest = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: Content }).passthrough()).min(1),
+    max_tokens: z.number().int().positive().optional(),
+    max_completion_tokens: z.number().int().positive().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    stop: z.union([z.string(), z.array(z.string())]).optional(),
+    stream: z.boolean().optional(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.union([z.string(), z.array(z.string()).min(1)]) }).passthrough();
+
+const text = (c: z.infer<typeof Content>) => (c === null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join(''));
+
+export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
+  return {
+    model: r.model,
+    messages: r.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: text(m.content) })),
+    maxTokens: r.max_completion_tokens ?? r.max_tokens,
+    temperature: r.temperature,
+    topP: r.top_p,
+    stop: r.stop === undefined ? undefined : Array.isArray(r.stop) ? r.stop : [r.stop],
+  };
+}
+
+/** The request an OpenAI-compatible backend receives. */
+export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknown> {
+  return {
+    model: r.model,
+    messages: r.messages,
+    ...(r.maxTokens ? { max_tokens: r.maxTokens } : {}),
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
+    ...(r.topP !== undefined ? { top_p: r.topP } : {}),
+    ...(r.stop ? { stop: r.stop } : {}),
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  };
+}
+
+const FINISH_OUT: Record<FinishReason, string> = { stop: 'stop', length: 'length', stop_sequence: 'stop', error: 'stop' };
+export const FINISH_IN: Record<string, FinishReason> = { stop: 'stop', length: 'length', content_filter: 'stop', tool_calls: 'stop' };
+
+export function openAiResponse(r: ChatResponse): Record<string, unknown> {
+  return {
+    id: r.id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: r.model,
+    choices: [{ index: 0, message: { role: 'assistant', content: r.content }, finish_reason: FINISH_OUT[r.finish], logprobs: null }],
+    usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output },
+  };
+}
+
+/** SSE frames (`data: ...`) for a canonical stream, ending with `[DONE]`. */
+export function openAiStreamEncoder(model: string, includeUsage: boolean) {
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const frame = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`;
+  let started = false;
+  return {
+    chunk(c: ChatChunk): string {
+      let out = '';
+      if (!started) {
+        started = true;
+        out += frame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+      }
+      if (c.type === 'delta') return out + frame([{ index: 0, delta: { content: c.text }, finish_reason: null }]);
+      out += frame([{ index: 0, delta: {}, finish_reason: FINISH_OUT[c.finish] }]);
+      if (includeUsage && c.usage) out += frame([], { usage: { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: c.usage.input + c.usage.output } });
+      return `${out}data: [DONE]\n\n`;
+    },
+    error(status: number, message: string): string {
+      return `data: ${JSON.stringify(openAiErrorBody(status, message))}\n\n`;
+    },
+  };
+}
+
+export function openAiErrorBody(status: number, message: string): Record<string, unknown> {
+  const type = status === 400 ? 'invalid_request_error' : status === 401 ? 'authentication_error' : status === 404 ? 'invalid_request_error' : status === 429 ? 'rate_limit_error' : 'api_error';
+  const code = status === 404 ? 'model_not_found' : status === 429 ? 'rate_limit_exceeded' : status === 401 ? 'invalid_api_key' : status === 504 ? 'timeout' : status >= 500 ? 'upstream_error' : 'invalid_request';
+  return { error: { message, type, param: null, code } };
+}
