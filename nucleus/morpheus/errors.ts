@@ -13,9 +13,13 @@ export class GatewayError extends KgentsError {
     super(code, message);
   }
 
-  /** Connect errors and 502/503/429 are worth another try (elsewhere, or later). */
+  /**
+   * Connect errors and 502/503/429 from the upstream are worth another try (elsewhere, or
+   * later). A 500 is the upstream's own bug, and our own full queue must answer at once.
+   */
   get retryable(): boolean {
-    return this.code === 'UPSTREAM_UNAVAILABLE' || this.code === 'RATE_LIMITED' || this.upstreamStatus === 502 || this.upstreamStatus === 503;
+    if (this.upstreamStatus === undefined) return this.code === 'UPSTREAM_UNAVAILABLE';
+    return this.upstreamStatus === 429 || this.upstreamStatus === 502 || this.upstreamStatus === 503;
   }
 }
 

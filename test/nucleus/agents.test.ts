@@ -3,21 +3,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentCard } from '../../nucleus/agents/card.ts';
 import { loadAgents, type AgentManifest } from '../../nucleus/agents/manifest.ts';
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
-import { startFakeOpenAi, type FakeLlm } from '../support/fake-openai-upstream.ts';
+import { startMorpheus, type Morpheus } from '../../nucleus/morpheus/index.ts';
+import { startFakeLlm, type FakeLlm } from '../support/fake-llm-upstream.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 let llm: FakeLlm;
+let morpheus: Morpheus;
 let nucleus: Nucleus;
 let now = 1_700_000_000_000;
 let agents: AgentManifest[];
 
 beforeAll(async () => {
-  llm = await startFakeOpenAi((input) => (input.includes('incident') ? 'security incident: page the on-call' : `platform, urgency 3: ${input}`));
+  llm = await startFakeLlm((input) => (input.includes('incident') ? 'security incident: page the on-call' : `platform, urgency 3: ${input}`));
   agents = await loadAgents(join(REPO_ROOT, 'agents'));
-  nucleus = await startNucleus({ port: 0, agents, morpheusUrl: llm.url, purgatoryTtlMs: 60_000, now: () => now });
+  // The nucleus reaches the (fake) LLM only through a real Morpheus, as in production.
+  morpheus = await startMorpheus({ port: 0, env: { MORPHEUS_UPSTREAM_URL: `${llm.url}/v1` } });
+  nucleus = await startNucleus({ port: 0, agents, morpheusUrl: morpheus.url, purgatoryTtlMs: 60_000, now: () => now });
 });
 afterAll(async () => {
   await nucleus?.close();
+  await morpheus?.close();
   await llm?.close();
 });
 

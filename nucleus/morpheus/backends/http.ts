@@ -46,11 +46,11 @@ export interface SseEvent {
   data: string;
 }
 
-/** Parses a text/event-stream body into events, as they arrive. */
+/** Parses a text/event-stream body into events, as they arrive. A broken connection is a cut stream. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of body) {
+  for await (const chunk of chunksOrCut(body)) {
     buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
@@ -64,6 +64,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       }
       if (data.length || event) yield { event, data: data.join('\n') };
     }
+  }
+}
+
+async function* chunksOrCut(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch {
+    throw streamCut();
   }
 }
 

@@ -1,0 +1,135 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANTHROPIC_SECRET, startMorpheusRig, type MorpheusRig } from '../support/morpheus-rig.ts';
+
+let rig: MorpheusRig;
+let openai: OpenAI;
+let anthropic: Anthropic;
+
+beforeAll(async () => {
+  rig = await startMorpheusRig();
+  // The official clients, with only the base URL changed.
+  openai = new OpenAI({ baseURL: `${rig.morpheus.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: rig.morpheus.url, apiKey: 'unused', maxRetries: 0 });
+});
+afterAll(() => rig?.close());
+
+const prompt = 'hello wide world';
+/** model -> the answer its backend gives, and the tokens it reports in. */
+const backends = [
+  { style: 'OpenAI-style upstream', model: 'gpt-4o-mini', reply: `echo: ${prompt}`, inputTokens: 7 },
+  { style: 'Anthropic-style upstream', model: 'claude-sonnet-4', reply: `echo: ${prompt}`, inputTokens: 7 },
+  { style: 'claude CLI', model: 'claude-cli-sonnet', reply: `cli(claude-cli-sonnet): ${prompt}`, inputTokens: 11 },
+];
+
+describe.each(backends)('through the $style', ({ model, reply, inputTokens }) => {
+  it('openai client, non-streaming', async () => {
+    const completion = await openai.chat.completions.create({ model, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: prompt }] });
+    expect(completion.choices[0].message.content).toBe(reply);
+    expect(completion.choices[0].finish_reason).toBe('stop');
+    expect(completion.usage?.prompt_tokens).toBe(inputTokens);
+    expect(completion.usage?.completion_tokens).toBe(reply.split(' ').length);
+  });
+
+  it('openai client, streaming (chunks, usage, [DONE])', async () => {
+    const stream = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    let finish: string | null = null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(reply);
+    expect(chunks).toBeGreaterThan(2);
+    expect(finish).toBe('stop');
+    expect(usage?.prompt_tokens).toBe(inputTokens);
+  });
+
+  it('anthropic client, non-streaming', async () => {
+    const message = await anthropic.messages.create({ model, max_tokens: 64, system: 'be brief', messages: [{ role: 'user', content: prompt }] });
+    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: reply })]);
+    expect(message.stop_reason).toBe('end_turn');
+    expect(message.usage.input_tokens).toBe(inputTokens);
+    expect(message.usage.output_tokens).toBe(reply.split(' ').length);
+  });
+
+  it('anthropic client, streaming (the Messages event sequence)', async () => {
+    const stream = anthropic.messages.stream({ model, max_tokens: 64, messages: [{ role: 'user', content: prompt }] });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    const message = await stream.finalMessage();
+    expect(message.content[0]).toMatchObject({ type: 'text', text: reply });
+    expect(message.usage.output_tokens).toBe(reply.split(' ').length);
+    const order = ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'];
+    expect(types.filter((t, i) => types.indexOf(t) === i)).toEqual(order);
+    expect(types.filter((t) => t === 'content_block_delta').length).toBeGreaterThan(1);
+  });
+});
+
+describe('translation', () => {
+  it('turns an Anthropic request into an OpenAI one (system prompt first, max_tokens kept)', async () => {
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 33, system: 'be brief', messages: [{ role: 'user', content: 'translate me' }] });
+    const sent = rig.upstream.requests.at(-1)!;
+    expect(sent.path).toBe('/v1/chat/completions');
+    expect(sent.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 33, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'translate me' }] });
+  });
+
+  it('turns an OpenAI request into an Anthropic one, with the key from ANTHROPIC_API_KEY_FILE', async () => {
+    await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'translate me' }] });
+    const sent = rig.upstream.requests.at(-1)!;
+    expect(sent.path).toBe('/v1/messages');
+    expect(sent.headers['x-api-key']).toBe(ANTHROPIC_SECRET);
+    expect(sent.body).toMatchObject({ model: 'claude-sonnet-4', system: 'be brief', messages: [{ role: 'user', content: 'translate me' }] });
+    expect(sent.body.max_tokens).toBeGreaterThan(0);
+  });
+
+  it('runs the claude CLI in print mode with JSON output, the prompt on stdin and the Secret path as config dir', async () => {
+    await openai.chat.completions.create({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'secret prompt' }] });
+    await openai.chat.completions.create({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'streamed' }], stream: true }).then(async (s) => {
+      for await (const _ of s);
+    });
+    const [plain, streamed] = rig.cliCalls().slice(-2);
+    expect(plain.args).toEqual(expect.arrayContaining(['-p', '--output-format', 'json', '--model', 'claude-cli-haiku']));
+    expect(plain.args.join(' ')).not.toContain('secret prompt');
+    expect(plain.prompt).toBe('secret prompt');
+    expect(plain.configDir).toMatch(/claude-auth$/);
+    expect(streamed.args).toEqual(expect.arrayContaining(['--output-format', 'stream-json']));
+  });
+});
+
+describe('other endpoints', () => {
+  it('lists models from the backends and the routes', async () => {
+    const ids = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).toEqual(expect.arrayContaining(['fake-model', 'gpt*', 'claude*']));
+  });
+
+  it('passes embeddings on to a backend that has them', async () => {
+    const result = await openai.embeddings.create({ model: 'gpt-embed', input: 'hi' });
+    expect(result.data[0].embedding).toEqual([0.25, 0.5, 0.75]);
+    expect(rig.upstream.requests.at(-1)!.path).toBe('/v1/embeddings');
+  });
+
+  it('answers 404 in OpenAI shape for embeddings on a backend without them', async () => {
+    const error = await openai.embeddings.create({ model: 'claude-sonnet-4', input: 'hi' }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('reports health, metrics by model and backend, and its own overhead', async () => {
+    const health = await fetch(`${rig.morpheus.url}/healthz`);
+    expect(health.status).toBe(200);
+    const response = await fetch(`${rig.morpheus.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(Number(response.headers.get('x-morpheus-overhead-ms'))).toBeGreaterThanOrEqual(0);
+    const metrics = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+    expect(metrics).toMatch(/morpheus_requests_total\{[^}]*model="gpt-4o-mini"[^}]*\} \d+/);
+    expect(metrics).toMatch(/morpheus_tokens_in_total\{model="gpt-4o-mini",backend="openai"\} \d+/);
+    expect(metrics).toContain('morpheus_time_to_first_token_seconds_bucket');
+    expect(metrics).toContain('morpheus_queue_depth');
+    expect(metrics).toContain('morpheus_in_flight');
+  });
+});

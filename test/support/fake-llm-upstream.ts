@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * FAKE: a small LLM server for tests and benchmarks (no LLM can run here). It speaks both the
+ * OpenAI API (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`) and the Anthropic API
+ * (`/v1/messages`), streaming or not, answering `reply(lastUserMessage)`. `fault` makes it
+ * misbehave the way real upstreams do, so the gateway's error paths can be checked.
+ */
+export type Fault =
+  | 'none'
+  | 'slow' // headers only after `delayMs`
+  | 'status-500'
+  | 'status-429' // with Retry-After: 7
+  | 'garbage' // 200 with a body that is not JSON
+  | 'cut' // a stream that stops half-way (socket destroyed)
+  | 'echo-credentials'; // a 500 whose body repeats the credential it was sent
+
+export interface FakeLlm {
+  url: string;
+  requests: { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }[];
+  /** Requests whose client went away before the answer was complete. */
+  cancelled: number;
+  fault: Fault;
+  delayMs: number;
+  close(): Promise<void>;
+}
+
+type Reply = (input: string) => string;
+
+export async function startFakeLlm(reply: Reply = (i) => `echo: ${i}`): Promise<FakeLlm> {
+  const fake: FakeLlm = {
+    url: '',
+    requests: [],
+    cancelled: 0,
+    fault: 'none',
+    delayMs: 5_000,
+    close: async () => {},
+  };
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const body = raw ? JSON.parse(raw) : {};
+      fake.requests.push({ path: req.url ?? '', body, headers: req.headers });
+      res.on('close', () => {
+        if (!res.writableFinished) fake.cancelled++;
+      });
+      void answer(fake, reply, req, res, body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  fake.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  fake.close = () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r())));
+  return fake;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+
+async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+  const anthropic = req.url === '/v1/messages';
+  if (fake.fault === 'slow') {
+    await new Promise((r) => setTimeout(r, fake.delayMs));
+    if (res.destroyed) return;
+  }
+  if (fake.fault === 'status-500') return json(res, 500, { error: { message: 'the fake upstream broke', type: 'server_error' } });
+  if (fake.fault === 'status-429') return json(res, 429, { error: { message: 'slow down', type: 'rate_limit_error' } }, { 'retry-after': '7' });
+  if (fake.fault === 'echo-credentials') return json(res, 500, { error: { message: `bad key ${req.headers['x-api-key'] ?? req.headers.authorization}` } });
+  if (fake.fault === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops');
+
+  if (req.url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
+  if (req.url === '/v1/embeddings') {
+    // Like OpenAI: the official client asks for base64 (packed float32) by default.
+    const vector = [0.25, 0.5, 0.75];
+    const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return json(res, 200, { object: 'list', model: body.model, data: [{ object: 'embedding', index: 0, embedding }], usage: { prompt_tokens: 3, total_tokens: 3 } });
+  }
+  if (req.url !== '/v1/chat/completions' && !anthropic) return json(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } });
+
+  const messages = (body.messages ?? []) as { role: string; content: string | { text: string }[] }[];
+  const last = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  const text = reply(typeof last === 'string' ? last : last.map((b) => b.text).join(''));
+  const words = text.split(/(?<= )/);
+  const usage = { input: 7, output: words.length };
+  if (!body.stream) {
+    if (anthropic) return json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: usage.output } });
+    return json(res, 200, { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const events = anthropic ? anthropicEvents(body.model as string, words, usage) : openAiEvents(body.model as string, words, usage);
+  const cutAt = fake.fault === 'cut' ? Math.max(1, Math.floor(events.length / 2)) : Infinity;
+  for (const [i, event] of events.entries()) {
+    if (i === cutAt) {
+      // Let what was written reach the client first, as when a real upstream dies mid-answer.
+      await new Promise((r) => setTimeout(r, 50));
+      return void res.destroy();
+    }
+    res.write(event);
+  }
+  res.end();
+}
+
+function openAiEvents(model: string, words: string[], usage: { input: number; output: number }): string[] {
+  const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model };
+  const data = (x: unknown) => `data: ${JSON.stringify(x)}\n\n`;
+  return [
+    ...words.map((w) => data({ ...base, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })),
+    data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+    data({ ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }),
+    'data: [DONE]\n\n',
+  ];
+}
+
+function anthropicEvents(model: string, words: string[], usage: { input: number; output: number }): string[] {
+  const event = (type: string, x: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...x })}\n\n`;
+  return [
+    event('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 0 } } }),
+    event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ...words.map((w) => event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } })),
+    event('content_block_stop', { index: 0 }),
+    event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }),
+    event('message_stop', {}),
+  ];
+}
