@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { stream as honoStream } from 'hono/streaming';
 import type { ZodType } from 'zod';
 import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -10,6 +9,7 @@ import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
 import { anthropicErrorBody, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
 import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
+import { clientSignal, readText, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
 type Api = 'openai' | 'anthropic';
@@ -40,7 +40,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   const parse = async <T>(c: Context, schema: ZodType<T>): Promise<T> => {
     let raw: unknown;
     try {
-      raw = await c.req.json();
+      raw = JSON.parse(await readText(c));
     } catch {
       throw new GatewayError('INVALID_REQUEST', 'the body must be JSON');
     }
@@ -57,7 +57,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
   const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean) => {
     const started = performance.now();
-    const signal = c.req.raw.signal;
+    const signal = clientSignal(c);
     const labels = { model: request.model, backend: 'none' };
     metrics.requests.inc({ ...labels, api });
     try {
@@ -78,28 +78,25 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       labels.backend = backend;
       metrics.ttft.observe(labels, (performance.now() - started) / 1000);
       const encoder = api === 'openai' ? openAiStreamEncoder(request.model, includeUsage) : anthropicStreamEncoder(request.model);
-      c.header('content-type', 'text/event-stream');
-      c.header('cache-control', 'no-cache');
-      c.header(OVERHEAD_HEADER, (performance.now() - started - firstChunkMs).toFixed(3));
-      return honoStream(c, async (out) => {
+      const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', [OVERHEAD_HEADER]: (performance.now() - started - firstChunkMs).toFixed(3) };
+      return sendStream(c, headers, (async function* () {
         try {
           for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
             if (chunk.type === 'done' && chunk.usage) {
               metrics.tokensIn.inc(labels, chunk.usage.input);
               metrics.tokensOut.inc(labels, chunk.usage.output);
             }
-            await out.write(encoder.chunk(chunk));
-            if (out.aborted) break;
+            yield encoder.chunk(chunk);
           }
         } catch (error) {
           if (signal.aborted) return;
           const status = isKgentsError(error) ? httpStatusOf(error) : 500;
           metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
-          await out.write(encoder.error(status, secrets.redact((error as Error).message)));
+          yield encoder.error(status, secrets.redact((error as Error).message));
         } finally {
           metrics.duration.observe(labels, (performance.now() - started) / 1000);
         }
-      });
+      })());
     } catch (error) {
       metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
       return fail(c, api, error);
@@ -136,7 +133,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   });
   app.get('/v1/models', authorized('openai'), async (c) => {
     try {
-      return c.json({ object: 'list', data: (await gateway.models(c.req.raw.signal)).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
+      return c.json({ object: 'list', data: (await gateway.models(clientSignal(c))).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
     } catch (error) {
       return fail(c, 'openai', error);
     }
@@ -144,7 +141,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   app.post('/v1/embeddings', authorized('openai'), async (c) => {
     try {
       const body = await parse(c, EmbeddingsRequest);
-      return c.json((await gateway.embeddings(body.model, body, c.req.raw.signal)).value as Record<string, unknown>);
+      return c.json((await gateway.embeddings(body.model, body, clientSignal(c))).value as Record<string, unknown>);
     } catch (error) {
       return fail(c, 'openai', error);
     }

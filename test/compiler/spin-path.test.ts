@@ -1,12 +1,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HTTPServer } from '@bytecodealliance/preview2-shim/http';
+import * as shimHttp from '@bytecodealliance/preview2-shim/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../compiler/build.ts';
 import { freePort } from '../../common/net.ts';
 import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
 import { startUpstreamProcess } from '../support/upstream-process.ts';
+
+// HTTPServer exists at run time but is missing from the shim's type declarations.
+type HTTPServer = { listen(port: number, host?: string): void; stop(): void };
+const { HTTPServer } = shimHttp as unknown as { HTTPServer: new (handler: unknown) => HTTPServer };
 
 /**
  * The Spin path: each component's `wasi:http/incoming-handler` export, served over real HTTP by

@@ -54,8 +54,9 @@ export async function startFakeLlm(reply: Reply = (i) => `echo: ${i}`): Promise<
   return fake;
 }
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+};
 
 async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
   const anthropic = req.url === '/v1/messages';

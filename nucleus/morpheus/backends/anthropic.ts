@@ -31,9 +31,9 @@ export class AnthropicBackend implements Backend {
     readonly maxConcurrent: number,
   ) {}
 
-  private init(request: ChatRequest, stream: boolean): RequestInit {
+  private init(request: ChatRequest, stream: boolean) {
     return {
-      method: 'POST',
+      method: 'POST' as const,
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) },
       body: JSON.stringify(toAnthropic(request, stream)),
     };
@@ -60,7 +60,7 @@ export class AnthropicBackend implements Backend {
     let input = 0;
     let output = 0;
     let finish: FinishReason = 'stop';
-    for await (const event of readSse(response.body!)) {
+    for await (const event of readSse(response.body)) {
       const e = parseStreamJson<StreamEvent>(event.data);
       if (e.type === 'error') throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`);
       if (e.type === 'message_start') input = e.message?.usage?.input_tokens ?? 0;

@@ -1,38 +1,53 @@
+import { Agent, request, type Dispatcher } from 'undici';
 import { GatewayError, fromUpstreamStatus } from '../errors.ts';
 import type { CallOptions } from './types.ts';
 
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+// undici's request() rather than fetch(): it costs about half as much per call (measured in
+// bench/morpheus.bench.ts), and its own timeouts spare two AbortSignal timers per request.
+const pools = new Map<number, Agent>();
+function pool(connectTimeoutMs: number): Agent {
+  let agent = pools.get(connectTimeoutMs);
+  if (!agent) pools.set(connectTimeoutMs, (agent = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000 })));
+  return agent;
+}
+
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const isTimeout = (error: unknown) => TIMEOUTS.has((error as { code?: string })?.code ?? '');
+
 /**
- * One upstream HTTP call with a connect-and-headers timeout, a whole-response timeout and the
- * client's cancellation folded into one signal. Non-2xx answers become GatewayErrors.
+ * One upstream HTTP call: a connect timeout, then a response timeout that covers the wait for
+ * the headers and every pause in the body (a non-streaming LLM answer sends its headers only
+ * when it is done). The client's cancellation aborts it. Non-2xx answers become GatewayErrors.
  */
-export async function upstreamFetch(url: string, init: RequestInit, options: CallOptions): Promise<Response> {
-  const headersDeadline = AbortSignal.timeout(options.connectTimeoutMs);
-  const responseDeadline = AbortSignal.timeout(options.responseTimeoutMs);
-  const signal = AbortSignal.any([options.signal, headersDeadline, responseDeadline]);
-  let response: Response;
+export async function upstreamFetch(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }, options: CallOptions): Promise<UpstreamResponse> {
+  let response: UpstreamResponse;
   try {
-    response = await fetch(url, { ...init, signal });
+    response = await request(url, { ...init, signal: options.signal, dispatcher: pool(options.connectTimeoutMs), headersTimeout: options.responseTimeoutMs, bodyTimeout: options.responseTimeoutMs });
   } catch (error) {
     if (options.signal.aborted) throw error;
-    if (headersDeadline.aborted || responseDeadline.aborted) throw new GatewayError('UPSTREAM_TIMEOUT', `upstream did not answer within ${options.connectTimeoutMs} ms`);
-    throw new GatewayError('UPSTREAM_UNAVAILABLE', `cannot reach the upstream: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    if (isTimeout(error)) throw new GatewayError('UPSTREAM_TIMEOUT', `upstream did not answer within ${(error as { code: string }).code === 'UND_ERR_CONNECT_TIMEOUT' ? options.connectTimeoutMs : options.responseTimeoutMs} ms`);
+    const cause = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', `cannot reach the upstream: ${cause}`);
   }
-  if (!response.ok) {
-    const detail = (await response.text().catch(() => '')).slice(0, 300);
-    const retryAfter = Number(response.headers.get('retry-after')) || undefined;
-    throw fromUpstreamStatus(response.status, detail || response.statusText, retryAfter);
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    const detail = (await response.body.text().catch(() => '')).slice(0, 300);
+    const retryAfter = Number(response.headers['retry-after']) || undefined;
+    throw fromUpstreamStatus(response.statusCode, detail || `status ${response.statusCode}`, retryAfter);
   }
   return response;
 }
 
 /** Reads a JSON body; garbage is an upstream failure (502), not a crash. */
-export async function upstreamJson<T>(response: Response, options: CallOptions): Promise<T> {
+export async function upstreamJson<T>(response: UpstreamResponse, options: CallOptions): Promise<T> {
   let text: string;
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (error) {
     if (options.signal.aborted) throw error;
-    throw new GatewayError('UPSTREAM_TIMEOUT', 'the upstream response did not complete in time');
+    if (isTimeout(error)) throw new GatewayError('UPSTREAM_TIMEOUT', 'the upstream response did not complete in time');
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the upstream response was cut off');
   }
   try {
     return JSON.parse(text) as T;
@@ -47,7 +62,7 @@ export interface SseEvent {
 }
 
 /** Parses a text/event-stream body into events, as they arrive. A broken connection is a cut stream. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of chunksOrCut(body)) {
@@ -67,10 +82,11 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   }
 }
 
-async function* chunksOrCut(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunksOrCut(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
-  } catch {
+  } catch (error) {
+    if (isTimeout(error)) throw new GatewayError('UPSTREAM_TIMEOUT', 'the upstream stream stalled');
     throw streamCut();
   }
 }

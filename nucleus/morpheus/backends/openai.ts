@@ -49,7 +49,7 @@ export class OpenAiBackend implements Backend {
     const response = await upstreamFetch(this.url('/chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(toOpenAi(request, true)) }, options);
     let finish: ChatChunk | null = null;
     let usage: { input: number; output: number } | undefined;
-    for await (const event of readSse(response.body!)) {
+    for await (const event of readSse(response.body)) {
       if (event.data === '[DONE]') {
         yield finish ? { ...(finish as { type: 'done'; finish: 'stop' }), usage } : { type: 'done', finish: 'stop', usage };
         return;
@@ -70,7 +70,7 @@ export class OpenAiBackend implements Backend {
   }
 
   async models(options: CallOptions): Promise<string[]> {
-    const response = await upstreamFetch(this.url('/models'), { headers: this.headers() }, options);
+    const response = await upstreamFetch(this.url('/models'), { method: 'GET', headers: this.headers() }, options);
     const body = await upstreamJson<{ data?: { id: string }[] }>(response, options);
     return (body.data ?? []).map((m) => m.id);
   }

@@ -1,0 +1,59 @@
+/**
+ * Morpheus's added latency and its throughput, against calling the same FAKE upstream directly,
+ * in the same run, non-streaming and streaming, at 1 and 100 concurrent connections.
+ * The fake upstream and the load generator each run in their own process; Morpheus runs here.
+ * A bare pass-through proxy shows what one more loopback hop costs on this machine by itself.
+ * Goal (issue 4): added p50 <= 0.3 ms, p99 <= 1 ms.
+ */
+import { join } from 'node:path';
+import { createLogger } from '../common/log.ts';
+import { startMorpheus } from '../nucleus/morpheus/index.ts';
+import { REPO_ROOT } from '../test/support/tmp.ts';
+import { runJson, startServerProcess } from './support/child.ts';
+import { printTable, summarize } from './support/stats.ts';
+
+const LOAD = join(REPO_ROOT, 'bench', 'support', 'http-load.ts');
+const FAKE = join(REPO_ROOT, 'bench', 'support', 'fake-llm-process.ts');
+const PROXY = join(REPO_ROOT, 'bench', 'support', 'passthrough-proxy.ts');
+
+interface LoadResult {
+  rps: number;
+  latencies: number[];
+  overheads: number[];
+  errors: number;
+}
+
+const upstream = await startServerProcess(FAKE);
+// The cost of one more network hop on this machine, with no work done: the floor for any gateway.
+const proxy = await startServerProcess(PROXY, [upstream.url]);
+const morpheus = await startMorpheus({ port: 0, env: { MORPHEUS_UPSTREAM_URL: `${upstream.url}/v1` }, logger: createLogger('bench', 'silent') });
+
+const body = (stream: boolean) => ({ model: 'bench-model', messages: [{ role: 'user', content: 'hello' }], ...(stream ? { stream: true } : {}) });
+const ms = (us: number) => us / 1000;
+
+const rows: (string | number)[][] = [];
+for (const concurrency of [1, 100]) {
+  for (const stream of [false, true]) {
+    const requests = concurrency === 1 ? 3_000 : 20_000;
+    const plan = (url: string) => JSON.stringify({ url: `${url}/v1/chat/completions`, body: body(stream), concurrency, requests });
+    const direct = await runJson<LoadResult>(LOAD, [plan(upstream.url)]);
+    const hop = await runJson<LoadResult>(LOAD, [plan(proxy.url)]);
+    const via = await runJson<LoadResult>(LOAD, [plan(morpheus.url)]);
+    const d = summarize(direct.latencies);
+    const h = summarize(hop.latencies);
+    const m = summarize(via.latencies);
+    const own = summarize(via.overheads);
+    const mode = stream ? 'stream' : 'non-stream';
+    rows.push([mode, String(concurrency), 'direct (baseline)', direct.rps, ms(d.median), ms(d.p99), '-', '-', '-', '1.00', direct.errors]);
+    rows.push([mode, String(concurrency), 'bare node:http proxy (hop floor)', hop.rps, ms(h.median), ms(h.p99), ms(h.median - d.median), ms(h.p99 - d.p99), '-', (hop.rps / direct.rps).toFixed(2), hop.errors]);
+    rows.push([mode, String(concurrency), 'through Morpheus', via.rps, ms(m.median), ms(m.p99), ms(m.median - d.median), ms(m.p99 - d.p99), `${own.median.toFixed(3)} / ${own.p99.toFixed(3)}`, (via.rps / direct.rps).toFixed(2), via.errors]);
+  }
+}
+printTable(
+  'Morpheus vs the same fake upstream called directly (goal: added p50 <= 0.3 ms, p99 <= 1 ms)',
+  ['mode', 'conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'own overhead p50 / p99 ms (header)', 'throughput ratio', 'errors'],
+  rows,
+);
+await morpheus.close();
+proxy.close();
+upstream.close();

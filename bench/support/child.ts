@@ -1,0 +1,26 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Runs a TypeScript script in its own process, so load and servers do not share an event loop. */
+export function spawnTs(script: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Starts a server script that prints its URL on the first line of stdout. */
+export async function startServerProcess(script: string, args: string[] = []): Promise<{ url: string; close(): void }> {
+  const child = spawnTs(script, args);
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim().split('\n')[0]));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { url, close: () => child.kill() };
+}
+
+/** Runs a script to completion and parses the JSON it prints. */
+export async function runJson<T>(script: string, args: string[]): Promise<T> {
+  const child = spawnTs(script, args);
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
+  return JSON.parse(out) as T;
+}
