@@ -1,0 +1,40 @@
+import { KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import { KgentsError } from '../../common/errors.ts';
+
+export interface KubeConnection {
+  objects: KubernetesObjectApi;
+  watch: Watch;
+  context: string;
+  server: string;
+  namespace: string;
+}
+
+export interface ConnectOptions {
+  /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config, then in-cluster. */
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+/** The current kubeconfig context, or `--context`. No network yet: errors here are about the config. */
+export function connect(opts: ConnectOptions = {}): KubeConnection {
+  const kc = new KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new KgentsError('INVALID_CONFIG', `cannot read the kubeconfig: ${(error as Error).message}`, { file: opts.kubeconfig ?? process.env.KUBECONFIG });
+  }
+  if (opts.context) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(opts.context)) throw new KgentsError('INVALID_REQUEST', `no context "${opts.context}" in the kubeconfig; it has: ${names.join(', ') || 'none'}`, { field: 'context' });
+    kc.setCurrentContext(opts.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new KgentsError('CLUSTER_UNREACHABLE', 'no Kubernetes cluster is configured (no current context): create one with `bash k8s/bootstrap.sh`, or set KUBECONFIG / --context');
+  }
+  const context = kc.getCurrentContext();
+  const namespace = opts.namespace ?? kc.getContextObject(context)?.namespace ?? 'default';
+  return { objects: KubernetesObjectApi.makeApiClient(kc), watch: new Watch(kc), context, server: cluster.server, namespace };
+}

@@ -1,0 +1,54 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConnection } from './connect.ts';
+import { kubeError } from './errors.ts';
+import { replicasOf } from './readiness.ts';
+import { withNamespace } from './apply.ts';
+
+export const PART_OF = 'app.kubernetes.io/part-of=kgents-edge';
+
+export interface AppStatus {
+  kind: string;
+  name: string;
+  ready: number;
+  desired: number;
+  images: string[];
+}
+
+interface Listed extends KubernetesObject {
+  spec?: { image?: string; template?: { spec?: { containers?: { image?: string }[] } } };
+}
+
+const imagesOf = (o: Listed) => (o.spec?.image ? [o.spec.image] : (o.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '?'));
+
+/** The SpinApps in the namespace, and the kgents Deployments (nucleus, Morpheus, Redis). */
+export async function listApps(conn: KubeConnection): Promise<AppStatus[]> {
+  const out: AppStatus[] = [];
+  const kinds: [string, string, string | undefined][] = [
+    ['core.spinkube.dev/v1alpha1', 'SpinApp', undefined],
+    ['apps/v1', 'Deployment', PART_OF],
+  ];
+  for (const [apiVersion, kind, labelSelector] of kinds) {
+    try {
+      const list = await conn.objects.list<Listed>(apiVersion, kind, conn.namespace, undefined, undefined, undefined, undefined, labelSelector);
+      for (const item of list.items) out.push({ kind, name: item.metadata?.name ?? '?', ...replicasOf(item), images: imagesOf(item) });
+    } catch (error) {
+      throw kubeError(error, conn, { apiVersion, kind });
+    }
+  }
+  return out;
+}
+
+/** Deletes what `kgents deploy` applied; objects already gone are fine. */
+export async function deleteAll(conn: KubeConnection, objects: KubernetesObject[], onProgress: (line: string) => void = () => {}): Promise<void> {
+  for (const object of objects) {
+    const spec = withNamespace(object, conn.namespace);
+    try {
+      await conn.objects.delete(spec);
+      onProgress(`deleted ${spec.kind}/${spec.metadata?.name}`);
+    } catch (error) {
+      const mapped = kubeError(error, conn, spec);
+      if (mapped.code !== 'NOT_FOUND') throw mapped;
+      onProgress(`${spec.kind}/${spec.metadata?.name} was already gone`);
+    }
+  }
+}

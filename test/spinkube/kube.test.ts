@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../common/net.ts';
+import { applyAll } from '../../spinkube/kube/apply.ts';
+import { connect, type KubeConnection } from '../../spinkube/kube/connect.ts';
+import { deleteAll, listApps } from '../../spinkube/kube/inventory.ts';
+import { waitUntilReady } from '../../spinkube/kube/wait.ts';
+import { startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
+
+let kube: FakeKube;
+let dir: string;
+let conn: KubeConnection;
+
+const spinApp = { apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: 'kgents-edge', labels: { 'app.kubernetes.io/part-of': 'kgents-edge' } }, spec: { image: 'localhost:5001/kgents/reflexes:v1', executor: 'containerd-shim-spin', replicas: 2 } };
+const nucleus = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kgents-nucleus', labels: { 'app.kubernetes.io/part-of': 'kgents-edge' } }, spec: { replicas: 1, selector: { matchLabels: { app: 'n' } }, template: { metadata: { labels: { app: 'n' } }, spec: { containers: [{ name: 'nucleus', image: 'localhost:5001/kgents-edge:latest' }] } } } };
+const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kgents-nucleus' }, spec: { selector: { app: 'n' }, ports: [{ port: 8081 }] } };
+const objects = [nucleus, service, spinApp] as KubernetesObject[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kgents-kube-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(async () => {
+  kube = await startFakeKube();
+  conn = connect({ kubeconfig: kube.kubeconfig(dir) });
+});
+afterEach(() => kube.close());
+
+const writes = () => kube.requests.filter((r) => r.method !== 'GET');
+
+describe('server-side apply', () => {
+  it('applies SpinKube objects first, each with field manager kgents, force, and the apply content type', async () => {
+    const lines: string[] = [];
+    await applyAll(conn, objects, (l) => lines.push(l));
+    expect(lines).toEqual(['applied SpinApp/kgents-edge', 'applied Deployment/kgents-nucleus', 'applied Service/kgents-nucleus']);
+    expect(writes().map((r) => [r.method, r.path, r.query, r.contentType])).toEqual([
+      ['PATCH', '/apis/core.spinkube.dev/v1alpha1/namespaces/default/spinapps/kgents-edge', { fieldManager: 'kgents', force: 'true' }, 'application/apply-patch+yaml'],
+      ['PATCH', '/apis/apps/v1/namespaces/default/deployments/kgents-nucleus', { fieldManager: 'kgents', force: 'true' }, 'application/apply-patch+yaml'],
+      ['PATCH', '/api/v1/namespaces/default/services/kgents-nucleus', { fieldManager: 'kgents', force: 'true' }, 'application/apply-patch+yaml'],
+    ]);
+    expect(writes()[0].body).toEqual({ ...spinApp, metadata: { ...spinApp.metadata, namespace: 'default' } });
+    expect(kube.requests.every((r) => r.authorization === 'Bearer fake-token')).toBe(true);
+  });
+
+  it('is idempotent: applying twice leaves one object of each', async () => {
+    await applyAll(conn, objects);
+    await applyAll(conn, objects);
+    expect(kube.objects()).toHaveLength(3);
+    expect(kube.objects().find((o) => o.kind === 'SpinApp')!.metadata.generation).toBe(2);
+  });
+});
+
+describe('waiting for readiness', () => {
+  it('watches each workload by name and returns once all are ready, printing progress', async () => {
+    await applyAll(conn, objects);
+    const lines: string[] = [];
+    const done = waitUntilReady(conn, [spinApp, nucleus], 5_000, (l) => lines.push(l));
+    await until(() => kube.requests.filter((r) => r.query.watch === 'true').length === 2);
+    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 1 });
+    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 2 });
+    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
+    await done;
+    expect(lines).toEqual(expect.arrayContaining(['SpinApp/kgents-edge: 0/2 ready', 'SpinApp/kgents-edge: 1/2 ready', 'SpinApp/kgents-edge: 2/2 ready', 'Deployment/kgents-nucleus: 1/1 ready']));
+    const watches = kube.requests.filter((r) => r.query.watch === 'true').map((r) => [r.path, r.query.fieldSelector]);
+    expect(watches).toEqual(expect.arrayContaining([
+      ['/apis/core.spinkube.dev/v1alpha1/namespaces/default/spinapps', 'metadata.name=kgents-edge'],
+      ['/apis/apps/v1/namespaces/default/deployments', 'metadata.name=kgents-nucleus'],
+    ]));
+  });
+
+  it('fails with TIMEOUT naming what is not ready', async () => {
+    await applyAll(conn, objects);
+    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
+    const error = await waitUntilReady(conn, [spinApp, nucleus], 400).catch((e) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
+    expect(error.message).toContain('SpinApp/kgents-edge (0/2 ready)');
+    expect(error.message).not.toContain('Deployment/kgents-nucleus');
+  });
+});
+
+describe('clear errors', () => {
+  it('CRDs missing: says to run the bootstrap, and changes nothing', async () => {
+    kube.crds = false;
+    const error = await applyAll(conn, objects).catch((e) => e);
+    expect(error).toMatchObject({ code: 'CRD_MISSING', exitCode: 69 });
+    expect(error.message).toContain('bash k8s/bootstrap.sh');
+    expect(writes()).toEqual([]);
+  });
+
+  it('RBAC denied: names the object and repeats the server message', async () => {
+    kube.forbidden.add('SpinApp');
+    const error = await applyAll(conn, objects).catch((e) => e);
+    expect(error).toMatchObject({ code: 'FORBIDDEN', exitCode: 77 });
+    expect(error.message).toContain('RBAC denied SpinApp/kgents-edge');
+    expect(error.message).toContain('cannot patch resource "spinapps"');
+  });
+
+  it('object rejected by the server (422): shows its message', async () => {
+    const error = await applyAll(conn, [{ ...spinApp, spec: { ...spinApp.spec, replicas: 'x' } }] as KubernetesObject[]).catch((e) => e);
+    expect(error).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(error.message).toContain('the server rejected SpinApp/kgents-edge');
+    expect(error.message).toContain('spec.replicas in body must be of type integer');
+  });
+
+  it('no cluster listening: names the server and the context', async () => {
+    const port = await freePort();
+    const file = join(dir, 'dead-kubeconfig');
+    writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: kind-kgents, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: kind-kgents, context: {cluster: kind-kgents, user: u}}]\ncurrent-context: kind-kgents\n`);
+    const error = await applyAll(connect({ kubeconfig: file }), objects).catch((e) => e);
+    expect(error).toMatchObject({ code: 'CLUSTER_UNREACHABLE' });
+    expect(error.message).toContain(`http://127.0.0.1:${port}`);
+    expect(error.message).toContain('kind-kgents');
+    expect(error.message).toMatch(/ECONNREFUSED|connect/i);
+  });
+
+  it('no context at all, or an unknown --context', () => {
+    const file = join(dir, 'empty-kubeconfig');
+    writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
+    expect(() => connect({ kubeconfig: file })).toThrow(/bootstrap\.sh/);
+    expect(() => connect({ kubeconfig: kube.kubeconfig(dir), context: 'prod' })).toThrow(/no context "prod".*fake/);
+  });
+});
+
+describe('status and delete', () => {
+  it('lists apps with ready replicas and images, then deletes them', async () => {
+    await applyAll(conn, objects);
+    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 2 });
+    expect(await listApps(conn)).toEqual([
+      { kind: 'SpinApp', name: 'kgents-edge', ready: 2, desired: 2, images: ['localhost:5001/kgents/reflexes:v1'] },
+      { kind: 'Deployment', name: 'kgents-nucleus', ready: 0, desired: 1, images: ['localhost:5001/kgents-edge:latest'] },
+    ]);
+    expect(kube.requests.find((r) => r.path === '/apis/apps/v1/namespaces/default/deployments' && r.method === 'GET')!.query.labelSelector).toBe('app.kubernetes.io/part-of=kgents-edge');
+    const lines: string[] = [];
+    await deleteAll(conn, objects, (l) => lines.push(l));
+    await deleteAll(conn, [spinApp] as KubernetesObject[], (l) => lines.push(l));
+    expect(kube.objects()).toEqual([]);
+    expect(lines.at(-1)).toBe('SpinApp/kgents-edge was already gone');
+    expect(writes().filter((r) => r.method === 'DELETE').map((r) => r.path)).toContain('/apis/core.spinkube.dev/v1alpha1/namespaces/default/spinapps/kgents-edge');
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
