@@ -18,7 +18,7 @@ export const SpinToml = z.object({
   trigger: z.object({ http: z.array(z.object({ route: z.union([z.string(), z.object({ private: z.literal(true) })]), component: z.string() })).default([]) }),
   component: z.record(
     z.string(),
-    z.object({ source: z.string(), allowed_outbound_hosts: z.array(z.string()).default([]), key_value_stores: z.array(z.string()).default([]) }),
+    z.object({ source: z.string(), allowed_outbound_hosts: z.array(z.string()).default([]), key_value_stores: z.array(z.string()).default([]), variables: z.record(z.string(), z.string()).default({}) }),
   ),
 });
 export type SpinToml = z.infer<typeof SpinToml>;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatTable } from '../table.ts';
 import { buildApp, type BuildEvent, type BuildResult } from '../../compiler/build.ts';
 
 export interface BuildCliOptions {
@@ -19,10 +20,7 @@ function progress(quiet: boolean | undefined) {
 
 export function formatBuildTable(result: BuildResult): string {
   const rows = result.manifest.reflexes.map((r) => [r.name, r.kind, `${(r.size / 1024).toFixed(1)} KB`, result.cached.includes(r.name) ? 'cached' : `${r.buildMs} ms`]);
-  const header = ['name', 'kind', 'size', 'build time'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return formatTable(['name', 'kind', 'size', 'build time'], rows);
 }
 
 export async function runBuild(options: BuildCliOptions): Promise<BuildResult> {

@@ -1,4 +1,192 @@
+import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
+import { KgentsError } from '../../common/errors.ts';
+import { buildApp } from '../../compiler/build.ts';
+import { applyAll } from '../../spinkube/kube/apply.ts';
+import { connect, type ConnectOptions } from '../../spinkube/kube/connect.ts';
+import { deleteAll, listApps } from '../../spinkube/kube/inventory.ts';
+import { isWorkload } from '../../spinkube/kube/readiness.ts';
+import { waitUntilReady } from '../../spinkube/kube/wait.ts';
+import { loadKustomization } from '../../spinkube/manifests.ts';
+import type { Credentials } from '../../spinkube/oci/credentials.ts';
+import { pushApp } from '../../spinkube/oci/push.ts';
+import { scaffold, toYaml, type ScaffoldOptions } from '../../spinkube/scaffold.ts';
+import { formatTable } from '../table.ts';
 
-// Filled in by the SpinKube work (issue 6): push, scaffold, deploy, status, delete.
-export function registerSpinKube(_program: Command): void {}
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `name=value` pairs from repeated flags. */
+function pairs(list: string[], flag: string): Record<string, string> {
+  return Object.fromEntries(
+    list.map((item) => {
+      const eq = item.indexOf('=');
+      if (eq <= 0) throw new KgentsError('INVALID_REQUEST', `${flag} expects name=value, got "${item}"`, { field: flag });
+      return [item.slice(0, eq), item.slice(eq + 1)];
+    }),
+  );
+}
+
+function secretRef(text: string, flag: string): { secret: string; key: string } {
+  const [secret, key] = text.split(':');
+  if (!secret || !key) throw new KgentsError('INVALID_REQUEST', `${flag} expects <secret>:<key>, got "${text}"`, { field: flag });
+  return { secret, key };
+}
+
+interface RegistryFlags {
+  insecure?: boolean;
+  username?: string;
+  passwordStdin?: boolean;
+}
+
+async function credentials(flags: RegistryFlags): Promise<Credentials | undefined> {
+  const username = flags.username ?? process.env.KGENTS_REGISTRY_USERNAME;
+  if (!username) return undefined;
+  let password = process.env.KGENTS_REGISTRY_PASSWORD ?? '';
+  if (flags.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    password = Buffer.concat(chunks).toString('utf8').trim();
+  }
+  return { username, password };
+}
+
+const registryOptions = (command: Command) =>
+  command
+    .option('--insecure', 'plain HTTP (a local registry such as localhost:5001)')
+    .option('--username <name>', 'registry user (env KGENTS_REGISTRY_USERNAME; default: ~/.docker/config.json)')
+    .option('--password-stdin', 'read the registry password from stdin (env KGENTS_REGISTRY_PASSWORD)');
+
+const clusterOptions = (command: Command) =>
+  command
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('-n, --namespace <name>', "namespace (default: the context's, else default)");
+
+const scaffoldOptions = (command: Command) =>
+  command
+    .requiredOption('--image <ref>', 'the pushed app, e.g. localhost:5001/kgents/reflexes:v1')
+    .option('--dist <dir>', 'built app folder', 'dist')
+    .option('--name <name>', "SpinApp name (default: the app's name)")
+    .option('--replicas <n>', 'replicas', (v) => Number(v), 2)
+    .option('--executor <name>', 'SpinAppExecutor to run on', 'containerd-shim-spin')
+    .option('--variable <name=value>', 'set a Spin variable (repeatable)', collect, [])
+    .option('--secret-variable <name=secret:key>', 'a Spin variable from a Secret key (repeatable)', collect, [])
+    .option('--redis-url <url>', 'Redis for the default key-value store', 'redis://redis:6379')
+    .option('--redis-secret <secret:key>', 'take the Redis URL from a Secret key instead')
+    .option('--cpu-limit <cpu>', 'CPU limit', '100m')
+    .option('--memory-limit <memory>', 'memory limit', '128Mi')
+    .option('--with-executor', 'also print the containerd-shim-spin SpinAppExecutor')
+    .option('--autoscale <min:max>', 'enable autoscaling and print an HPA')
+    .option('--cpu-target <percent>', 'HPA CPU utilization target', (v) => Number(v), 60);
+
+interface ScaffoldFlags {
+  image: string;
+  dist: string;
+  name?: string;
+  namespace?: string;
+  replicas: number;
+  executor: string;
+  variable: string[];
+  secretVariable: string[];
+  redisUrl: string;
+  redisSecret?: string;
+  cpuLimit: string;
+  memoryLimit: string;
+  withExecutor?: boolean;
+  autoscale?: string;
+  cpuTarget: number;
+}
+
+function toScaffoldOptions(f: ScaffoldFlags): ScaffoldOptions {
+  const [min, max] = (f.autoscale ?? '').split(':').map(Number);
+  if (f.autoscale && !(min > 0 && max > 0)) throw new KgentsError('INVALID_REQUEST', `--autoscale expects <min>:<max>, got "${f.autoscale}"`, { field: 'autoscale' });
+  return {
+    image: f.image,
+    name: f.name,
+    namespace: f.namespace,
+    replicas: f.replicas,
+    executor: f.executor,
+    variables: pairs(f.variable, '--variable'),
+    secretVariables: Object.fromEntries(Object.entries(pairs(f.secretVariable, '--secret-variable')).map(([k, v]) => [k, secretRef(v, '--secret-variable')])),
+    redisUrl: f.redisUrl,
+    redisSecret: f.redisSecret ? secretRef(f.redisSecret, '--redis-secret') : undefined,
+    cpuLimit: f.cpuLimit,
+    memoryLimit: f.memoryLimit,
+    withExecutor: f.withExecutor,
+    autoscale: f.autoscale ? { min, max } : undefined,
+    cpuTarget: f.cpuTarget,
+  };
+}
+
+const connectOptions = (f: { context?: string; kubeconfig?: string; namespace?: string }): ConnectOptions => ({ context: f.context, kubeconfig: f.kubeconfig, namespace: f.namespace });
+
+export function registerSpinKube(program: Command): void {
+  registryOptions(
+    program
+      .command('push <ref>')
+      .description("package the built app in Spin's OCI format and push it (ref: host[:port]/repo[:tag])")
+      .option('--dist <dir>', 'built app folder', 'dist'),
+  ).action(async (ref: string, f: RegistryFlags & { dist: string }) => {
+    const result = await pushApp({ distDir: f.dist, ref, insecure: f.insecure, credentials: await credentials(f), onProgress: say });
+    process.stdout.write(`pushed ${result.ref}@${result.manifestDigest}\n`);
+  });
+
+  scaffoldOptions(program.command('scaffold').description('print SpinApp YAML for the built app (like `spin kube scaffold`)'))
+    .option('--namespace <name>', 'namespace to put in the objects')
+    .option('-o, --output <file>', 'write the YAML to a file instead of stdout')
+    .action(async (f: ScaffoldFlags & { output?: string }) => {
+      const { objects, notes } = await scaffold(f.dist, toScaffoldOptions(f));
+      notes.forEach((n) => say(`note: ${n}`));
+      const text = toYaml(objects);
+      if (!f.output) return void process.stdout.write(text);
+      // Written whole or not at all: a failed run never leaves half a manifest behind.
+      writeFileSync(`${f.output}.tmp`, text);
+      renameSync(`${f.output}.tmp`, f.output);
+      say(`wrote ${f.output}`);
+    });
+
+  clusterOptions(registryOptions(scaffoldOptions(program.command('deploy').description('build, push, and apply the app (SpinApp) and the platform (nucleus, Morpheus, Redis), then wait until ready'))))
+    .option('--manifests <dir>', 'platform manifests (a kustomization that lists resources)', 'k8s')
+    .option('--no-build', 'use dist/ as it is')
+    .option('--no-push', 'the image is already pushed')
+    .option('--no-platform', 'apply only the SpinApp')
+    .option('--timeout <seconds>', 'how long to wait for readiness', (v) => Number(v), 300)
+    .option('--no-wait', 'return once applied')
+    .action(async (f: ScaffoldFlags & RegistryFlags & { context?: string; kubeconfig?: string; manifests: string; build: boolean; push: boolean; platform: boolean; timeout: number; wait: boolean }) => {
+      const conn = connect(connectOptions(f));
+      say(`context ${conn.context} (${conn.server}), namespace ${conn.namespace}`);
+      if (f.build) {
+        say('building reflexes ...');
+        await buildApp({ root: '.', outDir: f.dist });
+      }
+      if (f.push) {
+        say(`pushing ${f.image} ...`);
+        await pushApp({ distDir: f.dist, ref: f.image, insecure: f.insecure, credentials: await credentials(f), onProgress: say });
+      }
+      const { objects, notes } = await scaffold(f.dist, toScaffoldOptions(f));
+      notes.forEach((n) => say(`note: ${n}`));
+      if (f.platform) objects.push(...loadKustomization(f.manifests));
+      const applied = await applyAll(conn, objects, say);
+      if (f.wait) {
+        say(`waiting up to ${f.timeout} s for readiness ...`);
+        await waitUntilReady(conn, applied.filter(isWorkload), f.timeout * 1000, say);
+      }
+      process.stdout.write(`deployed ${objects.length} object(s) to ${conn.context}${f.wait ? ', all ready' : ''}\n`);
+    });
+
+  clusterOptions(program.command('status').description('list the SpinApps and kgents Deployments with their ready replicas and images')).action(async (f) => {
+    const apps = await listApps(connect(connectOptions(f)));
+    process.stdout.write(`${formatTable(['kind', 'name', 'ready', 'images'], apps.map((a) => [a.kind, a.name, `${a.ready}/${a.desired}`, a.images.join(',')]))}\n`);
+  });
+
+  clusterOptions(program.command('delete').description('remove the SpinApp (and, with --platform, the nucleus, Morpheus and Redis)'))
+    .option('--name <name>', 'SpinApp name', 'kgents-edge')
+    .option('--platform', 'also delete the objects in --manifests')
+    .option('--manifests <dir>', 'platform manifests', 'k8s')
+    .action(async (f: { name: string; platform?: boolean; manifests: string; context?: string; kubeconfig?: string; namespace?: string }) => {
+      const conn = connect(connectOptions(f));
+      const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: f.name } }, ...(f.platform ? loadKustomization(f.manifests) : [])];
+      await deleteAll(conn, objects, say);
+    });
+}

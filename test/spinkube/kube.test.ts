@@ -99,7 +99,7 @@ describe('clear errors', () => {
   });
 
   it('object rejected by the server (422): shows its message', async () => {
-    const error = await applyAll(conn, [{ ...spinApp, spec: { ...spinApp.spec, replicas: 'x' } }] as KubernetesObject[]).catch((e) => e);
+    const error = await applyAll(conn, [{ ...spinApp, spec: { ...spinApp.spec, replicas: 'x' } }] as unknown as KubernetesObject[]).catch((e) => e);
     expect(error).toMatchObject({ code: 'INVALID_REQUEST' });
     expect(error.message).toContain('the server rejected SpinApp/kgents-edge');
     expect(error.message).toContain('spec.replicas in body must be of type integer');
