@@ -1,0 +1,89 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scaffold } from '../../spinkube/scaffold.ts';
+import { crdErrors } from '../support/crd-validate.ts';
+import { shippedApp } from '../support/shipped-app.ts';
+import { REPO_ROOT } from '../support/tmp.ts';
+
+let dist: string;
+beforeAll(async () => {
+  dist = (await shippedApp()).outDir;
+}, 300_000);
+
+const IMAGE = 'localhost:5001/kgents/reflexes:v1';
+type SpinAppSpec = Record<string, any>;
+
+describe('kgents scaffold', () => {
+  it('makes a SpinApp that carries image, executor, replicas, variables, Redis KV, resources and probes', async () => {
+    const { objects, notes } = await scaffold(dist, { image: IMAGE, replicas: 3, secretVariables: { nucleus_url: { secret: 'urls', key: 'nucleus' } }, redisUrl: 'redis://cache:6379' });
+    expect(notes).toEqual([]);
+    const [app] = objects as { spec: SpinAppSpec }[];
+    expect(app).toMatchObject({ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: 'kgents-edge' } });
+    expect(app.spec).toMatchObject({ image: IMAGE, executor: 'containerd-shim-spin', replicas: 3 });
+    expect(app.spec.variables).toEqual([{ name: 'nucleus_url', valueFrom: { secretKeyRef: { name: 'urls', key: 'nucleus' } } }]);
+    expect(app.spec.runtimeConfig).toEqual({ keyValueStores: [{ name: 'default', type: 'redis', options: [{ name: 'url', value: 'redis://cache:6379' }] }] });
+    expect(app.spec.resources).toEqual({ limits: { cpu: '100m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
+    const health = (await shippedApp()).manifest.reflexes.find((r) => r.kind === 'health')!;
+    expect(app.spec.checks.readiness.httpGet.path).toBe(health.route);
+    expect(app.spec.checks.liveness.httpGet.path).toBe(health.route);
+  });
+
+  it('points nucleus_url at the cluster Service by default, and takes --variable values', async () => {
+    const defaults = (await scaffold(dist, { image: IMAGE })).objects[0] as { spec: SpinAppSpec };
+    expect(defaults.spec.variables).toEqual([{ name: 'nucleus_url', value: 'http://kgents-nucleus:8081' }]);
+    const set = (await scaffold(dist, { image: IMAGE, variables: { nucleus_url: 'http://n.prod:80' } })).objects[0] as { spec: SpinAppSpec };
+    expect(set.spec.variables).toEqual([{ name: 'nucleus_url', value: 'http://n.prod:80' }]);
+    await expect(scaffold(dist, { image: IMAGE, variables: { nope: 'x' } })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('no variable "nope"') });
+  });
+
+  it('every object it makes validates against the real SpinKube CRD schemas', async () => {
+    const { objects } = await scaffold(dist, { image: IMAGE, withExecutor: true, redisSecret: { secret: 'redis', key: 'url' }, secretVariables: { nucleus_url: { secret: 's', key: 'k' } } });
+    const spinKube = objects.filter((o) => o.apiVersion?.startsWith('core.spinkube.dev/'));
+    expect(spinKube.map((o) => o.kind)).toEqual(['SpinApp', 'SpinAppExecutor']);
+    for (const object of spinKube) expect(crdErrors(object)).toEqual([]);
+    const autoscaled = await scaffold(dist, { image: IMAGE, autoscale: { min: 2, max: 5 } });
+    expect(crdErrors(autoscaled.objects[0])).toEqual([]);
+  });
+
+  it('the validator does catch what a real API server refuses', () => {
+    const broken = { apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: 'x' }, spec: { image: IMAGE, executor: 'containerd-shim-spin', replicas: 'x' } };
+    expect(crdErrors(broken).map((e) => e.instancePath)).toEqual(['/spec/replicas']);
+    expect(crdErrors({ ...broken, spec: { executor: 'e' } }).map((e) => e.message)).toContain("must have required property 'image'");
+  });
+
+  it('with --autoscale, enables autoscaling and adds an HPA on the Deployment the operator creates', async () => {
+    const { objects } = await scaffold(dist, { image: IMAGE, autoscale: { min: 2, max: 5 }, cpuTarget: 70 });
+    const [app, hpa] = objects as { spec: SpinAppSpec }[];
+    expect(app.spec.enableAutoscaling).toBe(true);
+    expect(app.spec.replicas).toBeUndefined();
+    expect(hpa).toMatchObject({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'kgents-edge' }, minReplicas: 2, maxReplicas: 5 } });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(70);
+  });
+});
+
+describe('kgents scaffold (CLI)', () => {
+  const kgents = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+
+  it('prints multi-document YAML that parses back to the objects', () => {
+    const out = execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'scaffold', '--image', IMAGE, '--dist', dist, '--with-executor', '--autoscale', '2:5', '--variable', 'nucleus_url=http://n:1'], { encoding: 'utf8' });
+    const docs = parseAllDocuments(out).map((d) => d.toJS());
+    expect(docs.map((d) => d.kind)).toEqual(['SpinApp', 'SpinAppExecutor', 'HorizontalPodAutoscaler']);
+    expect(docs[0].spec.variables).toEqual([{ name: 'nucleus_url', value: 'http://n:1' }]);
+    for (const doc of docs.slice(0, 2)) expect(crdErrors(doc)).toEqual([]);
+  });
+
+  it('refuses bad input with a clear message and a non-zero exit', () => {
+    const noImage = kgents(['scaffold', '--dist', dist]);
+    expect(noImage.status).not.toBe(0);
+    expect(noImage.stderr).toContain("required option '--image <ref>' not specified");
+    const noDist = kgents(['scaffold', '--image', IMAGE, '--dist', join(REPO_ROOT, '.kgents', 'tmp', 'no-such-dist')]);
+    expect(noDist.status).toBe(66);
+    expect(noDist.stderr).toContain('run `kgents build` first');
+    const badAutoscale = kgents(['scaffold', '--image', IMAGE, '--dist', dist, '--autoscale', 'many']);
+    expect(badAutoscale.status).toBe(64);
+    expect(badAutoscale.stderr).toContain('--autoscale expects <min>:<max>');
+    expect(kgents(['scaffold', '--help']).status).toBe(0);
+  });
+});
