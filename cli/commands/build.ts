@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatTable } from '../table.ts';
-import { buildApp, type BuildEvent, type BuildResult } from '../../compiler/build.ts';
+import type { BuildEvent, BuildResult } from '../../compiler/build.ts';
 
 export interface BuildCliOptions {
   root: string;
@@ -24,6 +24,7 @@ export function formatBuildTable(result: BuildResult): string {
 }
 
 export async function runBuild(options: BuildCliOptions): Promise<BuildResult> {
+  const { buildApp } = await import('../../compiler/build.ts');
   const result = await buildApp({ root: options.root, outDir: options.out, force: options.force, onProgress: progress(options.quiet) });
   if (!options.quiet) process.stdout.write(`${formatBuildTable(result)}\n\nwrote ${result.outDir}/spin.toml and ${result.manifest.reflexes.length} component(s)\n`);
   return result;

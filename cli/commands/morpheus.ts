@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startMorpheus } from '../../nucleus/morpheus/index.ts';
 
 export function registerMorpheus(program: Command): void {
   program
@@ -10,6 +9,7 @@ export function registerMorpheus(program: Command): void {
     .option('-c, --config <file>', 'backends and routes (YAML or JSON; env MORPHEUS_CONFIG)')
     .addHelpText('after', '\nEnvironment: MORPHEUS_UPSTREAM_URL, ANTHROPIC_API_KEY[_FILE], MORPHEUS_CLAUDE_CLI=1 with CLAUDE_CONFIG_DIR, MORPHEUS_ROUTES, MORPHEUS_API_KEYS.')
     .action(async (opts: { port: string; host: string; config?: string }) => {
+      const { startMorpheus } = await import('../../nucleus/morpheus/index.ts');
       const morpheus = await startMorpheus({ port: Number(opts.port), host: opts.host, configFile: opts.config });
       process.stdout.write(`morpheus on ${morpheus.url}\n`);
       await new Promise<void>((resolve) => {

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { openKv } from '../../common/kv/index.ts';
-import { RedisKv } from '../../common/kv/redis.ts';
-import { startNucleus } from '../../nucleus/index.ts';
 
 export function registerNucleus(program: Command): void {
   program
@@ -13,6 +10,7 @@ export function registerNucleus(program: Command): void {
     .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)')
     .action(async (opts: { port: string; host: string; agents: string; redis?: string; morpheus?: string }) => {
+      const [{ openKv }, { RedisKv }, { startNucleus }] = await Promise.all([import('../../common/kv/index.ts'), import('../../common/kv/redis.ts'), import('../../nucleus/index.ts')]);
       const kv = openKv(opts.redis);
       if (kv instanceof RedisKv) await kv.ready();
       const nucleus = await startNucleus({ port: Number(opts.port), host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });

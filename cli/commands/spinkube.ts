@@ -1,19 +1,25 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { KgentsError } from '../../common/errors.ts';
-import { buildApp } from '../../compiler/build.ts';
-import { applyAll } from '../../spinkube/kube/apply.ts';
-import { connect, type ConnectOptions } from '../../spinkube/kube/connect.ts';
-import { deleteAll, listApps } from '../../spinkube/kube/inventory.ts';
-import { isWorkload } from '../../spinkube/kube/readiness.ts';
-import { waitUntilReady } from '../../spinkube/kube/wait.ts';
-import { loadKustomization } from '../../spinkube/manifests.ts';
+import type { ConnectOptions } from '../../spinkube/kube/connect.ts';
 import type { Credentials } from '../../spinkube/oci/credentials.ts';
-import { pushApp } from '../../spinkube/oci/push.ts';
-import { scaffold, toYaml, type ScaffoldOptions } from '../../spinkube/scaffold.ts';
+import type { ScaffoldOptions } from '../../spinkube/scaffold.ts';
 import { formatTable } from '../table.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+
+// Loaded when a command runs, so `--help` and the light commands start fast.
+const lazy = {
+  build: () => import('../../compiler/build.ts'),
+  push: () => import('../../spinkube/oci/push.ts'),
+  scaffold: () => import('../../spinkube/scaffold.ts'),
+  manifests: () => import('../../spinkube/manifests.ts'),
+  connect: () => import('../../spinkube/kube/connect.ts'),
+  apply: () => import('../../spinkube/kube/apply.ts'),
+  wait: () => import('../../spinkube/kube/wait.ts'),
+  readiness: () => import('../../spinkube/kube/readiness.ts'),
+  inventory: () => import('../../spinkube/kube/inventory.ts'),
+};
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `name=value` pairs from repeated flags. */
@@ -128,6 +134,7 @@ export function registerSpinKube(program: Command): void {
       .description("package the built app in Spin's OCI format and push it (ref: host[:port]/repo[:tag])")
       .option('--dist <dir>', 'built app folder', 'dist'),
   ).action(async (ref: string, f: RegistryFlags & { dist: string }) => {
+    const { pushApp } = await lazy.push();
     const result = await pushApp({ distDir: f.dist, ref, insecure: f.insecure, credentials: await credentials(f), onProgress: say });
     process.stdout.write(`pushed ${result.ref}@${result.manifestDigest}\n`);
   });
@@ -136,6 +143,7 @@ export function registerSpinKube(program: Command): void {
     .option('--namespace <name>', 'namespace to put in the objects')
     .option('-o, --output <file>', 'write the YAML to a file instead of stdout')
     .action(async (f: ScaffoldFlags & { output?: string }) => {
+      const { scaffold, toYaml } = await lazy.scaffold();
       const { objects, notes } = await scaffold(f.dist, toScaffoldOptions(f));
       notes.forEach((n) => say(`note: ${n}`));
       const text = toYaml(objects);
@@ -154,6 +162,7 @@ export function registerSpinKube(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for readiness', (v) => Number(v), 300)
     .option('--no-wait', 'return once applied')
     .action(async (f: ScaffoldFlags & RegistryFlags & { context?: string; kubeconfig?: string; manifests: string; build: boolean; push: boolean; platform: boolean; timeout: number; wait: boolean }) => {
+      const [{ connect }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness()]);
       const conn = connect(connectOptions(f));
       say(`context ${conn.context} (${conn.server}), namespace ${conn.namespace}`);
       if (f.build) {
@@ -176,6 +185,7 @@ export function registerSpinKube(program: Command): void {
     });
 
   clusterOptions(program.command('status').description('list the SpinApps and kgents Deployments with their ready replicas and images')).action(async (f) => {
+    const [{ connect }, { listApps }] = await Promise.all([lazy.connect(), lazy.inventory()]);
     const apps = await listApps(connect(connectOptions(f)));
     process.stdout.write(`${formatTable(['kind', 'name', 'ready', 'images'], apps.map((a) => [a.kind, a.name, `${a.ready}/${a.desired}`, a.images.join(',')]))}\n`);
   });
@@ -185,6 +195,7 @@ export function registerSpinKube(program: Command): void {
     .option('--platform', 'also delete the objects in --manifests')
     .option('--manifests <dir>', 'platform manifests', 'k8s')
     .action(async (f: { name: string; platform?: boolean; manifests: string; context?: string; kubeconfig?: string; namespace?: string }) => {
+      const [{ connect }, { deleteAll }, { loadKustomization }] = await Promise.all([lazy.connect(), lazy.inventory(), lazy.manifests()]);
       const conn = connect(connectOptions(f));
       const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: f.name } }, ...(f.platform ? loadKustomization(f.manifests) : [])];
       await deleteAll(conn, objects, say);

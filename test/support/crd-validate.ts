@@ -33,8 +33,9 @@ function intOrString(node: unknown): object {
   return out;
 }
 
-export function crdErrors(object: { apiVersion?: string; kind?: string }): ErrorObject[] {
-  const validate = validators.get(`${object.apiVersion}|${object.kind}`);
-  if (!validate) throw new Error(`no CRD for ${object.apiVersion} ${object.kind}`);
+export function crdErrors(object: object): ErrorObject[] {
+  const { apiVersion, kind } = object as { apiVersion?: string; kind?: string };
+  const validate = validators.get(`${apiVersion}|${kind}`);
+  if (!validate) throw new Error(`no CRD for ${apiVersion} ${kind}`);
   return validate(object) ? [] : (validate.errors ?? []);
 }
