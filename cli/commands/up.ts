@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatError } from '../../common/errors.ts';
 import type { openKv } from '../../common/kv/index.ts';
+import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger } from '../../common/log.ts';
 import { runBuild } from './build.ts';
 
@@ -24,6 +25,8 @@ interface Service {
   name: string;
   url: string;
   close(): Promise<void>;
+  /** The nucleus's observe hub, to mirror reflex flags into. */
+  hub?: EventHub;
 }
 
 /**
@@ -42,7 +45,7 @@ async function startCompanions(opts: UpOptions, kv: ReturnType<typeof openKv>, l
   if (opts.nucleus) {
     const { startNucleus } = await import('../../nucleus/index.ts');
     const n = await startNucleus({ port: Number(opts.nucleusPort), host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents') });
-    services.push({ name: 'nucleus', url: n.url, close: n.close });
+    services.push({ name: 'nucleus', url: n.url, close: n.close, hub: n.hub });
   }
   for (const s of services) log.info({ url: s.url }, `${s.name} listening`);
   return services;
@@ -74,6 +77,11 @@ export function registerUp(program: Command): void {
       if (kv instanceof RedisKv) await kv.ready().catch((e) => log.warn({ err: formatError(e) }, 'Redis is not reachable yet; stores follow their failure policy until it is'));
       const services = await startCompanions(opts, kv, log);
       const host = await startHost({ distDir, port: Number(opts.port), host: opts.host, kv, logger: log });
+      const nucleusHub = services.find((s) => s.hub)?.hub;
+      if (nucleusHub) {
+        const { mirrorReflexFlags } = await import('../../nucleus/observe/reflex-flags.ts');
+        mirrorReflexFlags(host, nucleusHub);
+      }
       process.stdout.write(`reflex host on ${host.url} (${host.loaded.reflexes.size} reflexes, store: ${kv.kind})\n`);
       for (const s of services) process.stdout.write(`${s.name} on ${s.url}\n`);
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKv } from '../../common/kv/redis.ts';
 import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
+import { mirrorReflexFlags } from '../../nucleus/observe/reflex-flags.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 
@@ -43,7 +44,9 @@ describe('pheromone field shared by the nucleus and compiled reflexes', () => {
     expect(deposit.status).toBe(201);
     const reports: { reflex: string; report: { level: number; events: { kind: string; a: string }[] } }[] = [];
     host.on('sensor', (e) => reports.push(e));
+    const stopMirror = mirrorReflexFlags(host, nucleus.hub);
     await host.tickSensors();
+    stopMirror();
     expect(reports[0].reflex).toBe('nucleus-degraded');
     expect(reports[0].report.level).toBeCloseTo(0.95, 3);
     expect(reports[0].report.events).toContainEqual({ kind: 'raised', a: 'degraded', b: '' });
@@ -54,5 +57,28 @@ describe('pheromone field shared by the nucleus and compiled reflexes', () => {
     // The sensor's own STATE deposit is visible through the nucleus API as well.
     const state = await (await fetch(`${nucleus.url}/v1/pheromones?type=STATE&target=nucleus`)).json();
     expect(state.pheromones[0]).toMatchObject({ source: 'nucleus-degraded', initialIntensity: 1 });
+    // ... and the flag shows up in the nucleus's observe stream, as `kgents up` wires it.
+    const history = await readFirstSse(`${nucleus.url}/v1/observe`, 'flag.raised');
+    expect(history).toMatchObject({ kind: 'flag.raised', data: { reflex: 'nucleus-degraded', flag: 'degraded' } });
   });
 });
+
+/** Reads an SSE stream until an event of `kind` arrives, then hangs up. */
+async function readFirstSse(url: string, kind: string): Promise<Record<string, unknown>> {
+  const reader = (await fetch(url)).body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`no ${kind} event`);
+    buffer += decoder.decode(value, { stream: true });
+    for (const line of buffer.split('\n')) {
+      if (!line.startsWith('data:')) continue;
+      const event = JSON.parse(line.slice(5));
+      if (event.kind === kind) {
+        await reader.cancel().catch(() => {});
+        return event;
+      }
+    }
+  }
+}
