@@ -103,6 +103,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     }
   };
 
+  // Liveness: the process serves. Readiness (/healthz) also needs a usable backend.
+  app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/healthz', (c) => {
     const ok = gateway.missing.length === 0;
     return c.json({ status: ok ? 'ok' : 'unavailable', backends: gateway.backends.map((b) => ({ name: b.name, kind: b.kind })), missing: gateway.missing }, ok ? 200 : 503);

@@ -61,6 +61,7 @@ describe('no backend configured', () => {
     expect(logs.join('')).toContain('MORPHEUS_UPSTREAM_URL');
     const health = await fetch(`${bare.url}/healthz`);
     expect(health.status).toBe(503);
+    expect((await fetch(`${bare.url}/livez`)).status).toBe(200);
     expect(JSON.stringify(await health.json())).toContain('MORPHEUS_UPSTREAM_URL');
     const openai = new OpenAI({ baseURL: `${bare.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const error = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') }).catch((e) => e);
