@@ -29,9 +29,14 @@ export function clientSignal(c: Context): AbortSignal {
 export async function readText(c: Context): Promise<string> {
   const { incoming } = bindings(c);
   if (!incoming) return c.req.text();
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  // Events, not `for await`: the async iterator destroys the request when it finishes, which
+  // builds an AbortError (with a source-mapped stack) on every call.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    incoming.once('error', reject);
+  });
 }
 
 /**

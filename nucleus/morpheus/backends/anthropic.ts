@@ -60,7 +60,10 @@ export class AnthropicBackend implements Backend {
     let input = 0;
     let output = 0;
     let finish: FinishReason = 'stop';
+    let ended = false;
+    // Read to the end of the body after message_stop: leaving early destroys the connection.
     for await (const event of readSse(response.body)) {
+      if (ended) continue;
       const e = parseStreamJson<StreamEvent>(event.data);
       if (e.type === 'error') throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`);
       if (e.type === 'message_start') input = e.message?.usage?.input_tokens ?? 0;
@@ -70,10 +73,10 @@ export class AnthropicBackend implements Backend {
         output = e.usage?.output_tokens ?? output;
       }
       if (e.type === 'message_stop') {
+        ended = true;
         yield { type: 'done', finish, usage: { input, output } };
-        return;
       }
     }
-    throw streamCut();
+    if (!ended) throw streamCut();
   }
 }

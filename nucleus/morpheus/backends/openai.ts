@@ -49,10 +49,15 @@ export class OpenAiBackend implements Backend {
     const response = await upstreamFetch(this.url('/chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(toOpenAi(request, true)) }, options);
     let finish: ChatChunk | null = null;
     let usage: { input: number; output: number } | undefined;
+    let ended = false;
+    // Read the body to its end even after [DONE]: leaving early destroys the upstream
+    // connection, so the next request would pay for a new one.
     for await (const event of readSse(response.body)) {
+      if (ended) continue;
       if (event.data === '[DONE]') {
+        ended = true;
         yield finish ? { ...(finish as { type: 'done'; finish: 'stop' }), usage } : { type: 'done', finish: 'stop', usage };
-        return;
+        continue;
       }
       const chunk = parseStreamJson<Completion>(event.data);
       if (chunk.error) throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${chunk.error.message ?? 'unknown'}`);
@@ -61,7 +66,7 @@ export class OpenAiBackend implements Backend {
       if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
       if (choice?.finish_reason) finish = { type: 'done', finish: FINISH_IN[choice.finish_reason] ?? 'stop' };
     }
-    throw streamCut();
+    if (!ended) throw streamCut();
   }
 
   async embeddings(body: unknown, options: CallOptions): Promise<unknown> {
