@@ -67,7 +67,8 @@ describe('kgents push to a real registry (docker-registry on loopback)', () => {
     await expect(pushApp({ distDir: built.outDir, ref: `127.0.0.1:${closed}/a:b`, insecure: true })).rejects.toMatchObject({ code: 'REGISTRY', message: expect.stringContaining(`cannot reach registry 127.0.0.1:${closed}`) });
   });
 
-  it('CLI: prints progress on stderr and the pushed digest on stdout; --help works', () => {
+  it('CLI: prints progress on stderr and the pushed digest on stdout; --help works', async () => {
+    const closedPort = await freePort();
     const run = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
     const ok = run(['push', `${registry.host}/kgents/cli:v1`, '--dist', built.outDir, '--insecure']);
     expect(ok.status).toBe(0);
@@ -76,6 +77,9 @@ describe('kgents push to a real registry (docker-registry on loopback)', () => {
     const bad = run(['push', 'nohost', '--dist', built.outDir]);
     expect(bad.status).toBe(64);
     expect(bad.stderr).toContain('is not an image reference');
+    const unreachable = run(['push', `127.0.0.1:${closedPort}/kgents/cli:v1`, '--dist', built.outDir, '--insecure']);
+    expect(unreachable.status).toBe(69);
+    expect(unreachable.stderr).toContain(`cannot reach registry 127.0.0.1:${closedPort}`);
     expect(run(['push', '--help']).status).toBe(0);
   });
 });
@@ -126,6 +130,7 @@ describe('registry auth', () => {
     }
     const token = seen.find((s) => s.path.startsWith('/token'))!;
     expect(token.path).toContain('service=fake-registry');
+    expect(token.authorization).toBe(`Basic ${Buffer.from('robot:s3cret').toString('base64')}`);
     expect(token.path).toContain(encodeURIComponent('repository:team/app:pull,push'));
     expect(seen.filter((s) => s.path.startsWith('/v2/')).at(-1)!.authorization).toBe('Bearer tok-123');
   });
