@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scaffold } from '../../spinkube/scaffold.ts';
 import { crdErrors } from '../support/crd-validate.ts';
 import { shippedApp } from '../support/shipped-app.ts';
-import { REPO_ROOT } from '../support/tmp.ts';
+import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
 
 let dist: string;
 beforeAll(async () => {
@@ -14,6 +16,18 @@ beforeAll(async () => {
 
 const IMAGE = 'localhost:5001/kgents/reflexes:v1';
 type SpinAppSpec = Record<string, any>;
+
+/** A copy of the shipped dist's app.json and spin.toml (all scaffold reads), edited, for apps the repo does not ship. */
+function variantDist(edit: { app?: (app: any) => void; spin?: (spin: any) => void }): string {
+  const dir = scratchProject('scaffold');
+  const app = JSON.parse(readFileSync(join(dist, 'app.json'), 'utf8'));
+  const spin = parseToml(readFileSync(join(dist, 'spin.toml'), 'utf8'));
+  edit.app?.(app);
+  edit.spin?.(spin);
+  writeFileSync(join(dir, 'app.json'), JSON.stringify(app));
+  writeFileSync(join(dir, 'spin.toml'), stringifyToml(spin));
+  return dir;
+}
 
 describe('kgents scaffold', () => {
   it('makes a SpinApp that carries image, executor, replicas, variables, Redis KV, resources and probes', async () => {
@@ -63,6 +77,38 @@ describe('kgents scaffold', () => {
   });
 });
 
+describe('kgents scaffold: cluster conventions and edge cases', () => {
+  it('labels the objects, namespaces them, and shapes the executor and a Secret-held Redis URL', async () => {
+    const { objects } = await scaffold(dist, { image: IMAGE, namespace: 'edge', withExecutor: true, autoscale: { min: 1, max: 3 }, redisSecret: { secret: 'redis', key: 'url' } });
+    const [app, executor, hpa] = objects as { metadata: Record<string, any>; spec: SpinAppSpec }[];
+    const labels = { 'app.kubernetes.io/name': 'kgents-edge', 'app.kubernetes.io/part-of': 'kgents-edge', 'app.kubernetes.io/managed-by': 'kgents' };
+    expect(app.metadata).toEqual({ name: 'kgents-edge', namespace: 'edge', labels });
+    expect(hpa.metadata).toMatchObject({ name: 'kgents-edge', namespace: 'edge', labels });
+    expect(executor).toMatchObject({ kind: 'SpinAppExecutor', metadata: { name: 'containerd-shim-spin', namespace: 'edge' }, spec: { createDeployment: true, deploymentConfig: { runtimeClassName: 'wasmtime-spin-v2' } } });
+    expect(app.spec.runtimeConfig.keyValueStores).toEqual([{ name: 'default', type: 'redis', options: [{ name: 'url', valueFrom: { secretKeyRef: { name: 'redis', key: 'url' } } }] }]);
+    for (const object of [app, executor]) expect(crdErrors(object)).toEqual([]);
+  });
+
+  it('refuses an app variable that has no default and no value, naming the flag to pass', async () => {
+    const withSecretVar = variantDist({ spin: (s) => (s.variables.api_key = {}) });
+    await expect(scaffold(withSecretVar, { image: IMAGE })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('--variable api_key=') });
+    const given = (await scaffold(withSecretVar, { image: IMAGE, secretVariables: { api_key: { secret: 'keys', key: 'api' } } })).objects[0] as { spec: SpinAppSpec };
+    expect(given.spec.variables).toContainEqual({ name: 'api_key', valueFrom: { secretKeyRef: { name: 'keys', key: 'api' } } });
+    expect(crdErrors(given)).toEqual([]);
+  });
+
+  it('without a health reflex, leaves out the checks and says so on stderr', async () => {
+    const noHealth = variantDist({ app: (a) => (a.reflexes = a.reflexes.filter((r: { kind: string }) => r.kind !== 'health')) });
+    const { objects, notes } = await scaffold(noHealth, { image: IMAGE });
+    expect((objects[0] as { spec: SpinAppSpec }).spec.checks).toBeUndefined();
+    expect(notes.join('\n')).toContain('no health reflex');
+    const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'scaffold', '--image', IMAGE, '--dist', noHealth], { encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    expect(cli.stderr).toContain('no health reflex');
+    expect(cli.stdout).not.toContain('health');
+  });
+});
+
 describe('kgents scaffold (CLI)', () => {
   const kgents = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
 
@@ -85,5 +131,28 @@ describe('kgents scaffold (CLI)', () => {
     expect(badAutoscale.status).toBe(64);
     expect(badAutoscale.stderr).toContain('--autoscale expects <min>:<max>');
     expect(kgents(['scaffold', '--help']).status).toBe(0);
+  });
+
+  it('--help describes every option', () => {
+    const help = kgents(['scaffold', '--help']);
+    expect(help.status).toBe(0);
+    const optionLines = help.stdout.split('\n').filter((l) => /^\s+-/.test(l));
+    for (const flag of ['--image', '--dist', '--name', '--namespace', '--replicas', '--executor', '--variable', '--secret-variable', '--redis-url', '--redis-secret', '--cpu-limit', '--memory-limit', '--with-executor', '--autoscale', '--cpu-target', '--output']) {
+      const line = optionLines.find((l) => l.includes(`${flag} `) || l.trimEnd().endsWith(flag));
+      expect(line, flag).toBeDefined();
+      expect(line!.trim().split(/\s{2,}/).length, `${flag} has a description`).toBeGreaterThan(1);
+    }
+  });
+
+  it('-o writes the same YAML to a file, whole, and nothing to stdout', () => {
+    const dir = scratchProject('scaffold-out');
+    const file = join(dir, 'app.yaml');
+    const args = ['scaffold', '--image', IMAGE, '--dist', dist, '--with-executor'];
+    const written = kgents([...args, '-o', file]);
+    expect(written.status).toBe(0);
+    expect(written.stdout).toBe('');
+    expect(readFileSync(file, 'utf8')).toBe(kgents(args).stdout);
+    expect(readdirSync(dir)).toEqual(['app.yaml']);
+    expect(existsSync(`${file}.tmp`)).toBe(false);
   });
 });
