@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
-# Makes (or updates) the claude-auth Secret that Morpheus mounts read-only for the claude CLI,
-# from your local claude login. The file contents are never printed.
+# Makes (or updates) the claude-auth Secret that Morpheus mounts read-only for its claude CLI
+# backend, from your local claude login. File contents never reach the terminal: they go from
+# kubectl's client-side dry run straight into kubectl apply through a pipe.
+#
+#   CLAUDE_HOME   where the login lives (default ~/.claude)
+#   NAMESPACE     where Morpheus runs (default: default)
 set -euo pipefail
 
 SOURCE="${CLAUDE_HOME:-$HOME/.claude}"
 NAMESPACE="${NAMESPACE:-default}"
-command -v kubectl >/dev/null 2>&1 || { echo "create-claude-secret: kubectl is missing" >&2; exit 1; }
 
 args=()
-[ -f "$SOURCE/config.json" ] && args+=("--from-file=config.json=$SOURCE/config.json")
-for candidate in credentials.json .credentials.json; do
-  if [ -f "$SOURCE/$candidate" ]; then args+=("--from-file=credentials.json=$SOURCE/$candidate"); break; fi
-done
-if [ ${#args[@]} -lt 2 ]; then
-  echo "create-claude-secret: need $SOURCE/config.json and $SOURCE/credentials.json (or .credentials.json); found ${#args[@]} of 2" >&2
-  echo "  log in with the claude CLI first, or set CLAUDE_HOME" >&2
+missing=()
+if [ -f "$SOURCE/config.json" ]; then
+  args+=("--from-file=config.json=$SOURCE/config.json")
+else
+  missing+=("$SOURCE/config.json")
+fi
+# The claude CLI on Linux writes .credentials.json; older copies and hand-made ones may lack the dot.
+if [ -f "$SOURCE/credentials.json" ]; then
+  args+=("--from-file=credentials.json=$SOURCE/credentials.json")
+elif [ -f "$SOURCE/.credentials.json" ]; then
+  args+=("--from-file=credentials.json=$SOURCE/.credentials.json")
+else
+  missing+=("$SOURCE/credentials.json (or .credentials.json)")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "create-claude-secret: missing:" >&2
+  for file in "${missing[@]}"; do echo "  $file" >&2; done
+  echo "  log in with the claude CLI first, or point CLAUDE_HOME at the folder that has them" >&2
   exit 1
 fi
-kubectl create secret generic claude-auth --namespace "$NAMESPACE" "${args[@]}" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-echo "secret/claude-auth updated in namespace $NAMESPACE (restart Morpheus to pick it up: kubectl rollout restart deploy/kgents-morpheus)"
+command -v kubectl >/dev/null 2>&1 || { echo "create-claude-secret: kubectl is missing (https://kubernetes.io/docs/tasks/tools/#kubectl)" >&2; exit 1; }
+
+kubectl create secret generic claude-auth --namespace "$NAMESPACE" "${args[@]}" --dry-run=client -o yaml |
+  kubectl apply -f - >/dev/null
+echo "secret/claude-auth applied in namespace $NAMESPACE (keys: config.json, credentials.json)"
+echo "Morpheus reads it on start: kubectl rollout restart deployment/kgents-morpheus --namespace $NAMESPACE"

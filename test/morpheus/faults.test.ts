@@ -16,7 +16,8 @@ beforeAll(async () => {
       { kind: 'openai', name: 'openai', baseUrl: `${upstream}/v1` },
       { kind: 'openai', name: 'dead', baseUrl: `http://127.0.0.1:${closedPort}/v1` },
       { kind: 'anthropic', name: 'anthropic', baseUrl: upstream },
-      { kind: 'claude-cli', name: 'claude-cli', timeoutMs: 400 },
+      // Long enough for node to start the fake CLI on a loaded machine, short enough for the hang test.
+      { kind: 'claude-cli', name: 'claude-cli', timeoutMs: 2_000 },
     ],
     routes: [
       { prefix: 'dead', backends: ['dead'] },
