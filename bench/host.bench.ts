@@ -9,10 +9,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { buildApp } from '../compiler/build.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
+import { listen } from '../common/listen.ts';
 import { RedisKv } from '../common/kv/redis.ts';
 import { createLogger } from '../common/log.ts';
 import { startHost } from '../cytoplasm/host.ts';
@@ -99,11 +99,8 @@ async function http() {
   const redis = await RedisServer.start();
   const rows: (string | number)[][] = [];
   const bare = new Hono().all('*', (c) => c.json({ ok: true }));
-  const bareServer = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}`;
-  const baseline = await load(bareUrl, '/api/x', {});
+  const bareServer = await listen(bare.fetch, { port: 0, host: '127.0.0.1' });
+  const baseline = await load(bareServer.url, '/api/x', {});
   rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, '1.00']);
   for (const store of ['memory', 'redis'] as const) {
     const kv = store === 'memory' ? new MemoryKv() : new RedisKv(redis.url);
@@ -115,7 +112,7 @@ async function http() {
     await kv.close();
   }
   printTable('HTTP throughput, 50 connections x 5 s (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', 'ratio vs bare'], rows);
-  bareServer.close();
+  await bareServer.close();
   await redis.stop();
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { sha256 } from '../common/digest.ts';
 import { AppManifest, type BuiltReflex } from './app-manifest.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from './codegen/index.ts';
 import { loadSpecs, type LoadedSpec } from './spec/loader.ts';
@@ -108,7 +109,8 @@ export async function buildApp(options: BuildOptions): Promise<BuildResult> {
 async function buildOne(loaded: LoadedSpec, support: string, outDir: string, previous: AppManifest | null) {
   const { spec, file } = loaded;
   const source = generateAssemblyScript(spec, file, COMPILER_VERSION);
-  const cacheKey = createHash('sha256').update(COMPILER_VERSION).update(support).update(source).update(JSON.stringify({ ...spec.limits, memoryPages: memoryPagesOf(spec) })).digest('hex');
+  const memoryPages = memoryPagesOf(spec);
+  const cacheKey = createHash('sha256').update(COMPILER_VERSION).update(support).update(source).update(JSON.stringify({ ...spec.limits, memoryPages })).digest('hex');
   const component = `reflexes/${spec.name}.wasm`;
   const before = previous?.reflexes.find((r) => r.name === spec.name && r.cacheKey === cacheKey);
   if (before) {
@@ -118,7 +120,7 @@ async function buildOne(loaded: LoadedSpec, support: string, outDir: string, pre
     }
   }
   const started = performance.now();
-  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: memoryPagesOf(spec) });
+  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: memoryPages });
   const bytes = await componentize(core);
   const reflex: BuiltReflex = {
     name: spec.name,
@@ -147,10 +149,6 @@ export function memoryPagesOf(spec: ReflexSpec): number {
   if (spec.kind === 'pheromone-sensor') return 64;
   if (readsOf(spec).body) return 17;
   return 1;
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Replaces outDir with staging; the old folder is removed only after the new one is in place. */

@@ -61,15 +61,28 @@ export async function loadReflex(distDir: string, reflex: BuiltReflex, spin: Spi
   };
 }
 
-/** Loads every component of a built app once and compiles its routes. */
-export async function loadApp(distDir: string, env: Omit<RuntimeEnv, 'variables'>, processEnv: Record<string, string | undefined> = process.env): Promise<LoadedApp> {
+/**
+ * Loads every component of a built app and compiles its routes. Given the app loaded before,
+ * a reflex whose component is unchanged keeps its runtime (and the requests running on it);
+ * `changed` names the ones loaded anew.
+ */
+export async function loadApp(distDir: string, env: Omit<RuntimeEnv, 'variables'>, processEnv: Record<string, string | undefined> = process.env, previous?: LoadedApp): Promise<{ app: LoadedApp; changed: string[] }> {
   const { manifest, spin } = await readDist(distDir);
   const variables = resolveVariables(spin.variables, processEnv);
   const reflexes = new Map<string, LoadedReflex>();
-  for (const reflex of manifest.reflexes) reflexes.set(reflex.name, await loadReflex(distDir, reflex, spin, variables, env));
-  return { manifest, spin, variables, reflexes, routes: routeTable(spin), readsBody: manifest.reflexes.some((r) => r.reads.body) };
+  const changed: string[] = [];
+  for (const reflex of manifest.reflexes) {
+    const old = previous?.reflexes.get(reflex.name);
+    if (old && old.reflex.sha256 === reflex.sha256) {
+      reflexes.set(reflex.name, old);
+      continue;
+    }
+    reflexes.set(reflex.name, await loadReflex(distDir, reflex, spin, variables, env));
+    changed.push(reflex.name);
+  }
+  return { app: { manifest, spin, variables, reflexes, routes: routeTable(spin), readsBody: manifest.reflexes.some((r) => r.reads.body) }, changed };
 }
 
-export function routeTable(spin: SpinToml): RouteTable<string> {
+function routeTable(spin: SpinToml): RouteTable<string> {
   return new RouteTable(spin.trigger.http.flatMap((t) => (typeof t.route === 'string' ? [{ route: t.route, target: t.component }] : [])));
 }

@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { listen } from '../common/listen.ts';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { loadApp, loadReflex, readDist, routeTable, type LoadedApp, type LoadedReflex } from './app.ts';
+import { loadApp, type LoadedApp } from './app.ts';
 import type { IncomingMessage } from 'node:http';
 import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
-import { resolveVariables } from './variables.ts';
 
 export interface HostOptions {
   distDir: string;
@@ -65,8 +65,7 @@ export class ReflexHost extends EventEmitter {
   }
 
   async load(): Promise<void> {
-    this.app = await loadApp(this.options.distDir, this.runtimeEnv(), this.options.env ?? process.env);
-    this.sensors.set(this.app.reflexes.values());
+    await this.reload();
     if (this.options.sensors !== false) this.sensors.start();
   }
 
@@ -75,20 +74,9 @@ export class ReflexHost extends EventEmitter {
    * already running keep the runtime they started with, so nothing in flight is dropped.
    */
   async reload(): Promise<string[]> {
-    const { manifest, spin } = await readDist(this.options.distDir);
-    const variables = resolveVariables(spin.variables, this.options.env ?? process.env);
-    const reflexes = new Map<string, LoadedReflex>();
-    const changed: string[] = [];
-    for (const reflex of manifest.reflexes) {
-      const old = this.app.reflexes.get(reflex.name);
-      if (old && old.reflex.sha256 === reflex.sha256) reflexes.set(reflex.name, old);
-      else {
-        reflexes.set(reflex.name, await loadReflex(this.options.distDir, reflex, spin, variables, this.runtimeEnv()));
-        changed.push(reflex.name);
-      }
-    }
-    this.app = { manifest, spin, variables, reflexes, routes: routeTable(spin), readsBody: manifest.reflexes.some((r) => r.reads.body) };
-    this.sensors.set(reflexes.values());
+    const { app, changed } = await loadApp(this.options.distDir, this.runtimeEnv(), this.options.env ?? process.env, this.app);
+    this.app = app;
+    this.sensors.set(app.reflexes.values());
     return changed;
   }
 
@@ -132,14 +120,10 @@ export class ReflexHost extends EventEmitter {
   }
 
   async listen(): Promise<void> {
-    const app = this.honoApp();
-    await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, port: this.options.port ?? 3000, hostname: this.options.host ?? '127.0.0.1' }, (info) => {
-        this.port = info.port;
-        this.url = `http://${this.options.host ?? '127.0.0.1'}:${info.port}`;
-        resolve();
-      });
-    });
+    const listening = await listen(this.honoApp().fetch, { port: this.options.port ?? 3000, host: this.options.host ?? '127.0.0.1' });
+    this.server = listening.server;
+    this.port = listening.port;
+    this.url = listening.url;
   }
 
   private onSensor(event: SensorEvent): void {

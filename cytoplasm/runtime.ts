@@ -25,14 +25,17 @@ const MAX_ATTEMPTS = 16;
 export class ReflexRuntime {
   private readonly idle: ReflexInstance[] = [];
   private live = 0;
-  private readonly memoryView: KvView | null;
+  private readonly stores: readonly string[];
+  /** On the in-memory store every call sees the same state: built once, not per request. */
+  private readonly memoryState: CallState | null;
 
   constructor(
     readonly reflex: BuiltReflex,
     readonly module: WebAssembly.Module,
     private readonly env: RuntimeEnv,
   ) {
-    this.memoryView = env.kv instanceof MemoryKv ? new MemoryView(env.kv) : null;
+    this.stores = [String(reflex.spec.kv ?? 'default')];
+    this.memoryState = env.kv instanceof MemoryKv ? this.state(new MemoryView(env.kv)) : null;
     this.idle.push(this.create());
   }
 
@@ -46,7 +49,7 @@ export class ReflexRuntime {
   }
 
   private state(kv: KvView): CallState {
-    return { kv, stores: [String(this.reflex.spec.kv ?? 'default')], variables: this.env.variables, nowMs: this.env.nowMs };
+    return { kv, stores: this.stores, variables: this.env.variables, nowMs: this.env.nowMs };
   }
 
   /** Runs fn on a pooled instance; an instance that trapped is dropped, never reused. */
@@ -69,19 +72,18 @@ export class ReflexRuntime {
   }
 
   decide(request: ReflexRequest): Decision | Promise<Decision> {
-    if (this.memoryView) {
-      const state = this.state(this.memoryView);
-      return this.withInstance((i) => i.decide(request, state));
-    }
-    return this.serialized(() => this.transact((view) => this.withInstance((i) => i.decide(request, this.state(view)))));
+    return this.call((instance, state) => instance.decide(request, state));
   }
 
   tick(): TickReport | Promise<TickReport> {
-    if (this.memoryView) {
-      const state = this.state(this.memoryView);
-      return this.withInstance((i) => i.tick(state));
-    }
-    return this.serialized(() => this.transact((view) => this.withInstance((i) => i.tick(this.state(view)))));
+    return this.call((instance, state) => instance.tick(state));
+  }
+
+  /** In memory: straight through, synchronously. On a remote store: a serialized transaction. */
+  private call<T>(fn: (instance: ReflexInstance, state: CallState) => T): T | Promise<T> {
+    const memory = this.memoryState;
+    if (memory) return this.withInstance((i) => fn(i, memory));
+    return this.serialized(() => this.transact((view) => this.withInstance((i) => fn(i, this.state(view)))));
   }
 
   /**

@@ -21,7 +21,7 @@ interface Scheduled {
  * skip: ticks never queue up behind each other. Lateness against the schedule is the jitter.
  */
 export class SensorScheduler {
-  private readonly sensors = new Map<string, Scheduled>();
+  private sensors = new Map<string, Scheduled>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -40,8 +40,7 @@ export class SensorScheduler {
       const existing = this.sensors.get(reflex.reflex.name);
       next.set(reflex.reflex.name, existing && existing.every === every ? { ...existing, reflex } : { reflex, every, due: now + every, running: false });
     }
-    this.sensors.clear();
-    for (const [k, v] of next) this.sensors.set(k, v);
+    this.sensors = next;
     this.arm();
   }
 
@@ -103,7 +102,7 @@ export class SensorScheduler {
     this.logger.error({ reflex, err: (error as Error).message }, 'sensor tick failed');
   }
 
-  /** Runs one tick of every sensor now (tests and `kgents up --once`). */
+  /** Runs one tick of every sensor now, off schedule (tests drive sensors this way). */
   async tickAll(): Promise<void> {
     for (const s of this.sensors.values()) {
       const report = await s.reflex.runtime.tick();

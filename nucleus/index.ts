@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { listen } from '../common/listen.ts';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
@@ -54,27 +54,20 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root });
   root.route('/', createNucleusApp({ agents, runner, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, upgradeWebSocket }));
-  const host = opts.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: root.fetch, port: opts.port ?? 8081, hostname: host }, () => resolve(s));
-  });
-  injectWebSocket(server);
-  const port = (server.address() as { port: number }).port;
-  url = `http://${host}:${port}`;
+  const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
+  injectWebSocket(listening.server);
+  url = listening.url;
   field.start();
   return {
     url,
-    port,
+    port: listening.port,
     field,
     hub,
     purgatory,
     close: async () => {
       field.stop();
       purgatory.close();
-      await new Promise<void>((resolve) => {
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
-      });
+      await listening.close();
     },
   };
 }

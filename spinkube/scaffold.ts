@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { KgentsError } from '../common/errors.ts';
+import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
 
 /**
@@ -43,12 +44,7 @@ export interface Scaffolded {
 }
 
 export async function scaffold(distDir: string, input: ScaffoldOptions): Promise<Scaffolded> {
-  const parsed = ScaffoldOptions.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KgentsError('INVALID_REQUEST', `${issue.path.join('.')}: ${issue.message}`, { field: issue.path.join('.') });
-  }
-  const o = parsed.data;
+  const o = parseOrThrow(ScaffoldOptions, input, 'INVALID_REQUEST');
   const { manifest, spin } = await readDist(distDir);
   const name = o.name ?? manifest.name;
   const notes: string[] = [];

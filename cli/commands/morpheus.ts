@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { untilStopped } from '../signals.ts';
 
 export function registerMorpheus(program: Command): void {
   program
@@ -12,10 +13,6 @@ export function registerMorpheus(program: Command): void {
       const { startMorpheus } = await import('../../nucleus/morpheus/index.ts');
       const morpheus = await startMorpheus({ port: Number(opts.port), host: opts.host, configFile: opts.config });
       process.stdout.write(`morpheus on ${morpheus.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void morpheus.close().then(resolve);
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await untilStopped(() => morpheus.close());
     });
 }

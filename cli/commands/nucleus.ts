@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { untilStopped } from '../signals.ts';
 
 export function registerNucleus(program: Command): void {
   program
@@ -10,19 +11,14 @@ export function registerNucleus(program: Command): void {
     .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)')
     .action(async (opts: { port: string; host: string; agents: string; redis?: string; morpheus?: string }) => {
-      const [{ openKv }, { RedisKv }, { startNucleus }] = await Promise.all([import('../../common/kv/index.ts'), import('../../common/kv/redis.ts'), import('../../nucleus/index.ts')]);
+      const [{ openKv, RedisKv }, { startNucleus }] = await Promise.all([import('../../common/kv/index.ts'), import('../../nucleus/index.ts')]);
       const kv = openKv(opts.redis);
       if (kv instanceof RedisKv) await kv.ready();
       const nucleus = await startNucleus({ port: Number(opts.port), host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
       process.stdout.write(`nucleus on ${nucleus.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = async () => {
-          await nucleus.close();
-          await kv.close();
-          resolve();
-        };
-        process.once('SIGTERM', () => void stop());
-        process.once('SIGINT', () => void stop());
+      await untilStopped(async () => {
+        await nucleus.close();
+        await kv.close();
       });
     });
 }

@@ -5,6 +5,7 @@ import { formatError } from '../../common/errors.ts';
 import type { openKv } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger } from '../../common/log.ts';
+import { untilStopped } from '../signals.ts';
 import { runBuild } from './build.ts';
 
 interface UpOptions {
@@ -72,7 +73,7 @@ export function registerUp(program: Command): void {
       const distDir = resolve(root, opts.out);
       if (opts.build) await runBuild({ root, out: opts.out });
       // Loaded here, not at the top: every other command starts faster without them.
-      const [{ openKv }, { RedisKv }, { startHost }] = await Promise.all([import('../../common/kv/index.ts'), import('../../common/kv/redis.ts'), import('../../cytoplasm/host.ts')]);
+      const [{ openKv, RedisKv }, { startHost }] = await Promise.all([import('../../common/kv/index.ts'), import('../../cytoplasm/host.ts')]);
       const kv = openKv(opts.redis);
       if (kv instanceof RedisKv) await kv.ready().catch((e) => log.warn({ err: formatError(e) }, 'Redis is not reachable yet; stores follow their failure policy until it is'));
       const services = await startCompanions(opts, kv, log);
@@ -106,17 +107,12 @@ export function registerUp(program: Command): void {
         process.stdout.write('watching reflexes/ for changes\n');
       }
 
-      await new Promise<void>((resolveStop) => {
-        const stop = async (signal: string) => {
-          process.stdout.write(`${signal}: draining and shutting down\n`);
-          watcher?.close();
-          await host.close();
-          await Promise.all(services.map((s) => s.close()));
-          await kv.close();
-          resolveStop();
-        };
-        process.once('SIGTERM', () => void stop('SIGTERM'));
-        process.once('SIGINT', () => void stop('SIGINT'));
+      await untilStopped(async (signal) => {
+        process.stdout.write(`${signal}: draining and shutting down\n`);
+        watcher?.close();
+        await host.close();
+        await Promise.all(services.map((s) => s.close()));
+        await kv.close();
       });
     });
 }

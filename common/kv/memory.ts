@@ -1,7 +1,7 @@
-import { bytesEqual, textDecoder, textEncoder, type KvTransaction, type SyncReadableKv } from './store.ts';
+import { addToCounter, bytesEqual, type KvStore, type KvTransaction } from './store.ts';
 
 /** The embedded default: one process, so every operation is trivially atomic. */
-export class MemoryKv implements SyncReadableKv {
+export class MemoryKv implements KvStore {
   readonly kind = 'memory' as const;
   private readonly data = new Map<string, Uint8Array>();
   /** Buffers this store owns with spare room, by key (values set by callers are never written into). */
@@ -24,19 +24,25 @@ export class MemoryKv implements SyncReadableKv {
     return keys.map((k) => this.getSync(k));
   }
 
+  /** Every write but append goes through here, so a replaced value's append buffer is let go. */
+  private put(key: string, value: Uint8Array | null): void {
+    this.appendable.delete(key);
+    if (value === null) this.data.delete(key);
+    else this.data.set(key, value);
+  }
+
   async set(key: string, value: Uint8Array) {
-    this.data.set(key, value);
+    this.put(key, value);
   }
 
   async delete(key: string) {
-    this.data.delete(key);
+    this.put(key, null);
   }
 
   incrementSync(key: string, delta: bigint): bigint {
-    const current = this.data.get(key);
-    const next = (current ? BigInt(textDecoder.decode(current)) : 0n) + delta;
-    this.data.set(key, textEncoder.encode(next.toString()));
-    return next;
+    const { value, bytes } = addToCounter(this.data.get(key) ?? null, delta);
+    this.put(key, bytes);
+    return value;
   }
 
   async increment(key: string, delta: bigint) {
@@ -67,10 +73,7 @@ export class MemoryKv implements SyncReadableKv {
 
   commitSync(txn: KvTransaction): boolean {
     for (const e of txn.expect) if (!bytesEqual(this.getSync(e.key), e.value)) return false;
-    for (const w of txn.writes) {
-      if (w.value === null) this.data.delete(w.key);
-      else this.data.set(w.key, w.value);
-    }
+    for (const w of txn.writes) this.put(w.key, w.value);
     for (const inc of txn.increments) this.incrementSync(inc.key, inc.delta);
     return true;
   }

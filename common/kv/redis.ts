@@ -34,6 +34,11 @@ end
 return 1
 `;
 
+/** A plain Uint8Array view of what ioredis returns (no copy). */
+function bytesOf(buffer: Buffer | null): Uint8Array | null {
+  return buffer ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length) : null;
+}
+
 export interface RedisKvOptions {
   /** How long a command may wait for a connection before failing (so fail-open/closed can act). */
   commandTimeoutMs?: number;
@@ -88,19 +93,18 @@ export class RedisKv implements KvStore {
   }
 
   async get(key: string) {
-    const value = await this.wrap('GET', this.client.getBuffer(key));
-    return value ? new Uint8Array(value.buffer, value.byteOffset, value.length) : null;
+    return bytesOf(await this.wrap('GET', this.client.getBuffer(key)));
   }
 
   async getFrom(key: string, offset: number) {
     const [[, exists], [, tail]] = (await this.wrap('GETRANGE', this.client.multi().exists(key).getrangeBuffer(key, offset, -1).exec())) as [[null, number], [null, Buffer]];
-    return exists ? new Uint8Array(tail.buffer, tail.byteOffset, tail.length) : null;
+    return exists ? bytesOf(tail) : null;
   }
 
   async getMany(keys: string[]) {
     if (keys.length === 0) return [];
     const values = await this.wrap('MGET', this.client.mgetBuffer(...keys));
-    return values.map((v) => (v ? new Uint8Array(v.buffer, v.byteOffset, v.length) : null));
+    return values.map(bytesOf);
   }
 
   async set(key: string, value: Uint8Array) {

@@ -49,17 +49,14 @@ export interface KvStore {
   close(): Promise<void>;
 }
 
-/** A store whose reads can be served synchronously (the in-memory one): the host's fast path. */
-export interface SyncReadableKv extends KvStore {
-  getSync(key: string): Uint8Array | null;
-}
-
-export function isSyncReadable(store: KvStore): store is SyncReadableKv {
-  return typeof (store as Partial<SyncReadableKv>).getSync === 'function';
-}
-
 export const textEncoder = new TextEncoder();
 export const textDecoder = new TextDecoder();
+
+/** A counter after `delta`, and its stored form: decimal text, as Spin's Redis store keeps it. */
+export function addToCounter(current: Uint8Array | null, delta: bigint): { value: bigint; bytes: Uint8Array } {
+  const value = (current ? BigInt(textDecoder.decode(current)) : 0n) + delta;
+  return { value, bytes: textEncoder.encode(value.toString()) };
+}
 
 export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;

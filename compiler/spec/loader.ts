@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { SpecError } from '../../common/errors.ts';
 import { checkWasmCompatible } from './compat.ts';
-import { describeIssue, fieldPath } from './issues.ts';
+import { parseOrThrow } from '../../common/zod-issues.ts';
+import { describeIssue } from './issues.ts';
 import { REFLEX_KINDS, ReflexSpec } from './schema.ts';
 
 export const SPEC_SUFFIX = '.reflex.ts';
@@ -45,13 +46,9 @@ export async function loadSpecFile(path: string, root: string): Promise<LoadedSp
       throw new SpecError('INVALID_SPEC', `unknown kind ${JSON.stringify(kind)}; expected one of ${REFLEX_KINDS.join(', ')}`, { file, field: 'kind' });
     }
   }
-  const parsed = ReflexSpec.safeParse(exported);
-  if (!parsed.success) {
-    const issues = parsed.error.issues;
-    throw new SpecError('INVALID_SPEC', issues.map(describeIssue).join('; '), { file, field: fieldPath(issues[0].path), issues: issues.map(describeIssue) });
-  }
-  checkWasmCompatible(parsed.data, file);
-  return { file, spec: parsed.data };
+  const spec = parseOrThrow(ReflexSpec, exported, 'INVALID_SPEC', { file }, describeIssue);
+  checkWasmCompatible(spec, file);
+  return { file, spec };
 }
 
 function firstLine(error: unknown): string {

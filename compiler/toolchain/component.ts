@@ -1,5 +1,6 @@
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { ToolchainError } from '../../common/errors.ts';
+import { readLeb, sectionsOf } from '../../common/wasm-sections.ts';
 import { reflexWitSource, WORLD } from './wit.ts';
 
 /** core module -> `jco embed` (component-type section) -> `jco new` -> component. */
@@ -12,6 +13,8 @@ export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   }
 }
 
+const CUSTOM_SECTION = 0;
+
 export async function witOf(component: Uint8Array): Promise<string> {
   return componentWit(component);
 }
@@ -22,18 +25,13 @@ export async function witOf(component: Uint8Array): Promise<string> {
  */
 export function stripCustomSections(component: Uint8Array, names: string[]): Uint8Array {
   const keep: Uint8Array[] = [component.subarray(0, 8)];
-  let pos = 8;
-  while (pos < component.length) {
-    const start = pos;
-    const id = component[pos];
-    let [size, body] = leb(component, pos + 1);
-    pos = body + size;
-    if (id === 0) {
-      const [nameLength, nameStart] = leb(component, body);
+  for (const section of sectionsOf(component)) {
+    if (section.id === CUSTOM_SECTION) {
+      const [nameLength, nameStart] = readLeb(component, section.body);
       const name = new TextDecoder().decode(component.subarray(nameStart, nameStart + nameLength));
       if (names.includes(name)) continue;
     }
-    keep.push(component.subarray(start, pos));
+    keep.push(component.subarray(section.start, section.end));
   }
   const out = new Uint8Array(keep.reduce((n, part) => n + part.length, 0));
   let offset = 0;
@@ -42,15 +40,4 @@ export function stripCustomSections(component: Uint8Array, names: string[]): Uin
     offset += part.length;
   }
   return out;
-}
-
-function leb(bytes: Uint8Array, pos: number): [value: number, next: number] {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[pos++];
-    result += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [result, pos];
-    shift += 7;
-  }
 }

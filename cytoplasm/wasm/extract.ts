@@ -1,4 +1,5 @@
 import { KgentsError } from '../../common/errors.ts';
+import { sectionsOf } from '../../common/wasm-sections.ts';
 
 /**
  * Finds the reflex's own core module inside a component binary. The embedded host runs that
@@ -12,29 +13,10 @@ import { KgentsError } from '../../common/errors.ts';
 const CORE_MODULE_SECTION = 1;
 const DECIDE_EXPORT = 'kgents:reflex/decide@0.1.0#decide';
 
-function readLeb(bytes: Uint8Array, pos: number): [value: number, next: number] {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[pos++];
-    result += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [result, pos];
-    shift += 7;
-  }
-}
-
 export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   const isComponent = component[0] === 0 && component[1] === 0x61 && component[2] === 0x73 && component[3] === 0x6d && component[6] === 1 && component[7] === 0;
   if (!isComponent) throw new KgentsError('INVALID_REQUEST', 'not a WebAssembly component (expected a layer-1 component binary)');
-  const modules: Uint8Array[] = [];
-  let pos = 8;
-  while (pos < component.length) {
-    const id = component[pos];
-    const [size, body] = readLeb(component, pos + 1);
-    if (id === CORE_MODULE_SECTION) modules.push(component.subarray(body, body + size));
-    pos = body + size;
-  }
-  return modules;
+  return [...sectionsOf(component)].filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
 }
 
 export async function compileReflexModule(component: Uint8Array): Promise<WebAssembly.Module> {

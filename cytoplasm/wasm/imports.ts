@@ -109,6 +109,14 @@ function createImports(module: WebAssembly.Module, binding: ImportBinding): WebA
     v.setUint32(at + 8, bytes.length, true);
   };
   const ok = (ret: number) => view().setUint8(ret, 0);
+  /** ok(resource): a new handle for this instance, written at `ret + 4`. */
+  const okNewHandle = (ret: number): number => {
+    const handle = slot().nextHandle++;
+    const v = view();
+    v.setUint8(ret, 0);
+    v.setUint32(ret + 4, handle, true);
+    return handle;
+  };
   const DOWN_MESSAGE = 'store unavailable';
 
 
@@ -123,11 +131,7 @@ function createImports(module: WebAssembly.Module, binding: ImportBinding): WebA
         return;
       }
       if (s.kv.down) return writeStoreError(ret, ret + 4, DOWN_MESSAGE);
-      const handle = slot().nextHandle++;
-      slot().buckets.set(handle, name);
-      const v = view();
-      v.setUint8(ret, 0);
-      v.setUint32(ret + 4, handle, true);
+      slot().buckets.set(okNewHandle(ret), name);
     },
     '[method]bucket.get'(_bucket: number, keyPtr: number, keyLen: number, ret: number) {
       const s = call();
@@ -173,11 +177,7 @@ function createImports(module: WebAssembly.Module, binding: ImportBinding): WebA
       if (s.kv.down) return writeStoreError(ret, ret + 4, DOWN_MESSAGE);
       const key = strAt(keyPtr, keyLen);
       const current = s.kv.get(key);
-      const handle = slot().nextHandle++;
-      slot().cases.set(handle, { key, current: current ? current.slice() : null });
-      const v = view();
-      v.setUint8(ret, 0);
-      v.setUint32(ret + 4, handle, true);
+      slot().cases.set(okNewHandle(ret), { key, current: current ? current.slice() : null });
     },
     '[method]cas.current'(handle: number, ret: number) {
       const s = call();

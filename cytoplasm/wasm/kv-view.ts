@@ -1,4 +1,4 @@
-import { bytesEqual, textDecoder, textEncoder, type KvTransaction } from '../../common/kv/index.ts';
+import { addToCounter, bytesEqual, type KvTransaction } from '../../common/kv/index.ts';
 import type { MemoryKv } from '../../common/kv/memory.ts';
 
 /**
@@ -82,9 +82,9 @@ export class SnapshotView implements KvView {
   increment(key: string, delta: bigint) {
     const before = this.current(key);
     if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
-    const next = (before ? BigInt(textDecoder.decode(before)) : 0n) + delta;
-    this.writes.set(key, textEncoder.encode(next.toString()));
-    return next;
+    const { value, bytes } = addToCounter(before, delta);
+    this.writes.set(key, bytes);
+    return value;
   }
   swap(key: string, expected: Uint8Array | null, value: Uint8Array) {
     const before = this.current(key);

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KgentsError } from '../../common/errors.ts';
+import { parseOrThrow } from '../../common/zod-issues.ts';
 
 export const Skill = z.object({
   id: z.string().min(1),
@@ -41,13 +42,9 @@ export async function loadAgents(dir: string): Promise<AgentManifest[]> {
   for (const file of files) {
     const path = join(dir, file);
     const raw = extname(file) === '.ts' ? ((await import(pathToFileURL(path).href)) as { default: unknown }).default : parseYaml(await readFile(path, 'utf8'));
-    const parsed = AgentManifest.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new KgentsError('INVALID_CONFIG', `${issue.path.join('.') || '(root)'}: ${issue.message}`, { file: path, field: issue.path.join('.') });
-    }
-    if (agents.some((a) => a.name === parsed.data.name)) throw new KgentsError('INVALID_CONFIG', `two agents are named "${parsed.data.name}"`, { file: path, field: 'name' });
-    agents.push(parsed.data);
+    const agent = parseOrThrow(AgentManifest, raw, 'INVALID_CONFIG', { file: path });
+    if (agents.some((a) => a.name === agent.name)) throw new KgentsError('INVALID_CONFIG', `two agents are named "${agent.name}"`, { file: path, field: 'name' });
+    agents.push(agent);
   }
   return agents;
 }

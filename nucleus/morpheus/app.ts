@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
-import type { ZodType } from 'zod';
+import type { z } from 'zod';
 import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
+import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
 import type { ChatChunk, ChatRequest } from './canonical.ts';
@@ -37,16 +38,14 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     return c.json(api === 'openai' ? openAiErrorBody(status, message) : anthropicErrorBody(status, message), status as 400, retryAfter);
   };
 
-  const parse = async <T>(c: Context, schema: ZodType<T>): Promise<T> => {
+  const parse = async <T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> => {
     let raw: unknown;
     try {
       raw = JSON.parse(await readText(c));
     } catch {
       throw new GatewayError('INVALID_REQUEST', 'the body must be JSON');
     }
-    const result = schema.safeParse(raw);
-    if (!result.success) throw new GatewayError('INVALID_REQUEST', result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-    return result.data;
+    return parseOrThrow(schema, raw, 'INVALID_REQUEST');
   };
 
   const authorized = (api: Api) => async (c: Context, next: () => Promise<void>) => {

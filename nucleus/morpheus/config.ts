@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KgentsError } from '../../common/errors.ts';
+import { parseOrThrow } from '../../common/zod-issues.ts';
 import { Secrets } from './secrets.ts';
 
 export const BackendConfig = z.discriminatedUnion('kind', [
@@ -53,12 +54,7 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
       throw new KgentsError('INVALID_CONFIG', `cannot read Morpheus config: ${(error as Error).message}`, { file: path });
     }
   }
-  const parsed = MorpheusConfig.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KgentsError('INVALID_CONFIG', `${issue.path.join('.')}: ${issue.message}`, { file: path, field: issue.path.join('.') });
-  }
-  const config = parsed.data;
+  const config = parseOrThrow(MorpheusConfig, raw, 'INVALID_CONFIG', { file: path });
   const named = (n: string) => config.backends.some((b) => b.name === n);
   if (env.MORPHEUS_UPSTREAM_URL && !named('openai')) {
     config.backends.push({ kind: 'openai', name: 'openai', baseUrl: env.MORPHEUS_UPSTREAM_URL, apiKeyEnv: env.MORPHEUS_UPSTREAM_API_KEY || env.MORPHEUS_UPSTREAM_API_KEY_FILE ? 'MORPHEUS_UPSTREAM_API_KEY' : 'OPENAI_API_KEY', maxConcurrent: 64, embeddings: true });

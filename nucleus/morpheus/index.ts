@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { listen } from '../../common/listen.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { createMorpheusApp } from './app.ts';
 import { ApiKeys } from './auth.ts';
@@ -30,18 +30,6 @@ export async function startMorpheus(opts: MorpheusOptions = {}): Promise<Morpheu
   const app = createMorpheusApp({ gateway, metrics, keys: new ApiKeys(env.MORPHEUS_API_KEYS), secrets: loaded.secrets, logger });
   if (loaded.missing.length) logger.warn({ missing: loaded.missing }, `no LLM backend configured: ${loaded.missing.join('; ')}`);
   else logger.info({ backends: gateway.backends.map((b) => `${b.name} (${b.kind})`), routes: loaded.config.routes }, 'backends ready');
-  const host = opts.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: opts.port ?? 8080, hostname: host }, () => resolve(s));
-  });
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, port, close } = await listen(app.fetch, { port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
+  return { url, port, close };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KvStore } from '../../common/kv/index.ts';
 import { textEncoder } from '../../common/kv/index.ts';
-import { decodeLine, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
+import { decodeDeposits, decodeLine, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
 import { DepositInput, SenseQuery, type SenseResult, type SensedPheromone } from './schema.ts';
 
 export interface FieldEvents {
@@ -52,6 +52,14 @@ class TypeCache {
       this.targets.set(r.target, t);
     }
     this.target[i] = t;
+  }
+
+  /** The law (common/pheromone.ts) from the precomputed columns; 0 once expired or evaporated. */
+  intensity(i: number, now: number): number {
+    if (this.expires[i] > 0 && now >= this.expires[i]) return 0;
+    const age = now > this.emitted[i] ? now - this.emitted[i] : 0;
+    const value = Math.min(1, this.initial[i] * Math.exp(-age * this.decay[i]));
+    return value < EVAPORATION_THRESHOLD ? 0 : value;
   }
 }
 
@@ -109,14 +117,7 @@ export class PheromoneField {
     const tail = await this.kv.getFrom(pheromoneKey(type), cache.length);
     if (tail && tail.length > 0) {
       const endByte = tail.lastIndexOf(10) + 1; // appends are whole lines; leave anything unfinished
-      const text = decoder.decode(tail.subarray(0, endByte));
-      let start = 0;
-      while (start < text.length) {
-        const nl = text.indexOf('\n', start);
-        const record = decodeLine(type, text.slice(start, nl));
-        if (record) cache.push(record);
-        start = nl + 1;
-      }
+      for (const record of decodeDeposits(type, decoder.decode(tail.subarray(0, endByte)))) cache.push(record);
       cache.length += endByte;
     }
     return cache;
@@ -138,17 +139,13 @@ export class PheromoneField {
       const c = await this.cacheOf(type);
       // -1 matches broadcasts only: a target nobody aimed at still sees them.
       const wanted = q.target === undefined ? -2 : (c.targets.get(q.target) ?? -3);
-      const { emitted, initial, decay, expires, target } = c;
+      const target = c.target;
       // Newest first: recent deposits are usually the strongest, so the top-k heap fills with
       // them early and most older ones are turned away with one comparison.
       for (let i = c.records.length - 1; i >= 0; i--) {
         if (wanted !== -2 && target[i] !== -1 && target[i] !== wanted) continue;
-        if (expires[i] > 0 && now >= expires[i]) continue;
-        const age = now > emitted[i] ? now - emitted[i] : 0;
-        // I0 * 0.5^(age / halfLife), clamped to [0, 1]
-        let intensity = initial[i] * Math.exp(-age * decay[i]);
-        if (intensity > 1) intensity = 1;
-        if (intensity < EVAPORATION_THRESHOLD) continue;
+        const intensity = c.intensity(i, now);
+        if (intensity === 0) continue;
         level += intensity;
         total++;
         top.offer(intensity, c.records[i]);
@@ -167,6 +164,12 @@ export class PheromoneField {
     let collected = 0;
     for (const type of PHEROMONE_TYPES) {
       if (now - (this.lastCompaction.get(type) ?? 0) < (this.options.compactEveryMs ?? 5000)) continue;
+      // Count the dead from the parsed cache (a numeric scan); read and re-parse the key only
+      // when it is worth rewriting.
+      const cache = await this.cacheOf(type);
+      let deadInCache = 0;
+      for (let i = 0; i < cache.records.length; i++) if (cache.intensity(i, now) === 0) deadInCache++;
+      if (deadInCache < 100 || deadInCache * 2 < cache.records.length) continue;
       const current = await this.kv.get(pheromoneKey(type));
       if (!current) continue;
       const lines = decoder.decode(current).split('\n').filter(Boolean);
@@ -175,7 +178,6 @@ export class PheromoneField {
         return r !== null && isLive(r, now);
       });
       const dead = lines.length - live.length;
-      if (dead < 100 || dead * 2 < lines.length) continue;
       this.lastCompaction.set(type, now);
       const next = live.length ? textEncoder.encode(`${live.join('\n')}\n`) : null;
       const ok = await this.kv.commit({ expect: [{ key: pheromoneKey(type), value: current }], writes: [{ key: pheromoneKey(type), value: next }], increments: [{ key: generationKey(type), delta: 1n }] });

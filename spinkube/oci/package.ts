@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { ociDigest } from '../../common/digest.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDist } from '../../cytoplasm/app.ts';
@@ -17,8 +17,7 @@ export interface SpinArtifact {
   layers: Blob[];
 }
 
-export const sha256 = (bytes: Buffer | Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-const blob = (mediaType: string, bytes: Buffer): Blob => ({ mediaType, digest: sha256(bytes), size: bytes.length, bytes });
+const blob = (mediaType: string, bytes: Buffer): Blob => ({ mediaType, digest: ociDigest(bytes), size: bytes.length, bytes });
 
 /**
  * A built app in Spin's OCI layout: one wasm layer per component (sorted by id, so the same
@@ -37,5 +36,5 @@ export async function packageApp(distDir: string): Promise<SpinArtifact> {
   const descriptor = ({ mediaType, digest, size }: Blob): Descriptor => ({ mediaType, digest, size });
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: descriptor(config), layers: layers.map(descriptor) };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  return { manifest, manifestBytes, manifestDigest: sha256(manifestBytes), config, layers };
+  return { manifest, manifestBytes, manifestDigest: ociDigest(manifestBytes), config, layers };
 }

@@ -1,7 +1,7 @@
 import { KgentsError } from '../../common/errors.ts';
 import type { Credentials } from './credentials.ts';
 import { MEDIA, type ImageManifest } from './media.ts';
-import { sha256 } from './package.ts';
+import { ociDigest } from '../../common/digest.ts';
 import { parseRef } from './reference.ts';
 import { clientFor } from './push.ts';
 
@@ -22,11 +22,11 @@ export async function pullApp(refText: string, opts: { insecure?: boolean; crede
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as ImageManifest;
   const blob = async (digest: string) => {
     const bytes = await get(`/v2/${ref.repository}/blobs/${digest}`, '*/*', `getting ${digest}`);
-    if (sha256(bytes) !== digest) throw new KgentsError('REGISTRY', `blob ${digest} does not match its digest`);
+    if (ociDigest(bytes) !== digest) throw new KgentsError('REGISTRY', `blob ${digest} does not match its digest`);
     return bytes;
   };
   const config = JSON.parse((await blob(manifest.config.digest)).toString('utf8')) as Record<string, unknown>;
   const layers = new Map<string, Buffer>();
   for (const layer of manifest.layers) layers.set(layer.digest, await blob(layer.digest));
-  return { manifest, manifestDigest: sha256(manifestBytes), config, layers };
+  return { manifest, manifestDigest: ociDigest(manifestBytes), config, layers };
 }

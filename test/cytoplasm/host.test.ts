@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAssemblyScript, EXPORT_RENAMES, METERED_EXPORTS } from '../../compiler/codegen/index.ts';
 import { AppManifest } from '../../compiler/app-manifest.ts';
-import { sha256 } from '../../compiler/build.ts';
+import { sha256 } from '../../common/digest.ts';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
 import { componentize } from '../../compiler/toolchain/component.ts';
 import { ReflexSpec } from '../../compiler/spec/schema.ts';
