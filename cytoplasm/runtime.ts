@@ -15,8 +15,10 @@ export interface RuntimeEnv {
   onTrap?: (reflex: string, error: Error) => void;
 }
 
-/** How many times one call may be re-run for missing keys or a lost compare-and-swap race. */
+/** How many times one batch may be re-run for missing keys or a lost compare-and-swap race. */
 const MAX_ATTEMPTS = 16;
+/** Calls per group commit: bounds the work redone when a batch loses a race. */
+const MAX_BATCH = 64;
 
 /**
  * One compiled reflex, loaded once, with a pool of instances. Calls on the in-memory store
@@ -79,42 +81,76 @@ export class ReflexRuntime {
     return this.call((instance, state) => instance.tick(state));
   }
 
-  /** In memory: straight through, synchronously. On a remote store: a serialized transaction. */
+  /** In memory: straight through, synchronously. On a remote store: queued for the next group commit. */
   private call<T>(fn: (instance: ReflexInstance, state: CallState) => T): T | Promise<T> {
     const memory = this.memoryState;
     if (memory) return this.withInstance((i) => fn(i, memory));
-    return this.serialized(() => this.transact((view) => this.withInstance((i) => fn(i, this.state(view)))));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.committing) void this.drain();
+    });
   }
 
   /**
-   * Remote-store calls of one reflex run one at a time in this process: concurrent calls would
-   * mostly touch the same keys and lose compare-and-swap races to each other. Across processes
-   * the store's atomic commit keeps them correct.
+   * Remote-store calls of one reflex are group-committed: the calls that queued up while the
+   * last commit was on the wire run one after another against one snapshot, and their writes
+   * commit together. A batch costs two round trips (read, commit) however many calls it holds;
+   * running the calls one at a time would cost two each, and running them concurrently would
+   * lose compare-and-swap races, as they mostly touch the same keys. Across processes the
+   * store's atomic commit keeps every batch correct.
    */
-  private queue: Promise<unknown> = Promise.resolve();
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
+  private readonly pending: PendingCall[] = [];
+  private committing = false;
+
+  private async drain(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await this.transact(batch);
+        } catch (error) {
+          outcomes = batch.map(() => ({ ok: false, value: error }));
+        }
+        batch.forEach((call, i) => (outcomes[i].ok ? call.resolve(outcomes[i].value) : call.reject(outcomes[i].value)));
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
-  private async transact<T>(run: (view: KvView) => T): Promise<T> {
+  /** Runs the batch in order on one view; a call that fails leaves no writes behind. */
+  private runBatch(batch: PendingCall[], view: KvView & Partial<Pick<SnapshotView, 'mark' | 'rollback'>>): Outcome[] {
+    const outcomes: Outcome[] = [];
+    const state = this.state(view);
+    for (const call of batch) {
+      const mark = view.mark?.();
+      try {
+        outcomes.push({ ok: true, value: this.withInstance((i) => call.run(i, state)) });
+      } catch (error) {
+        if (mark) view.rollback!(mark);
+        outcomes.push({ ok: false, value: error });
+      }
+    }
+    return outcomes;
+  }
+
+  private async transact(batch: PendingCall[]): Promise<Outcome[]> {
     const store = this.env.kv;
     const snapshot = new Map<string, Uint8Array | null>();
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const view = new SnapshotView(snapshot);
-        let result: T;
-        try {
-          result = run(view);
-        } catch (error) {
-          if (!(error instanceof NeedKeys)) throw error;
-          const keys = error.keys.filter((k) => !snapshot.has(k));
+        const outcomes = this.runBatch(batch, view);
+        // Every key any call of the batch missed, fetched in one round trip; then run again.
+        if (view.missing.size > 0) {
+          const keys = [...view.missing];
           const values = await store.getMany(keys);
           keys.forEach((k, i) => snapshot.set(k, values[i]));
           continue;
         }
-        if (!view.dirty || (await store.commit(view.transaction()))) return result;
+        if (!view.dirty || (await store.commit(view.transaction()))) return outcomes;
         snapshot.clear(); // lost a race: re-read everything
       }
       throw new KgentsError('CONFLICT', `reflex ${this.reflex.name} kept losing write races`);
@@ -122,8 +158,15 @@ export class ReflexRuntime {
       if (!(error instanceof KgentsError) || error.code !== 'STORE_UNAVAILABLE') throw error;
       // The store is unreachable: every store import now answers with an error, and the
       // reflex applies the failure policy its spec declares.
-      return run(DOWN);
+      return this.runBatch(batch, DOWN);
     }
   }
 }
 
+interface PendingCall {
+  run: (instance: ReflexInstance, state: CallState) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; value: unknown };

@@ -1,4 +1,5 @@
 import { decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
+import { NeedKeys } from './kv-view.ts';
 import { importsFor, newSlot, type CallState, type ImportBinding, type InstanceSlot } from './imports.ts';
 
 const DECIDE = 'kgents:reflex/decide@0.1.0#decide';
@@ -59,6 +60,9 @@ export class ReflexInstance {
       const decision = decodeDecision(this.resultBytes(ret));
       e[POST_DECIDE](ret);
       return decision;
+    } catch (error) {
+      this.freeAbortedCall(error, e[POST_DECIDE]);
+      throw error;
     } finally {
       this.leave();
     }
@@ -72,9 +76,21 @@ export class ReflexInstance {
       const report = decodeTick(this.resultBytes(ret));
       e[POST_TICK](ret);
       return report;
+    } catch (error) {
+      this.freeAbortedCall(error, e[POST_TICK]);
+      throw error;
     } finally {
       this.leave();
     }
+  }
+
+  /**
+   * A call stopped by a store read the host must fetch first (NeedKeys) left its arena
+   * allocated; post-return frees it, so a batch of such calls cannot fill the memory cap.
+   * After a trap the instance is discarded instead, so nothing more runs in it.
+   */
+  private freeAbortedCall(error: unknown, postReturn: (ret: number) => void): void {
+    if (error instanceof NeedKeys) postReturn(0);
   }
 
   private cachedBytes: Uint8Array | null = null;

@@ -7,7 +7,8 @@ import type { MemoryKv } from '../../common/kv/memory.ts';
  * - on a remote store the call runs against a snapshot. A read of a key not in the snapshot
  *   throws NeedKeys; the host fetches the keys and runs the call again. Read-modify-writes
  *   (cas swap, increment) become expectations, and the writes commit atomically only if
- *   those still hold; otherwise the host runs the call again on fresh values.
+ *   those still hold; otherwise the host runs the call again on fresh values. Several calls
+ *   can share one view and commit together (see ReflexRuntime's group commit).
  */
 export interface KvView {
   /** When true every store import answers with an error, and the reflex applies its failure policy. */
@@ -55,10 +56,15 @@ export const DOWN: KvView = {
   swap: () => false,
 };
 
+export interface SnapshotMark {
+  writes: Map<string, Uint8Array | null>;
+  expectations: Map<string, Uint8Array | null>;
+}
+
 export class SnapshotView implements KvView {
   readonly down = false;
-  private readonly writes = new Map<string, Uint8Array | null>();
-  private readonly expectations = new Map<string, Uint8Array | null>();
+  private writes = new Map<string, Uint8Array | null>();
+  private expectations = new Map<string, Uint8Array | null>();
   readonly missing = new Set<string>();
 
   constructor(private readonly snapshot: Map<string, Uint8Array | null>) {}
@@ -92,6 +98,16 @@ export class SnapshotView implements KvView {
     if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
     this.writes.set(key, value);
     return true;
+  }
+
+  /** The writes and expectations so far, to undo one call of a batch that failed midway. */
+  mark(): SnapshotMark {
+    return { writes: new Map(this.writes), expectations: new Map(this.expectations) };
+  }
+
+  rollback(mark: SnapshotMark): void {
+    this.writes = mark.writes;
+    this.expectations = mark.expectations;
   }
 
   get dirty(): boolean {

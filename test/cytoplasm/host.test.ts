@@ -81,6 +81,12 @@ describe('embedded host over real HTTP', () => {
     const shed = await get('/v1/chat/x');
     expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('5');
+    // Through the chain, the router's own answer also carries the rate limit's headers.
+    const chained = await get('/v1/agents/triage/invoke', { 'x-agent-id': 'agent-shed' });
+    expect(chained.status).toBe(503);
+    expect(chained.headers.get('retry-after')).toBe('5');
+    expect(chained.headers.get('content-type')).toBe('application/json');
+    expect(chained.headers.get('ratelimit')).toMatch(/^"agent-limit";r=9;t=\d+$/);
     // Two half-lives later the field is at 0.225 < 0.3: the flag falls and traffic flows again.
     now += 120_000;
     await host.tickSensors();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../common/net.ts';
 import { RedisKv } from '../../common/kv/redis.ts';
@@ -92,6 +93,39 @@ describe('reflex hosts sharing one Redis', () => {
       expect(await call('/v1/agents/a')).toBe(200);
       expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
     } finally {
+      await host.close();
+      await kv.close();
+    }
+  });
+
+  it('group-commits the calls that queue up: one read and one commit per batch, and the limit still holds', async () => {
+    const kv = new RedisKv(redis.url);
+    await kv.ready();
+    const admin = new Redis(redis.url);
+    const host: ReflexHost = await startHost({ distDir: SHIPPED_DIST, port: 0, kv, sensors: false, env: { SPIN_VARIABLE_NUCLEUS_URL: upstream.url } });
+    const limit = host.loaded.reflexes.get('agent-limit')!.runtime;
+    const decide = (agent: string) => limit.decide({ method: 'GET', path: '/v1/agents/a/invoke', query: '', client: '127.0.0.1', headers: [['x-agent-id', agent]] });
+    /** How many times Redis ran a command since the last reset (INFO commandstats). */
+    const calls = async (command: string) => Number(/calls=(\d+)/.exec((await admin.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
+    try {
+      await admin.config('RESETSTAT');
+      // The first call goes out at once; the 39 behind it queue up and go out as one batch.
+      const fresh = await Promise.all(Array.from({ length: 40 }, (_, i) => decide(`batch-agent-${i}`)));
+      expect(fresh.map((d) => d.action)).toEqual(Array(40).fill('forward'));
+      expect(await calls('mget')).toBe(2);
+      expect((await calls('eval')) + (await calls('evalsha'))).toBe(2); // the commit script
+      for (let i = 0; i < 40; i++) expect(await admin.exists(`rl/agent-limit/batch-agent-${i}`)).toBe(1);
+
+      // One key, 60 calls in one batch: each call sees the writes of the calls before it. Each
+      // first stops at the missing key; those aborted calls must not fill the memory cap.
+      const shared = await Promise.all(Array.from({ length: 60 }, () => decide('one-agent')));
+      const admitted = shared.filter((d) => d.action === 'forward').length;
+      expect(admitted).toBeGreaterThanOrEqual(10); // burst 10
+      expect(admitted).toBeLessThanOrEqual(11); // plus at most one refill (1 a second)
+      expect(shared.slice(0, 10).every((d) => d.action === 'forward')).toBe(true);
+      expect(shared.slice(-1)[0]).toMatchObject({ action: 'respond', status: 429 });
+    } finally {
+      admin.disconnect();
       await host.close();
       await kv.close();
     }
