@@ -98,7 +98,9 @@ async function http() {
   await buildApp({ root, outDir: chainDist });
   const redis = await RedisServer.start();
   const rows: (string | number)[][] = [];
-  const bare = new Hono().all('*', (c) => c.json({ ok: true }));
+  // The same answer as the chain's, headers included: the rate limit's fields and the JSON body.
+  const answerHeaders = { ratelimit: '"bench-limit";r=999999999;t=1', 'ratelimit-policy': '"bench-limit";q=1000000000;w=1' };
+  const bare = new Hono().all('*', (c) => c.json({ ok: true }, 200, answerHeaders));
   const bareServer = await listen(bare.fetch, { port: 0, host: '127.0.0.1' });
   const baseline = await load(bareServer.url, '/api/x', {});
   rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, '1.00']);
@@ -135,8 +137,10 @@ async function jitter() {
   const labels = (v: { labels: object }) => v.labels as Record<string, string | number>;
   const buckets = data.values.filter((v) => v.metricName?.endsWith('_bucket') && labels(v).le !== undefined);
   const count = data.values.filter((v) => v.metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0);
+  // prom-client labels the last bucket "+Inf", which Number() reads as NaN (and NaN breaks the sort).
+  const upperBound = (b: { labels: object }) => (labels(b).le === '+Inf' ? Infinity : Number(labels(b).le));
   const perLe = new Map<number, number>();
-  for (const b of buckets) perLe.set(Number(labels(b).le), (perLe.get(Number(labels(b).le)) ?? 0) + b.value);
+  for (const b of buckets) perLe.set(upperBound(b), (perLe.get(upperBound(b)) ?? 0) + b.value);
   const les = [...perLe.keys()].sort((a, b) => a - b);
   const at = (q: number) => les.find((le) => perLe.get(le)! >= q * count) ?? Infinity;
   const skipped = (await metrics.ticksSkipped.get()).values.reduce((s, v) => s + v.value, 0);
