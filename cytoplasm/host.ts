@@ -4,6 +4,7 @@ import { listen } from '../common/listen.ts';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
+import { isKgentsError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadApp, type LoadedApp } from './app.ts';
 import type { IncomingMessage } from 'node:http';
@@ -138,9 +139,12 @@ export class ReflexHost extends EventEmitter {
     const reflex = this.app.reflexes.get(reflexName);
     try {
       reflex!.outbound.check(url);
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
     } catch (error) {
-      this.metrics.outboundDenied.inc({ reflex: reflexName });
+      if (isKgentsError(error) && error.code === 'OUTBOUND_DENIED') this.metrics.outboundDenied.inc({ reflex: reflexName });
+      else this.metrics.webhookFailures.inc({ reflex: reflexName });
       this.logger.warn({ reflex: reflexName, url, err: (error as Error).message }, 'sensor webhook failed');
     }
   }

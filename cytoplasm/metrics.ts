@@ -33,7 +33,8 @@ export function createHostMetrics(instances: () => Record<string, number>) {
   const ticksSkipped = new Counter({ name: 'kgents_sensor_ticks_skipped_total', help: 'Ticks skipped because the previous one was still running', labelNames: ['reflex'], registers: [registry] });
   const traps = new Counter({ name: 'kgents_reflex_traps_total', help: 'Reflex calls stopped (fuel or memory exhausted, trap)', labelNames: ['reflex'], registers: [registry] });
   const outboundDenied = new Counter({ name: 'kgents_outbound_denied_total', help: 'Outbound requests refused by allowed_outbound_hosts', labelNames: ['reflex'], registers: [registry] });
-  return { registry, requests, decisions, latency, tickJitter, ticksSkipped, traps, outboundDenied };
+  const webhookFailures = new Counter({ name: 'kgents_sensor_webhook_failures_total', help: 'Sensor webhook calls that failed (unreachable, timeout, non-2xx)', labelNames: ['reflex'], registers: [registry] });
+  return { registry, requests, decisions, latency, tickJitter, ticksSkipped, traps, outboundDenied, webhookFailures };
 }
 
 export type HostMetrics = ReturnType<typeof createHostMetrics>;
