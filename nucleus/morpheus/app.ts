@@ -10,7 +10,7 @@ import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
 import { anthropicErrorBody, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
 import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
-import { clientSignal, readText, sendStream } from './node-request.ts';
+import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
 type Api = 'openai' | 'anthropic';
@@ -49,7 +49,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   };
 
   const authorized = (api: Api) => async (c: Context, next: () => Promise<void>) => {
-    if (!keys.allows(c.req.raw.headers)) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
+    if (!keys.allows((name) => requestHeader(c, name))) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
     await next();
   };
 

@@ -16,10 +16,10 @@ export class ApiKeys {
   }
 
   /** Accepts `Authorization: Bearer <key>` (OpenAI clients) or `x-api-key: <key>` (Anthropic clients). */
-  allows(headers: Headers): boolean {
+  allows(header: (name: string) => string | undefined): boolean {
     if (!this.enabled) return true;
-    const bearer = headers.get('authorization')?.replace(/^Bearer\s+/i, '');
-    const presented = headers.get('x-api-key') ?? bearer;
+    const bearer = header('authorization')?.replace(/^Bearer\s+/i, '');
+    const presented = header('x-api-key') ?? bearer;
     if (!presented) return false;
     const d = digest(presented);
     let ok = false;

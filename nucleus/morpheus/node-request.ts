@@ -26,6 +26,14 @@ export function clientSignal(c: Context): AbortSignal {
   return controller.signal;
 }
 
+/** One request header; on Node read from the request itself, so no web Headers is built. */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const { incoming } = bindings(c);
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 export async function readText(c: Context): Promise<string> {
   const { incoming } = bindings(c);
   if (!incoming) return c.req.text();
