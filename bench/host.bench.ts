@@ -23,9 +23,11 @@ import { SensorScheduler } from '../cytoplasm/sensors.ts';
 import { loadReflex, readDist } from '../cytoplasm/app.ts';
 import { RedisServer } from '../test/support/redis-server.ts';
 import { REPO_ROOT, scratchProject } from '../test/support/tmp.ts';
+import { runJson } from './support/child.ts';
 import { printTable, summarize } from './support/stats.ts';
 
 const DIST = join(REPO_ROOT, '.kgents', 'bench-dist');
+const LOAD = join(REPO_ROOT, 'bench', 'support', 'http-load.ts');
 const quiet = createLogger('bench', 'silent');
 
 async function coldStart() {
@@ -68,10 +70,16 @@ async function density() {
   printTable('Density: one host process (seed: about 5,000 Spin apps per node, 50 containers)', ['instances', 'load time s', 'us per instance', 'RSS MB', 'RSS per instance KB', 'vs 50 containers'], [[r.instances, r.ms / 1000, (r.ms * 1000) / r.instances, r.rssMb, r.perInstanceKb, `${(r.instances / 50).toFixed(0)}x`]]);
 }
 
-/** autocannon in its own process, so the load generator does not share the server's event loop. */
+/**
+ * Throughput from autocannon in its own process, so the load generator does not share the
+ * server's event loop; latency also from one connection at a time, to the microsecond
+ * (autocannon's percentiles are whole milliseconds).
+ */
 async function load(url: string, path: string, headers: Record<string, string>) {
   await autocannon(url, path, headers, 1); // warm-up: JIT and connection pools, not measured
-  return autocannon(url, path, headers, 5);
+  const throughput = await autocannon(url, path, headers, 5);
+  const single = await runJson<{ latencies: number[] }>(LOAD, [JSON.stringify({ url: url + path, body: {}, headers, concurrency: 1, requests: 5000 })]);
+  return { ...throughput, oneConnection: summarize(single.latencies) };
 }
 
 async function autocannon(url: string, path: string, headers: Record<string, string>, seconds: number) {
@@ -103,17 +111,18 @@ async function http() {
   const bare = new Hono().all('*', (c) => c.json({ ok: true }, 200, answerHeaders));
   const bareServer = await listen(bare.fetch, { port: 0, host: '127.0.0.1' });
   const baseline = await load(bareServer.url, '/api/x', {});
-  rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, '1.00']);
+  const us = (r: Awaited<ReturnType<typeof load>>) => [r.oneConnection.median, r.oneConnection.p99];
+  rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, ...us(baseline), '1.00']);
   for (const store of ['memory', 'redis'] as const) {
     const kv = store === 'memory' ? new MemoryKv() : new RedisKv(redis.url);
     if (kv instanceof RedisKv) await kv.ready();
     const host = await startHost({ distDir: chainDist, port: 0, kv, sensors: false, logger: quiet });
     const r = await load(host.url, '/api/x', { 'x-agent-id': 'bench' });
-    rows.push([`rate-limit + router chain (${store})`, store, r.rps, r.p50, r.p99, (r.rps / baseline.rps).toFixed(2)]);
+    rows.push([`rate-limit + router chain (${store})`, store, r.rps, r.p50, r.p99, ...us(r), (r.rps / baseline.rps).toFixed(2)]);
     await host.close();
     await kv.close();
   }
-  printTable('HTTP throughput, 50 connections x 5 s (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', 'ratio vs bare'], rows);
+  printTable('HTTP throughput, 50 connections x 5 s, and latency on one connection (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', '1 conn p50 us', '1 conn p99 us', 'ratio vs bare'], rows);
   await bareServer.close();
   await redis.stop();
 }

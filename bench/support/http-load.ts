@@ -8,6 +8,7 @@ import { Agent, request } from 'node:http';
 interface LoadPlan {
   url: string;
   body: unknown;
+  headers?: Record<string, string>;
   concurrency: number;
   requests: number;
 }
@@ -20,7 +21,7 @@ const payload = Buffer.from(JSON.stringify(plan.body));
 function once(): Promise<{ us: number; overheadMs: number | null; ok: boolean }> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
+    const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...plan.headers, 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
       res.resume();
       res.on('end', () => {
         const header = res.headers['x-morpheus-overhead-ms'];
