@@ -3,6 +3,7 @@ import type { BuiltReflex } from '../compiler/app-manifest.ts';
 import { KgentsError } from '../common/errors.ts';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
+import { ReadCache } from './read-cache.ts';
 import type { CallState } from './wasm/imports.ts';
 import { ReflexInstance } from './wasm/instance.ts';
 import { DOWN, MemoryView, NeedKeys, SnapshotView, type KvView } from './wasm/kv-view.ts';
@@ -101,6 +102,7 @@ export class ReflexRuntime {
    */
   private readonly pending: PendingCall[] = [];
   private committing = false;
+  private readonly seen = new ReadCache();
 
   private async drain(): Promise<void> {
     this.committing = true;
@@ -141,7 +143,7 @@ export class ReflexRuntime {
     const snapshot = new Map<string, Uint8Array | null>();
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const view = new SnapshotView(snapshot);
+        const view = new SnapshotView(snapshot, this.seen);
         const outcomes = this.runBatch(batch, view);
         // Every key any call of the batch missed, fetched in one round trip; then run again.
         if (view.missing.size > 0) {
@@ -150,12 +152,21 @@ export class ReflexRuntime {
           keys.forEach((k, i) => snapshot.set(k, values[i]));
           continue;
         }
-        if (!view.dirty || (await store.commit(view.transaction()))) return outcomes;
-        snapshot.clear(); // lost a race: re-read everything
+        if (!view.dirty) return outcomes;
+        const txn = view.transaction();
+        if (await store.commit(txn)) {
+          this.seen.remember(snapshot);
+          this.seen.remember(txn.writes.map((w) => [w.key, w.value]));
+          return outcomes;
+        }
+        // Lost a race, or a value this host remembered has changed: read those afresh.
+        this.seen.forget(txn.expect.map((e) => e.key));
+        snapshot.clear();
       }
       throw new KgentsError('CONFLICT', `reflex ${this.reflex.name} kept losing write races`);
     } catch (error) {
       if (!(error instanceof KgentsError) || error.code !== 'STORE_UNAVAILABLE') throw error;
+      this.seen.clear();
       // The store is unreachable: every store import now answers with an error, and the
       // reflex applies the failure policy its spec declares.
       return this.runBatch(batch, DOWN);

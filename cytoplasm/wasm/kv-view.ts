@@ -1,5 +1,6 @@
 import { addToCounter, bytesEqual, type KvTransaction } from '../../common/kv/index.ts';
 import type { MemoryKv } from '../../common/kv/memory.ts';
+import type { ReadCache } from '../read-cache.ts';
 
 /**
  * What a reflex's `wasi:keyvalue` imports see during one call. Imports are synchronous, so:
@@ -67,11 +68,20 @@ export class SnapshotView implements KvView {
   private expectations = new Map<string, Uint8Array | null>();
   readonly missing = new Set<string>();
 
-  constructor(private readonly snapshot: Map<string, Uint8Array | null>) {}
+  constructor(
+    private readonly snapshot: Map<string, Uint8Array | null>,
+    private readonly cache?: ReadCache,
+  ) {}
 
   private current(key: string): Uint8Array | null {
     if (this.writes.has(key)) return this.writes.get(key)!;
     if (this.snapshot.has(key)) return this.snapshot.get(key)!;
+    const cached = this.cache?.get(key);
+    if (cached !== undefined) {
+      // Not read from the store: the commit checks it is still current.
+      if (!this.expectations.has(key)) this.expectations.set(key, cached);
+      return cached;
+    }
     this.missing.add(key);
     throw new NeedKeys([...this.missing]);
   }
@@ -110,8 +120,9 @@ export class SnapshotView implements KvView {
     this.expectations = mark.expectations;
   }
 
+  /** Whether a commit is needed: writes to apply, or cached reads to check. */
   get dirty(): boolean {
-    return this.writes.size > 0;
+    return this.writes.size > 0 || this.expectations.size > 0;
   }
 
   transaction(): KvTransaction {

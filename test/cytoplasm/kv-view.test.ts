@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileReflexModule } from '../../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../../cytoplasm/wasm/instance.ts';
+import { ReadCache } from '../../cytoplasm/read-cache.ts';
 import { NeedKeys, SnapshotView } from '../../cytoplasm/wasm/kv-view.ts';
 import { SHIPPED_DIST, shippedApp } from '../support/shipped-app.ts';
 
@@ -21,6 +22,18 @@ describe('SnapshotView (remote-store calls)', () => {
     const txn = view.transaction();
     expect(txn.expect.map((e) => [e.key, text(e.value)])).toEqual([['a', '1']]);
     expect(txn.writes.map((w) => [w.key, text(w.value)])).toEqual([['a', '7']]);
+  });
+
+  it('serves remembered values without a read, and has the commit check them, even for a plain read', () => {
+    const cache = new ReadCache();
+    cache.remember([['flag', bytes('1')], ['gone', null], ['big', new Uint8Array(4096)]]);
+    const view = new SnapshotView(new Map(), cache);
+    expect(text(view.get('flag'))).toBe('1');
+    expect(view.get('gone')).toBeNull();
+    expect(() => view.get('big')).toThrow(NeedKeys); // too big to check by value: read afresh
+    expect(view.dirty).toBe(true);
+    expect(view.transaction().expect.map((e) => [e.key, text(e.value)])).toEqual([['flag', '1'], ['gone', null]]);
+    expect(view.transaction().writes).toEqual([]);
   });
 
   it('rolls one call of a batch back to its mark, keeping the calls before it', () => {

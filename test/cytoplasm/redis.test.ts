@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../common/net.ts';
 import { RedisKv } from '../../common/kv/redis.ts';
+import type { Decision } from '../../compiler/abi.ts';
 import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
@@ -98,16 +99,27 @@ describe('reflex hosts sharing one Redis', () => {
     }
   });
 
-  it('group-commits the calls that queue up: one read and one commit per batch, and the limit still holds', async () => {
+  /** A host on Redis, its rate limit's decide, and Redis's own count of commands run. */
+  async function withLimit(test: (t: { decide: (agent: string) => Promise<Decision>; calls: (command: string) => Promise<number>; admin: Redis }) => Promise<void>) {
     const kv = new RedisKv(redis.url);
     await kv.ready();
     const admin = new Redis(redis.url);
     const host: ReflexHost = await startHost({ distDir: SHIPPED_DIST, port: 0, kv, sensors: false, env: { SPIN_VARIABLE_NUCLEUS_URL: upstream.url } });
     const limit = host.loaded.reflexes.get('agent-limit')!.runtime;
-    const decide = (agent: string) => limit.decide({ method: 'GET', path: '/v1/agents/a/invoke', query: '', client: '127.0.0.1', headers: [['x-agent-id', agent]] });
-    /** How many times Redis ran a command since the last reset (INFO commandstats). */
+    const decide = async (agent: string) => limit.decide({ method: 'GET', path: '/v1/agents/a/invoke', query: '', client: '127.0.0.1', headers: [['x-agent-id', agent]] });
+    // INFO commandstats counts every command since the last CONFIG RESETSTAT.
     const calls = async (command: string) => Number(/calls=(\d+)/.exec((await admin.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
     try {
+      await test({ decide, calls, admin });
+    } finally {
+      admin.disconnect();
+      await host.close();
+      await kv.close();
+    }
+  }
+
+  it('group-commits the calls that queue up: one read and one commit per batch, and the limit still holds', () =>
+    withLimit(async ({ decide, calls, admin }) => {
       await admin.config('RESETSTAT');
       // The first call goes out at once; the 39 behind it queue up and go out as one batch.
       const fresh = await Promise.all(Array.from({ length: 40 }, (_, i) => decide(`batch-agent-${i}`)));
@@ -124,10 +136,20 @@ describe('reflex hosts sharing one Redis', () => {
       expect(admitted).toBeLessThanOrEqual(11); // plus at most one refill (1 a second)
       expect(shared.slice(0, 10).every((d) => d.action === 'forward')).toBe(true);
       expect(shared.slice(-1)[0]).toMatchObject({ action: 'respond', status: 429 });
-    } finally {
-      admin.disconnect();
-      await host.close();
-      await kv.close();
-    }
-  });
+    }));
+
+  it('remembers what it committed: the next call on those keys costs one round trip, and a change by another writer is caught', () =>
+    withLimit(async ({ decide, calls, admin }) => {
+      expect((await decide('known-agent')).action).toBe('forward');
+      await admin.config('RESETSTAT');
+      expect((await decide('known-agent')).action).toBe('forward');
+      expect(await calls('mget')).toBe(0);
+      expect((await calls('eval')) + (await calls('evalsha'))).toBe(1);
+
+      // Another writer pushes the agent's GCRA state an hour ahead: what the host remembers is stale.
+      await admin.set('rl/agent-limit/known-agent', String((Date.now() + 3_600_000) * 1000));
+      await admin.config('RESETSTAT');
+      expect(await decide('known-agent')).toMatchObject({ action: 'respond', status: 429 });
+      expect(await calls('mget')).toBe(1); // the failed check made it read the key afresh
+    }));
 });
