@@ -82,7 +82,8 @@ export class AgentRunner {
       if (error instanceof KgentsError) throw error;
       if (error instanceof OpenAI.APIError) {
         const code = error.status === 429 ? 'RATE_LIMITED' : error.status === 404 ? 'NOT_FOUND' : error.status === 504 ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE';
-        throw new KgentsError(code, `Morpheus answered ${error.status ?? 'nothing'}: ${error.message}`);
+        // The SDK's message already starts with the status ("503 Morpheus has no LLM backend...").
+        throw new KgentsError(code, error.status ? `Morpheus answered ${error.message}` : `Morpheus is unreachable: ${error.message}`);
       }
       throw new KgentsError('UPSTREAM_UNAVAILABLE', `Morpheus is unreachable: ${(error as Error).message}`);
     }

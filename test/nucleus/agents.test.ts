@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../common/log.ts';
 import { AgentCard } from '../../nucleus/agents/card.ts';
 import { loadAgents, type AgentManifest } from '../../nucleus/agents/manifest.ts';
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
@@ -53,6 +54,26 @@ describe('agent API', () => {
     expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.join('')).toBe('platform, urgency 3: disk full on db-3');
     expect(events.at(-1)).toMatchObject({ event: 'result', data: { status: 'allowed', output: 'platform, urgency 3: disk full on db-3' } });
+  });
+
+  it("passes Morpheus's own reason on: no backend configured, or Morpheus not reachable", async () => {
+    const bare = await startMorpheus({ port: 0, env: {}, logger: createLogger('test', 'silent') });
+    const gone = await startMorpheus({ port: 0, env: {}, logger: createLogger('test', 'silent') });
+    await gone.close();
+    const viaBare = await startNucleus({ port: 0, agents, morpheusUrl: bare.url });
+    const viaGone = await startNucleus({ port: 0, agents, morpheusUrl: gone.url });
+    try {
+      const unconfigured = await fetch(`${viaBare.url}/v1/agents/triage/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' });
+      expect(unconfigured.status).toBe(502);
+      expect((await unconfigured.json()).error.message).toMatch(/^Morpheus answered 503 Morpheus has no LLM backend: set MORPHEUS_UPSTREAM_URL/);
+      const unreachable = await fetch(`${viaGone.url}/v1/agents/triage/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' });
+      expect(unreachable.status).toBe(502);
+      expect((await unreachable.json()).error.message).toMatch(/^Morpheus is unreachable: /);
+    } finally {
+      await viaBare.close();
+      await viaGone.close();
+      await bare.close();
+    }
   });
 
   it('answers 404 for an unknown agent and 400 with field paths for a bad body', async () => {
