@@ -3,7 +3,8 @@
  * sensor.ts are the AssemblyScript side). Little-endian.
  *
  * request  = str method, str path, str query, str client, u16 n, n x (str name, str value), u32 len, body
- * decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body
+ * decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body,
+ *            u16 m, m x (str url, u32 len, JSON body)   (webhooks to POST before answering)
  * tick     = i32 level in millionths (-1e6 = store down), u16 n, n x (u8 kind, str a, u32-prefixed b)
  * str = u16 length + UTF-8
  */
@@ -21,9 +22,16 @@ export interface ReflexRequest {
   body?: Uint8Array;
 }
 
+/** A webhook to POST (a JSON body) before answering: a sensor that ticked through its route. */
+export interface Notification {
+  url: string;
+  body: string;
+}
+
+/** `notify` is present only when there are webhooks to send. */
 export type Decision =
-  | { action: 'respond'; status: number; headers: [string, string][]; body: string }
-  | { action: 'forward'; target: string; headers: [string, string][] }
+  | { action: 'respond'; status: number; headers: [string, string][]; body: string; notify?: Notification[] }
+  | { action: 'forward'; target: string; headers: [string, string][]; notify?: Notification[] }
   | { action: 'probe'; urls: string[] };
 
 export interface TickEvent {
@@ -144,9 +152,13 @@ export function decodeDecision(bytes: Uint8Array): Decision {
   const headers: [string, string][] = [];
   for (let i = 0; i < n; i++) headers.push([c.str(), c.str()]);
   const body = c.text();
-  if (action === ACTION.forward) return { action: 'forward', target, headers };
+  const m = c.u16();
+  const notify: Notification[] = [];
+  for (let i = 0; i < m; i++) notify.push({ url: c.str(), body: c.text() });
+  const extra = m > 0 ? { notify } : {};
+  if (action === ACTION.forward) return { action: 'forward', target, headers, ...extra };
   if (action === ACTION.probe) return { action: 'probe', urls: headers.map(([, v]) => v) };
-  return { action: 'respond', status, headers, body };
+  return { action: 'respond', status, headers, body, ...extra };
 }
 
 export function decodeTick(bytes: Uint8Array): TickReport {

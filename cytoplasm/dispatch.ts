@@ -3,6 +3,7 @@ import { httpStatusOf, isKgentsError, KgentsError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { LoadedApp, LoadedReflex } from './app.ts';
 import type { HostMetrics } from './metrics.ts';
+import { postWebhook } from './webhook.ts';
 
 const CHAIN_SUFFIX = '.spin.internal';
 const MAX_CHAIN = 8;
@@ -95,6 +96,8 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
       const reflex = app.reflexes.get(name);
       if (!reflex) return json(502, 'unknown_reflex', `route points at reflex "${name}", which is not loaded`);
       const decision = await decideWithProbes(ctx, reflex, call, path, query, body);
+      // A sensor ticked through its route: its webhooks go out as they would under Spin.
+      if (decision.action !== 'probe') for (const n of decision.notify ?? []) void postWebhook(reflex, n, ctx.metrics, ctx.logger);
       if (decision.action === 'respond') {
         ctx.metrics.decisions.labels(name, 'respond').inc();
         status = decision.status;

@@ -4,13 +4,13 @@ import { listen } from '../common/listen.ts';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
-import { isKgentsError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadApp, type LoadedApp } from './app.ts';
 import type { IncomingMessage } from 'node:http';
 import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
+import { postWebhook } from './webhook.ts';
 
 export interface HostOptions {
   distDir: string;
@@ -129,23 +129,10 @@ export class ReflexHost extends EventEmitter {
 
   private onSensor(event: SensorEvent): void {
     this.emit('sensor', event);
+    const reflex = this.app.reflexes.get(event.reflex);
     for (const e of event.report.events) {
       if (e.kind === 'raised' || e.kind === 'lowered') this.logger.info({ reflex: event.reflex, flag: e.a, level: event.report.level }, `flag ${e.a} ${e.kind}`);
-      if (e.kind === 'webhook') void this.webhook(event.reflex, e.a, e.b);
-    }
-  }
-
-  private async webhook(reflexName: string, url: string, body: string): Promise<void> {
-    const reflex = this.app.reflexes.get(reflexName);
-    try {
-      reflex!.outbound.check(url);
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
-    } catch (error) {
-      if (isKgentsError(error) && error.code === 'OUTBOUND_DENIED') this.metrics.outboundDenied.inc({ reflex: reflexName });
-      else this.metrics.webhookFailures.inc({ reflex: reflexName });
-      this.logger.warn({ reflex: reflexName, url, err: (error as Error).message }, 'sensor webhook failed');
+      if (e.kind === 'webhook' && reflex) void postWebhook(reflex, { url: e.a, body: e.b }, this.metrics, this.logger);
     }
   }
 

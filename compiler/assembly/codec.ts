@@ -1,7 +1,8 @@
 // The decide interface's byte layouts; compiler/abi.ts is the TypeScript side. Keep in step.
 //
 // request  = str method, str path, str query, str client, u16 n, n x (str name, str value), u32 len, body
-// decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body
+// decision = u8 action, u16 status, str target, u16 n, n x (str name, str value), u32 len, body,
+//            u16 m, m x (str url, u32 len, JSON body)   (webhooks to POST before answering)
 // str = u16 length + UTF-8. Header names are lower case. The host sends only the headers the
 // reflex declared it reads (see the build's app.json), which keeps the hot path short.
 import { Reader, Writer, Bytes } from './abi';
@@ -53,11 +54,28 @@ export class Decision {
   names: string[] = [];
   values: string[] = [];
   body: string = '';
+  /** Webhooks to POST (JSON) before answering: a sensor that ticked through its route. Rare: allocated on first use. */
+  notifyUrls: string[] | null = null;
+  notifyBodies: string[] | null = null;
 
   header(name: string, value: string): Decision {
     this.names.push(name);
     this.values.push(value);
     return this;
+  }
+
+  notify(url: string, body: string): Decision {
+    if (this.notifyUrls === null) {
+      this.notifyUrls = [];
+      this.notifyBodies = [];
+    }
+    this.notifyUrls!.push(url);
+    this.notifyBodies!.push(body);
+    return this;
+  }
+
+  get notifications(): i32 {
+    return this.notifyUrls === null ? 0 : this.notifyUrls!.length;
   }
 
   encode(): Writer {
@@ -71,6 +89,12 @@ export class Decision {
       w.str(this.values[i]);
     }
     w.text(this.body);
+    const n = this.notifications;
+    w.u16(<u32>n);
+    for (let i = 0; i < n; i++) {
+      w.str(this.notifyUrls![i]);
+      w.text(this.notifyBodies![i]);
+    }
     return w;
   }
 }

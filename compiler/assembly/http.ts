@@ -363,13 +363,29 @@ function forward(req: Request, d: Decision, outparam: i32): void {
   finishBody(outBody);
 }
 
+/** `send` to a full URL: the part after the authority is the path (`/` when there is none). */
+function sendTo(method: string, url: string, headers: i32, body: Writer | null): i32 {
+  const target = new Target(url);
+  const pathStart = url.indexOf(target.authority) + target.authority.length;
+  const path = url.substring(pathStart);
+  return send(method, url.substring(0, pathStart), path.length > 0 ? path : '/', headers, body);
+}
+
+/** Webhooks the decision carries: POST each JSON body; the answer is not waited on beyond its head. */
+function notifyAll(d: Decision): void {
+  for (let i = 0; i < d.notifications; i++) {
+    const json = utf8(d.notifyBodies![i]);
+    const body = new Writer(json.byteLength);
+    body.raw(changetype<usize>(json), json.byteLength);
+    const response = sendTo('POST', d.notifyUrls![i], makeFields(['content-type'], ['application/json'], false), body);
+    if (response >= 0) drop_incoming_response(response);
+  }
+}
+
 /** Health probes: GET each URL, then decide again with `kgents-probe-<i>: <status>` (0 = unreachable). */
 function probe(req: Request, d: Decision, decide: (req: Request) => Decision): Decision {
   for (let i = 0; i < d.values.length; i++) {
-    const url = d.values[i];
-    const target = new Target(url);
-    const pathStart = url.indexOf(target.authority) + target.authority.length;
-    const response = send('GET', url.substring(0, pathStart), url.substring(pathStart).length > 0 ? url.substring(pathStart) : '/', makeFields([], [], false), null);
+    const response = sendTo('GET', d.values[i], makeFields([], [], false), null);
     let status = 0;
     if (response >= 0) {
       status = incoming_response_status(response);
@@ -381,11 +397,12 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
   return decide(req);
 }
 
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision): void {
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, sendsWebhooks: bool): void {
   const req = readRequest(request);
   drop_incoming_request(request);
   let d = decide(req);
   if (d.action == ACTION_PROBE) d = probe(req, d, decide);
+  if (sendsWebhooks) notifyAll(d);
   if (d.action == ACTION_FORWARD) forward(req, d, outparam);
   else sendDecision(outparam, d);
 }

@@ -2,6 +2,7 @@
 // `<emittedAtMs> <intensity0> <halfLifeMs> <expiresAtMs|0> <target|*> <json>\n` per deposit,
 // one key per type. Intensity is computed on read: I0 * 0.5 ^ (age / halfLife), clamped.
 import { Bytes, Writer, formatDecimal } from './abi';
+import { Decision } from './codec';
 import { bucket, kvDelete, kvGet, kvSet, storeFailed, CasUpdate, kvCas } from './wasi';
 
 export class SensorConfig {
@@ -129,10 +130,16 @@ export class Events {
   kinds: u32[] = [];
   a: string[] = [];
   b: string[] = [];
+  level: f64 = 0;
   add(kind: u32, a: string, b: string): void {
     this.kinds.push(kind);
     this.a.push(a);
     this.b.push(b);
+  }
+  /** A tick run through the sensor's route: its webhooks go out with the answer. */
+  notifyInto(d: Decision): Decision {
+    for (let i = 0; i < this.kinds.length; i++) if (this.kinds[i] == EVENT_WEBHOOK) d.notify(this.a[i], this.b[i]);
+    return d;
   }
   /** The level travels as millionths (i32; -1 = unknown) so no float formatting is needed. */
   encode(level: f64): Writer {

@@ -56,10 +56,15 @@ export function post_tick(ret: usize): void {
 
 export function handle(request: i32, outparam: i32): void {
   resetStoreState();
-  handleHttp(request, outparam, decideRequest);
+  handleHttp(request, outparam, decideRequest, ${sendsWebhooks(spec)});
   resetArena();
 }
 `;
+}
+
+/** A literal, so the optimizer drops the webhook path from reflexes that have none. */
+function sendsWebhooks(spec: ReflexSpec): boolean {
+  return spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
 }
 
 /** Reflexes that do not sense still export tick; it reports nothing. */

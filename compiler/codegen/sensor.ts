@@ -32,16 +32,18 @@ export function sensorBody(spec: SensorSpec): KindBody {
   return c;
 }
 
-function runTick(): Writer {
+function tickEvents(): Events {
   const cfg = config();
   const events = new Events();
   const nowMs = nowMicros() / 1000;
   const field = readField(cfg);
   if (storeFailed) {
     events.add(EVENT_STORE_DOWN, STORE, '');
-    return events.encode(-1.0);
+    events.level = -1.0;
+    return events;
   }
   const level = field === null ? 0.0 : sense(field, cfg, <f64>nowMs);
+  events.level = level;
   const up = sensorState(cfg);
   if (!up && level >= cfg.rise) {
     setSensorState(cfg, true);
@@ -50,14 +52,22 @@ ${rise}
     setSensorState(cfg, false);
 ${fall}
   }
-  return events.encode(level);
+  return events;
 }
 
-/** Under Spin a sensor has no timer: a request to its route runs one tick and reports it. */
+function runTick(): Writer {
+  const events = tickEvents();
+  return events.encode(events.level);
+}
+
+/**
+ * Under Spin a sensor has no timer: a request to its route runs one tick and reports it. The
+ * tick's webhooks travel with the answer, for whoever serves it (Spin's wasi:http path or the host).
+ */
 function decideRequest(req: Request): Decision {
-  runTick();
+  const events = tickEvents();
   const cfg = config();
-  return respond(200, 'application/json', '{"sensor":' + jsonString(REFLEX) + ',"up":' + (sensorState(cfg) ? 'true' : 'false') + '}');
+  return events.notifyInto(respond(200, 'application/json', '{"sensor":' + jsonString(REFLEX) + ',"up":' + (sensorState(cfg) ? 'true' : 'false') + '}'));
 }`,
   };
 }

@@ -4,6 +4,7 @@ import * as shimHttp from '@bytecodealliance/preview2-shim/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../compiler/build.ts';
 import { freePort } from '../../common/net.ts';
+import { encodeDeposit } from '../../common/pheromone.ts';
 import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
 import { startUpstreamProcess } from '../support/upstream-process.ts';
@@ -29,6 +30,10 @@ beforeAll(async () => {
     join(root, 'reflexes', 'tiny-limit.reflex.ts'),
     `export default { kind: 'rate-limit', name: 'tiny-limit', description: 'two per minute', route: '/limited/...', key: { from: 'constant', value: 'all' }, rate: 2, period: '1m', burst: 2, upstream: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } };`,
   );
+  writeFileSync(
+    join(root, 'reflexes', 'alarm.reflex.ts'),
+    `export default { kind: 'pheromone-sensor', name: 'alarm', description: 'pages on warnings', route: '/_reflexes/alarm', every: '1s', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 }, upstreams: { pager: { variable: 'pager_url', default: 'http://127.0.0.1:1' } }, onRise: [{ webhook: { upstream: 'pager', path: '/alert' } }] };`,
+  );
   dist = (await buildApp({ root })).outDir;
 });
 afterAll(() => {
@@ -37,7 +42,7 @@ afterAll(() => {
 });
 
 async function serve(name: string, kv = new Map<string, Uint8Array>()): Promise<string> {
-  const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', `${name}.wasm`))), { kv, variables: new Map([['nucleus_url', upstream.url]]) });
+  const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', `${name}.wasm`))), { kv, variables: new Map([['nucleus_url', upstream.url], ['pager_url', upstream.url]]) });
   const server = new HTTPServer(reflex.incomingHandler);
   const port = await freePort();
   server.listen(port, '127.0.0.1');
@@ -83,6 +88,23 @@ describe('wasi:http export (the Spin path)', () => {
     const response = await fetch(`${base}/_reflexes/health`);
     expect(response.status).toBe(200);
     expect((await response.json()).checks).toEqual([{ name: 'kv', ok: true }, { name: 'upstream:nucleus', ok: true, status: 200 }]);
+  });
+
+  it('sensor: a tick through its route sends its webhooks through wasi:http, once per rise', async () => {
+    const warning = encodeDeposit({ id: 'w1', type: 'WARNING', source: 'test', target: null, intensity: 0.9, halfLifeMs: 60_000, emittedAtMs: Date.now(), expiresAtMs: 0, payload: null });
+    const base = await serve('alarm', new Map([['pheromone/WARNING', new TextEncoder().encode(warning)]]));
+    const alerts = async () => ((await (await fetch(`${upstream.url}/_seen`)).json()) as { method: string; url: string }[]).filter((r) => r.url === '/alert');
+    const before = (await alerts()).length;
+    const tick = await fetch(`${base}/_reflexes/alarm`);
+    expect(tick.status).toBe(200);
+    expect(await tick.json()).toEqual({ sensor: 'alarm', up: true });
+    const sent = await alerts();
+    expect(sent).toHaveLength(before + 1);
+    expect(sent.at(-1)).toMatchObject({ method: 'POST', url: '/alert', contentType: 'application/json' });
+    expect(JSON.parse((sent.at(-1) as unknown as { body: string }).body)).toMatchObject({ reflex: 'alarm', edge: 'rise' });
+    // Still up on the next tick: no second page.
+    expect(await (await fetch(`${base}/_reflexes/alarm`)).json()).toEqual({ sensor: 'alarm', up: true });
+    expect(await alerts()).toHaveLength(before + 1);
   });
 
   it('answers 502 in JSON when the upstream is unreachable', async () => {

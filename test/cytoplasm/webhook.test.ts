@@ -11,7 +11,7 @@ import { startEchoUpstream } from '../support/upstream.ts';
 
 const SENSOR = `export default {
   kind: 'pheromone-sensor', name: 'alarm', description: 'calls the on-call webhook when warnings pile up',
-  every: '100ms', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 },
+  route: '/_reflexes/alarm', every: '100ms', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 },
   upstreams: { pager: { variable: 'pager_url', default: 'http://127.0.0.1:9' } },
   onRise: [{ webhook: { upstream: 'pager', path: '/alert' } }],
 };`;
@@ -29,12 +29,23 @@ beforeAll(async () => {
 });
 afterAll(() => upstream?.close());
 
-async function raiseAlarm(pagerUrl: string): Promise<ReflexHost> {
+/** A host whose field is over the sensor's rise level; `tick` runs the sensor once, on its schedule's path. */
+async function overThreshold(pagerUrl: string): Promise<ReflexHost> {
   const kv = new MemoryKv();
   const host = await startHost({ distDir: dist, port: 0, kv, sensors: false, env: { SPIN_VARIABLE_PAGER_URL: pagerUrl } });
   await kv.append('pheromone/WARNING', new TextEncoder().encode(encodeDeposit({ id: 'e1', type: 'WARNING', source: 'test', target: null, intensity: 0.9, halfLifeMs: 60_000, emittedAtMs: Date.now(), expiresAtMs: 0, payload: null })));
+  return host;
+}
+
+async function raiseAlarm(pagerUrl: string): Promise<ReflexHost> {
+  const host = await overThreshold(pagerUrl);
   await host.tickSensors();
   return host;
+}
+
+async function nextRequest(seen: unknown[], before: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (seen.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 async function metric(host: ReflexHost, pattern: RegExp, timeoutMs = 5000): Promise<string> {
@@ -51,14 +62,28 @@ describe('sensor webhooks', () => {
     const before = upstream.seen.length;
     const host = await raiseAlarm(upstream.url);
     try {
-      const deadline = Date.now() + 5000;
-      while (upstream.seen.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await nextRequest(upstream.seen, before);
       const call = upstream.seen[before];
       expect(call).toMatchObject({ method: 'POST', url: '/alert' });
       expect(call.headers['content-type']).toBe('application/json');
       const alert = JSON.parse(call.body);
       expect(alert).toMatchObject({ reflex: 'alarm', edge: 'rise' });
       expect(alert.level).toBeCloseTo(0.9, 2);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('also posts it when the sensor ticks through its route, as under Spin', async () => {
+    const host = await overThreshold(upstream.url);
+    try {
+      const before = upstream.seen.length;
+      const tick = await fetch(`${host.url}/_reflexes/alarm`);
+      expect(await tick.json()).toEqual({ sensor: 'alarm', up: true });
+      await nextRequest(upstream.seen, before);
+      expect(upstream.seen.slice(before)).toHaveLength(1);
+      expect(upstream.seen[before]).toMatchObject({ method: 'POST', url: '/alert' });
+      expect(JSON.parse(upstream.seen[before].body)).toMatchObject({ reflex: 'alarm', edge: 'rise' });
     } finally {
       await host.close();
     }

@@ -3,14 +3,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /**
  * An echo upstream in a child process. Components driven through preview2-shim make
  * synchronous outgoing requests that block the test's thread, so their upstream must not
- * live on that thread.
+ * live on that thread. `GET /_seen` lists the requests it has received.
  */
 const SCRIPT = `
 const http = require('node:http');
+const seen = [];
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
+    if (req.url === '/_seen') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen));
+    seen.push({ method: req.method, url: req.url, contentType: req.headers['content-type'] || null, body: Buffer.concat(chunks).toString() });
     if (req.url === '/healthz') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     res.writeHead(201, { 'content-type': 'application/json', 'x-upstream': 'echo' });
     res.end(JSON.stringify({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString(), trace: req.headers['x-trace'] || null }));
