@@ -397,12 +397,13 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
   return decide(req);
 }
 
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, sendsWebhooks: bool): void {
+/** The flags say which paths this reflex can take; the generated entry passes them as literals. */
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool): void {
   const req = readRequest(request);
   drop_incoming_request(request);
   let d = decide(req);
-  if (d.action == ACTION_PROBE) d = probe(req, d, decide);
-  if (sendsWebhooks) notifyAll(d);
-  if (d.action == ACTION_FORWARD) forward(req, d, outparam);
+  if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);
+  if (webhooks) notifyAll(d);
+  if (forwards && d.action == ACTION_FORWARD) forward(req, d, outparam);
   else sendDecision(outparam, d);
 }

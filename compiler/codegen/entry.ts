@@ -56,15 +56,21 @@ export function post_tick(ret: usize): void {
 
 export function handle(request: i32, outparam: i32): void {
   resetStoreState();
-  handleHttp(request, outparam, decideRequest, ${sendsWebhooks(spec)});
+  handleHttp(request, outparam, decideRequest, ${httpPaths(spec)});
   resetArena();
 }
 `;
 }
 
-/** A literal, so the optimizer drops the webhook path from reflexes that have none. */
-function sendsWebhooks(spec: ReflexSpec): boolean {
-  return spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
+/**
+ * Which wasi:http paths the reflex can take (forward, probe, send webhooks), as literals: the
+ * optimizer then drops the code, and the imports, of the paths it cannot take.
+ */
+function httpPaths(spec: ReflexSpec): string {
+  const forwards = spec.kind === 'rate-limit' || (spec.kind === 'router' && [...spec.rules.map((r) => r.action), spec.fallback].some((a) => 'route' in a));
+  const probes = spec.kind === 'health' && spec.checks.some((c) => 'upstream' in c);
+  const webhooks = spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
+  return [forwards, probes, webhooks].join(', ');
 }
 
 /** Reflexes that do not sense still export tick; it reports nothing. */
