@@ -36,6 +36,8 @@ describe('shipped example components', () => {
     expect(exports).toEqual(['kgents:reflex/decide@0.1.0', 'wasi:http/incoming-handler@0.2.0']);
     expect(imports.length).toBeGreaterThan(0);
     for (const i of imports) expect(i).toMatch(ALLOWED_IMPORTS);
+    // Only reflexes that can send a request carry the outgoing half of wasi:http.
+    expect(imports.includes('wasi:http/outgoing-handler@0.2.0')).toBe(name !== 'nucleus-degraded');
   });
 });
 
