@@ -24,6 +24,8 @@ export class RateLimitConfig {
   costHeader: string = '';
   maxCost: i64 = 1_000_000;
   failOpen: bool = false;
+  /** The RateLimit-Policy field value, fixed at build time. */
+  policy: string = '';
 }
 
 export class Verdict {
@@ -117,8 +119,7 @@ export function checkRateLimit(req: Request, cfg: RateLimitConfig): Verdict {
 
 /** IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): policy and current state. */
 export function addRateLimitHeaders(d: Decision, cfg: RateLimitConfig, v: Verdict): void {
-  const quota = cfg.gcra ? cfg.burst : cfg.rate;
-  d.header('ratelimit-policy', '"' + cfg.name + '";q=' + quota.toString() + ';w=' + (cfg.periodMicros / 1_000_000).toString());
+  d.header('ratelimit-policy', cfg.policy);
   d.header('ratelimit', '"' + cfg.name + '";r=' + v.remaining.toString() + ';t=' + v.resetSeconds.toString());
 }
 

@@ -10,6 +10,9 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   const cost = spec.cost === 1 ? { header: '', max: 1 } : spec.cost;
   const failOpen = (spec.onStoreFailure ?? 'fail-closed') === 'fail-open';
   const target = spec.next ? chainUrl(spec.next) : upstreamUrl(spec.upstream!);
+  const quota = spec.algorithm === 'gcra' ? (spec.burst ?? spec.rate) : spec.rate;
+  // The policy never changes, so it is written once here instead of formatted on every call.
+  const policy = `"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`;
   return {
     imports: [`import { RateLimitConfig, checkRateLimit, tooManyRequests, addRateLimitHeaders, storeUnavailable, ${KEY_KIND[key.from]} } from './ratelimit';`],
     body: `function config(): RateLimitConfig {
@@ -25,6 +28,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   c.costHeader = ${str(cost.header)};
   c.maxCost = ${i64(cost.max)};
   c.failOpen = ${bool(failOpen)};
+  c.policy = ${str(policy)};
   return c;
 }
 
