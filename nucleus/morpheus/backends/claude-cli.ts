@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import type { Backend, CallOptions } from './types.ts';
+import { cliConfigDir, type ClaudeConfigOptions } from './claude-config.ts';
 
 interface CliLine {
   type: string;
@@ -16,7 +17,8 @@ interface CliLine {
 /**
  * The `claude` CLI in print mode (`-p`), JSON output (stream-json when streaming). The prompt
  * goes on stdin, never in argv (argv is visible to every process on the machine). Its config
- * and credentials come from CLAUDE_CONFIG_DIR, the mounted Secret's path.
+ * and credentials come from CLAUDE_CONFIG_DIR, the mounted Secret's path (or a private working
+ * copy of it when it is read-only: see cliConfigDir).
  */
 export class ClaudeCliBackend implements Backend {
   readonly kind = 'claude-cli' as const;
@@ -27,7 +29,21 @@ export class ClaudeCliBackend implements Backend {
     private readonly configDir: string | undefined,
     readonly maxConcurrent: number,
     private readonly timeoutMs: number,
+    private readonly configOptions: ClaudeConfigOptions = {},
   ) {}
+
+  private preparedConfigDir: Promise<string> | null = null;
+  /** Prepared once, at the first call; a failure is reported and retried on the next call. */
+  private async cliConfigDir(): Promise<string | undefined> {
+    if (!this.configDir) return undefined;
+    this.preparedConfigDir ??= cliConfigDir(this.configDir, this.configOptions);
+    try {
+      return await this.preparedConfigDir;
+    } catch (error) {
+      this.preparedConfigDir = null;
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `cannot prepare the claude config dir ${this.configDir}: ${(error as Error).message}`);
+    }
+  }
 
   private prompt(request: ChatRequest): { system: string; prompt: string } {
     const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
@@ -39,8 +55,9 @@ export class ClaudeCliBackend implements Backend {
   /** Runs the CLI; yields its JSON lines; kills it on abort or timeout. */
   private async *run(request: ChatRequest, format: 'json' | 'stream-json', options: CallOptions): AsyncGenerator<CliLine> {
     const { system, prompt } = this.prompt(request);
+    const configDir = await this.cliConfigDir();
     const args = ['-p', '--output-format', format, '--model', request.model, ...(format === 'stream-json' ? ['--verbose'] : []), ...(system ? ['--system-prompt', system] : [])];
-    const child = spawn(this.command, args, { env: { ...process.env, ...(this.configDir ? { CLAUDE_CONFIG_DIR: this.configDir } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.command, args, { env: { ...process.env, ...(configDir ? { CLAUDE_CONFIG_DIR: configDir } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-500)));
     const spawned = new Promise<void>((resolve, reject) => {
