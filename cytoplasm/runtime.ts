@@ -55,8 +55,11 @@ export class ReflexRuntime {
     return { kv, stores: this.stores, variables: this.env.variables, nowMs: this.env.nowMs };
   }
 
-  /** Runs fn on a pooled instance; an instance that trapped is dropped, never reused. */
-  private withInstance<T>(fn: (instance: ReflexInstance) => T): T {
+  /**
+   * Runs fn on a pooled instance; an instance that trapped is dropped, never reused. A batch
+   * may run a call more than once, so it reports traps itself, for the run that counts.
+   */
+  private withInstance<T>(fn: (instance: ReflexInstance) => T, reportTrap = true): T {
     const instance = this.idle.pop() ?? this.create();
     try {
       const result = fn(instance);
@@ -69,7 +72,7 @@ export class ReflexRuntime {
       }
       this.live--;
       const trap = error instanceof Error ? error : new Error(String(error));
-      this.env.onTrap?.(this.reflex.name, trap);
+      if (reportTrap) this.env.onTrap?.(this.reflex.name, trap);
       throw new KgentsError('REFLEX_TRAPPED', `reflex ${this.reflex.name} was stopped: ${trap.message}`, { reflex: this.reflex.name }, { cause: trap });
     }
   }
@@ -115,7 +118,12 @@ export class ReflexRuntime {
         } catch (error) {
           outcomes = batch.map(() => ({ ok: false, value: error }));
         }
-        batch.forEach((call, i) => (outcomes[i].ok ? call.resolve(outcomes[i].value) : call.reject(outcomes[i].value)));
+        batch.forEach((call, i) => {
+          const { ok, value } = outcomes[i];
+          if (ok) return call.resolve(value);
+          if (value instanceof KgentsError && value.code === 'REFLEX_TRAPPED') this.env.onTrap?.(this.reflex.name, value.cause as Error);
+          call.reject(value);
+        });
       }
     } finally {
       this.committing = false;
@@ -129,7 +137,7 @@ export class ReflexRuntime {
     for (const call of batch) {
       const mark = view.mark?.();
       try {
-        outcomes.push({ ok: true, value: this.withInstance((i) => call.run(i, state)) });
+        outcomes.push({ ok: true, value: this.withInstance((i) => call.run(i, state), false) });
       } catch (error) {
         if (mark) view.rollback!(mark);
         outcomes.push({ ok: false, value: error });

@@ -100,7 +100,7 @@ describe('reflex hosts sharing one Redis', () => {
   });
 
   /** A host on Redis, its rate limit's decide, and Redis's own count of commands run. */
-  async function withLimit(test: (t: { decide: (agent: string) => Promise<Decision>; calls: (command: string) => Promise<number>; admin: Redis }) => Promise<void>) {
+  async function withLimit(test: (t: { decide: (agent: string) => Promise<Decision>; calls: (command: string) => Promise<number>; admin: Redis; host: ReflexHost }) => Promise<void>) {
     const kv = new RedisKv(redis.url);
     await kv.ready();
     const admin = new Redis(redis.url);
@@ -110,7 +110,7 @@ describe('reflex hosts sharing one Redis', () => {
     // INFO commandstats counts every command since the last CONFIG RESETSTAT.
     const calls = async (command: string) => Number(/calls=(\d+)/.exec((await admin.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
     try {
-      await test({ decide, calls, admin });
+      await test({ decide, calls, admin, host });
     } finally {
       admin.disconnect();
       await host.close();
@@ -151,5 +151,16 @@ describe('reflex hosts sharing one Redis', () => {
       await admin.config('RESETSTAT');
       expect(await decide('known-agent')).toMatchObject({ action: 'respond', status: 429 });
       expect(await calls('mget')).toBe(1); // the failed check made it read the key afresh
+    }));
+
+  it('a call that traps inside a batch fails alone, and its trap is counted once, though the batch ran twice', () =>
+    withLimit(async ({ decide, host }) => {
+      void decide('warm-up'); // keeps the runtime busy, so the next two queue up as one batch
+      // A key too big for the reflex's one-page memory: decoding the request traps.
+      const [trapped, admitted] = await Promise.allSettled([decide('x'.repeat(80_000)), decide('batch-mate')]);
+      expect(trapped).toMatchObject({ status: 'rejected', reason: { code: 'REFLEX_TRAPPED' } });
+      // batch-mate's key was missing, so the batch ran again after the read; the trap happened twice.
+      expect(admitted).toMatchObject({ status: 'fulfilled', value: { action: 'forward' } });
+      expect(await host.metrics.registry.metrics()).toMatch(/kgents_reflex_traps_total\{reflex="agent-limit"\} 1\n/);
     }));
 });
