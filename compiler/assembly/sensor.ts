@@ -142,9 +142,9 @@ export class Events {
     return d;
   }
   /** The level travels as millionths (i32; -1 = unknown) so no float formatting is needed. */
-  encode(level: f64): Writer {
+  encode(): Writer {
     const w = new Writer(64);
-    w.u32(<u32>(<i32>Math.floor(level * 1_000_000 + 0.5)));
+    w.u32(<u32>(<i32>Math.floor(this.level * 1_000_000 + 0.5)));
     w.u16(<u32>this.kinds.length);
     for (let i = 0; i < this.kinds.length; i++) {
       w.u8(this.kinds[i]);

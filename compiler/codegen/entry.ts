@@ -75,5 +75,5 @@ function httpPaths(spec: ReflexSpec): string {
 
 /** Reflexes that do not sense still export tick; it reports nothing. */
 export const NO_TICK = `function runTick(): Writer {
-  return new Events().encode(0.0);
+  return new Events().encode();
 }`;

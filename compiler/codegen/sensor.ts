@@ -56,8 +56,7 @@ ${fall}
 }
 
 function runTick(): Writer {
-  const events = tickEvents();
-  return events.encode(events.level);
+  return tickEvents().encode();
 }
 
 /**

@@ -53,6 +53,11 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     await next();
   };
 
+  const countTokens = (labels: { model: string; backend: string }, usage: { input: number; output: number }) => {
+    metrics.tokensIn.inc(labels, usage.input);
+    metrics.tokensOut.inc(labels, usage.output);
+  };
+
   /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
   const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean) => {
     const started = performance.now();
@@ -65,8 +70,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
         const { value, backend } = await gateway.complete(request, signal);
         const upstreamMs = performance.now() - upstreamStart;
         labels.backend = backend;
-        metrics.tokensIn.inc(labels, value.usage.input);
-        metrics.tokensOut.inc(labels, value.usage.output);
+        countTokens(labels, value.usage);
         metrics.duration.observe(labels, (performance.now() - started) / 1000);
         const body = api === 'openai' ? openAiResponse(value) : anthropicResponse(value);
         return c.json(body, 200, { [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) });
@@ -81,10 +85,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       return sendStream(c, headers, (async function* () {
         try {
           for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
-            if (chunk.type === 'done' && chunk.usage) {
-              metrics.tokensIn.inc(labels, chunk.usage.input);
-              metrics.tokensOut.inc(labels, chunk.usage.output);
-            }
+            if (chunk.type === 'done' && chunk.usage) countTokens(labels, chunk.usage);
             yield encoder.chunk(chunk);
           }
         } catch (error) {

@@ -6,7 +6,7 @@ import { parseOrThrow } from '../../common/zod-issues.ts';
 import { Secrets } from './secrets.ts';
 
 export const BackendConfig = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('openai'), name: z.string(), baseUrl: z.url(), apiKeyEnv: z.string().optional(), maxConcurrent: z.number().int().positive().default(64), embeddings: z.boolean().default(true) }),
+  z.object({ kind: z.literal('openai'), name: z.string(), baseUrl: z.url(), apiKeyEnv: z.string().optional(), maxConcurrent: z.number().int().positive().default(64) }),
   z.object({ kind: z.literal('anthropic'), name: z.string(), baseUrl: z.url().default('https://api.anthropic.com'), apiKeyEnv: z.string().default('ANTHROPIC_API_KEY'), maxConcurrent: z.number().int().positive().default(64) }),
   z.object({ kind: z.literal('claude-cli'), name: z.string(), command: z.string().default('claude'), configDir: z.string().optional(), maxConcurrent: z.number().int().positive().default(3), timeoutMs: z.number().int().positive().default(120_000) }),
 ]);
@@ -57,7 +57,7 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
   const config = parseOrThrow(MorpheusConfig, raw, 'INVALID_CONFIG', { file: path });
   const named = (n: string) => config.backends.some((b) => b.name === n);
   if (env.MORPHEUS_UPSTREAM_URL && !named('openai')) {
-    config.backends.push({ kind: 'openai', name: 'openai', baseUrl: env.MORPHEUS_UPSTREAM_URL, apiKeyEnv: env.MORPHEUS_UPSTREAM_API_KEY || env.MORPHEUS_UPSTREAM_API_KEY_FILE ? 'MORPHEUS_UPSTREAM_API_KEY' : 'OPENAI_API_KEY', maxConcurrent: 64, embeddings: true });
+    config.backends.push({ kind: 'openai', name: 'openai', baseUrl: env.MORPHEUS_UPSTREAM_URL, apiKeyEnv: env.MORPHEUS_UPSTREAM_API_KEY || env.MORPHEUS_UPSTREAM_API_KEY_FILE ? 'MORPHEUS_UPSTREAM_API_KEY' : 'OPENAI_API_KEY', maxConcurrent: 64 });
   }
   if ((env.ANTHROPIC_API_KEY || env.ANTHROPIC_API_KEY_FILE) && !named('anthropic')) {
     config.backends.push({ kind: 'anthropic', name: 'anthropic', baseUrl: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', maxConcurrent: 64 });

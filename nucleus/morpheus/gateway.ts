@@ -6,7 +6,6 @@ import type { Backend, CallOptions } from './backends/types.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
 import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
 import { GatewayError } from './errors.ts';
-import type { MorpheusMetrics } from './metrics.ts';
 import { Semaphore } from './semaphore.ts';
 
 interface Slot {
@@ -25,7 +24,6 @@ export class Gateway {
 
   constructor(
     private readonly loaded: LoadedConfig,
-    private readonly metrics: MorpheusMetrics,
     private readonly logger: Logger,
   ) {
     const { config, secrets } = loaded;
@@ -33,10 +31,10 @@ export class Gateway {
     for (const b of config.backends) {
       const backend: Backend =
         b.kind === 'openai'
-          ? new OpenAiBackend(b.name, b.baseUrl, b.apiKeyEnv ? secrets.get(b.apiKeyEnv) : undefined, b.maxConcurrent)
+          ? new OpenAiBackend(b.name, b.baseUrl, b.apiKeyEnv ? secrets.get(b.apiKeyEnv) : undefined)
           : b.kind === 'anthropic'
-            ? new AnthropicBackend(b.name, b.baseUrl, secrets.get(b.apiKeyEnv), b.maxConcurrent)
-            : new ClaudeCliBackend(b.name, b.command, b.configDir, b.maxConcurrent, b.timeoutMs);
+            ? new AnthropicBackend(b.name, b.baseUrl, secrets.get(b.apiKeyEnv))
+            : new ClaudeCliBackend(b.name, b.command, b.configDir, b.timeoutMs);
       this.slots.set(b.name, { backend, semaphore: new Semaphore(`backend ${b.name}`, b.maxConcurrent, Math.min(config.queueMax, b.kind === 'claude-cli' ? 16 : 128)) });
     }
   }

@@ -26,7 +26,7 @@ export async function startMorpheus(opts: MorpheusOptions = {}): Promise<Morpheu
   const logger = opts.logger ?? createLogger('morpheus');
   const loaded = loadConfig(env, opts.configFile);
   const metrics = createMorpheusMetrics();
-  const gateway = new Gateway(loaded, metrics, logger);
+  const gateway = new Gateway(loaded, logger);
   const app = createMorpheusApp({ gateway, metrics, keys: new ApiKeys(env.MORPHEUS_API_KEYS), secrets: loaded.secrets, logger });
   if (loaded.missing.length) logger.warn({ missing: loaded.missing }, `no LLM backend configured: ${loaded.missing.join('; ')}`);
   else logger.info({ backends: gateway.backends.map((b) => `${b.name} (${b.kind})`), routes: loaded.config.routes }, 'backends ready');

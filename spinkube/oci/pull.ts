@@ -3,7 +3,7 @@ import type { Credentials } from './credentials.ts';
 import { MEDIA, type ImageManifest } from './media.ts';
 import { ociDigest } from '../../common/digest.ts';
 import { parseRef } from './reference.ts';
-import { clientFor } from './push.ts';
+import { clientFor } from './registry.ts';
 
 export interface PulledApp {
   manifest: ImageManifest;

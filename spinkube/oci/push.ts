@@ -1,10 +1,9 @@
 import { KgentsError } from '../../common/errors.ts';
 import type { Credentials } from './credentials.ts';
-import { dockerConfigCredentials } from './credentials.ts';
 import { MEDIA } from './media.ts';
 import { packageApp, type Blob } from './package.ts';
 import { formatRef, parseRef, type ImageRef } from './reference.ts';
-import { RegistryClient } from './registry.ts';
+import { clientFor, type RegistryClient } from './registry.ts';
 
 export interface PushOptions {
   distDir: string;
@@ -20,10 +19,6 @@ export interface PushResult {
   /** Blobs sent, and blobs the registry already had. */
   uploaded: number;
   present: number;
-}
-
-export function clientFor(ref: ImageRef, opts: { insecure?: boolean; credentials?: Credentials }): RegistryClient {
-  return new RegistryClient(ref, { insecure: opts.insecure, credentials: opts.credentials ?? dockerConfigCredentials(ref.registry) });
 }
 
 /** Pushes the built app: blobs the registry lacks (monolithic upload), then the manifest under the tag. */

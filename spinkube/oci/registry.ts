@@ -1,5 +1,5 @@
 import { KgentsError } from '../../common/errors.ts';
-import type { Credentials } from './credentials.ts';
+import { dockerConfigCredentials, type Credentials } from './credentials.ts';
 import type { ImageRef } from './reference.ts';
 
 /**
@@ -81,4 +81,9 @@ export class RegistryClient {
     const code = response.status === 404 ? 'NOT_FOUND' : 'REGISTRY';
     throw new KgentsError(code, `${what} failed at ${this.ref.registry} (${response.status}${detail ? `, ${detail}` : ''})`);
   }
+}
+
+/** A client for the ref's registry, with the given credentials or else those `docker login` left. */
+export function clientFor(ref: ImageRef, opts: { insecure?: boolean; credentials?: Credentials }): RegistryClient {
+  return new RegistryClient(ref, { insecure: opts.insecure, credentials: opts.credentials ?? dockerConfigCredentials(ref.registry) });
 }

@@ -48,7 +48,7 @@ describe('the claude CLI config dir', () => {
     const bin = mkdtempSync(join(tmpdir(), 'kgents-fake-claude-'));
     copyFileSync(join(REPO_ROOT, 'test', 'support', 'fake-claude', 'claude'), join(bin, 'claude'));
     chmodSync(join(bin, 'claude'), 0o755);
-    const backend = new ClaudeCliBackend('claude-cli', join(bin, 'claude'), secret, 1, 10_000, readOnly);
+    const backend = new ClaudeCliBackend('claude-cli', join(bin, 'claude'), secret, 10_000, readOnly);
     const options = { signal: new AbortController().signal, connectTimeoutMs: 1000, responseTimeoutMs: 10_000 };
     const answer = await backend.complete({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'hi' }] }, options);
     expect(answer.content).toBe('cli(claude-cli-haiku): hi');

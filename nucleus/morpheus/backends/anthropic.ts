@@ -28,7 +28,6 @@ export class AnthropicBackend implements Backend {
     readonly name: string,
     private readonly baseUrl: string,
     private readonly apiKey: string | undefined,
-    readonly maxConcurrent: number,
   ) {}
 
   private init(request: ChatRequest, stream: boolean) {

@@ -27,7 +27,6 @@ export class ClaudeCliBackend implements Backend {
     readonly name: string,
     private readonly command: string,
     private readonly configDir: string | undefined,
-    readonly maxConcurrent: number,
     private readonly timeoutMs: number,
     private readonly configOptions: ClaudeConfigOptions = {},
   ) {}

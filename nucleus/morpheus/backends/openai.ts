@@ -20,7 +20,6 @@ export class OpenAiBackend implements Backend {
     readonly name: string,
     private readonly baseUrl: string,
     private readonly apiKey: string | undefined,
-    readonly maxConcurrent: number,
   ) {}
 
   private headers(): Record<string, string> {

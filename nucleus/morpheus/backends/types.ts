@@ -10,7 +10,6 @@ export interface CallOptions {
 export interface Backend {
   readonly name: string;
   readonly kind: 'openai' | 'anthropic' | 'claude-cli';
-  readonly maxConcurrent: number;
   complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse>;
   stream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>;
   embeddings?(body: unknown, options: CallOptions): Promise<unknown>;
