@@ -57,13 +57,15 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
   const config = parseOrThrow(MorpheusConfig, raw, 'INVALID_CONFIG', { file: path });
   const named = (n: string) => config.backends.some((b) => b.name === n);
   if (env.MORPHEUS_UPSTREAM_URL && !named('openai')) {
-    config.backends.push({ kind: 'openai', name: 'openai', baseUrl: env.MORPHEUS_UPSTREAM_URL, apiKeyEnv: env.MORPHEUS_UPSTREAM_API_KEY || env.MORPHEUS_UPSTREAM_API_KEY_FILE ? 'MORPHEUS_UPSTREAM_API_KEY' : 'OPENAI_API_KEY', maxConcurrent: 64 });
+    const apiKeyEnv = env.MORPHEUS_UPSTREAM_API_KEY || env.MORPHEUS_UPSTREAM_API_KEY_FILE ? 'MORPHEUS_UPSTREAM_API_KEY' : 'OPENAI_API_KEY';
+    config.backends.push(fromEnv({ kind: 'openai', name: 'openai', baseUrl: env.MORPHEUS_UPSTREAM_URL, apiKeyEnv }, { baseUrl: 'MORPHEUS_UPSTREAM_URL' }));
   }
   if ((env.ANTHROPIC_API_KEY || env.ANTHROPIC_API_KEY_FILE) && !named('anthropic')) {
-    config.backends.push({ kind: 'anthropic', name: 'anthropic', baseUrl: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', maxConcurrent: 64 });
+    config.backends.push(fromEnv({ kind: 'anthropic', name: 'anthropic', baseUrl: env.ANTHROPIC_BASE_URL }, { baseUrl: 'ANTHROPIC_BASE_URL' }));
   }
   if (env.MORPHEUS_CLAUDE_CLI && !named('claude-cli')) {
-    config.backends.push({ kind: 'claude-cli', name: 'claude-cli', command: env.MORPHEUS_CLAUDE_COMMAND ?? 'claude', configDir: env.CLAUDE_CONFIG_DIR, maxConcurrent: Number(env.MORPHEUS_CLAUDE_MAX_CONCURRENT ?? 3), timeoutMs: 120_000 });
+    const maxConcurrent = env.MORPHEUS_CLAUDE_MAX_CONCURRENT === undefined ? undefined : Number(env.MORPHEUS_CLAUDE_MAX_CONCURRENT);
+    config.backends.push(fromEnv({ kind: 'claude-cli', name: 'claude-cli', command: env.MORPHEUS_CLAUDE_COMMAND, configDir: env.CLAUDE_CONFIG_DIR, maxConcurrent }, { command: 'MORPHEUS_CLAUDE_COMMAND', maxConcurrent: 'MORPHEUS_CLAUDE_MAX_CONCURRENT' }));
   }
   if (env.MORPHEUS_ROUTES) {
     config.routes = env.MORPHEUS_ROUTES.split(',').map((rule) => {
@@ -78,6 +80,11 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
     }
   }
   return { config, secrets, missing: config.backends.length ? [] : [HOW_TO_CONFIGURE] };
+}
+
+/** A backend the environment asks for, with the schema's defaults; a bad value names its variable. */
+function fromEnv(raw: Record<string, unknown>, variables: Record<string, string>): BackendConfig {
+  return parseOrThrow(BackendConfig, raw, 'INVALID_CONFIG', {}, (issue) => `${variables[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`);
 }
 
 /** claude* models go to Anthropic, then the CLI; everything else to the OpenAI-compatible upstream, then whatever else there is. */

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../nucleus/morpheus/config.ts';
+
+describe('Morpheus configuration from the environment', () => {
+  it('gives each backend the variables it names and the schema defaults for the rest', () => {
+    const { config, missing } = loadConfig({ MORPHEUS_UPSTREAM_URL: 'http://vllm:8000/v1', MORPHEUS_CLAUDE_CLI: '1', MORPHEUS_CLAUDE_MAX_CONCURRENT: '2', CLAUDE_CONFIG_DIR: '/var/run/secrets/claude' });
+    expect(missing).toEqual([]);
+    expect(config.backends).toEqual([
+      { kind: 'openai', name: 'openai', baseUrl: 'http://vllm:8000/v1', apiKeyEnv: 'OPENAI_API_KEY', maxConcurrent: 64 },
+      { kind: 'claude-cli', name: 'claude-cli', command: 'claude', configDir: '/var/run/secrets/claude', maxConcurrent: 2, timeoutMs: 120_000 },
+    ]);
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'k' }).config.backends).toEqual([{ kind: 'anthropic', name: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', maxConcurrent: 64 }]);
+  });
+
+  it('refuses a bad value at start, naming the variable', () => {
+    expect(() => loadConfig({ MORPHEUS_UPSTREAM_URL: 'not a url' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/^MORPHEUS_UPSTREAM_URL: /) }));
+    expect(() => loadConfig({ MORPHEUS_CLAUDE_CLI: '1', MORPHEUS_CLAUDE_MAX_CONCURRENT: 'lots' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/^MORPHEUS_CLAUDE_MAX_CONCURRENT: /) }));
+  });
+});
