@@ -41,6 +41,10 @@ export async function compileAssemblyScript(source: string, options: AscOptions)
       '--optimizeLevel', '2',
       '--shrinkLevel', '2',
       '--noAssert',
+      // When optimizing, asc leaves the first 1 KB unused by default; that pushed every shipped
+      // reflex's static data past 4 KB, so each new instance touched two memory pages, not one
+      // (50,000 instances: 1,000 MB RSS against 764 MB). Speed and size did not change measurably.
+      '--memoryBase', '16',
       '--initialMemory', '1',
       '--maximumMemory', String(options.maxMemoryPages),
       '--baseDir', SUPPORT_LIBRARY_DIR,

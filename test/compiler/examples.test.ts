@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeDecision, decodeTick, encodeRequest, type ReflexRequest } from '../../compiler/abi.ts';
 import type { BuildResult } from '../../compiler/build.ts';
 import { witOf } from '../../compiler/toolchain/component.ts';
-import { coreModulesOf } from '../../cytoplasm/wasm/extract.ts';
+import { compileReflexModule, coreModulesOf } from '../../cytoplasm/wasm/extract.ts';
+import { importsFor } from '../../cytoplasm/wasm/imports.ts';
 import { encodeDeposit } from '../../common/pheromone.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
@@ -38,6 +39,14 @@ describe('shipped example components', () => {
     for (const i of imports) expect(i).toMatch(ALLOWED_IMPORTS);
     // Only reflexes that can send a request carry the outgoing half of wasi:http.
     expect(imports.includes('wasi:http/outgoing-handler@0.2.0')).toBe(name !== 'nucleus-degraded');
+  });
+
+  it.each(['agent-limit', 'api-router', 'nucleus-degraded', 'edge-health'])('%s: a new instance writes only its first 4 KB memory page (density: one touched page each)', async (name) => {
+    const module = await compileReflexModule(component(name));
+    const memory = (new WebAssembly.Instance(module, importsFor(module).imports).exports.memory as WebAssembly.Memory).buffer;
+    const written = new Uint8Array(memory);
+    expect(written.subarray(0, 4096).some((b) => b !== 0)).toBe(true);
+    expect(written.subarray(4096).some((b) => b !== 0)).toBe(false);
   });
 });
 
