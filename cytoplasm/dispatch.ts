@@ -99,20 +99,20 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
       // A sensor ticked through its route: its webhooks go out as they would under Spin.
       if (decision.action !== 'probe') for (const n of decision.notify ?? []) void postWebhook(reflex, n, ctx.metrics, ctx.logger);
       if (decision.action === 'respond') {
-        ctx.metrics.decisions.labels(name, 'respond').inc();
+        ctx.metrics.decisions.inc(name, 'respond');
         status = decision.status;
         return new Response(decision.status === 204 || decision.status === 304 ? null : decision.body, { status: decision.status, headers: headerRecord(decision.headers, carried) });
       }
       if (decision.action !== 'forward') throw new KgentsError('INTERNAL', `reflex ${name} asked to probe twice`);
       const next = chainedReflex(decision.target);
       if (next !== null) {
-        ctx.metrics.decisions.labels(name, 'chain').inc();
+        ctx.metrics.decisions.inc(name, 'chain');
         if (!reflex.outbound.allowsChain(decision.target)) reflex.outbound.check(decision.target);
         carried.push(...decision.headers);
         name = next;
         continue;
       }
-      ctx.metrics.decisions.labels(name, 'forward').inc();
+      ctx.metrics.decisions.inc(name, 'forward');
       const response = await forward(ctx, reflex, decision.target, call, body);
       status = response.status;
       return withHeaders(response, [...carried, ...decision.headers]);
@@ -124,7 +124,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
         ctx.metrics.outboundDenied.inc({ reflex: name });
         ctx.logger.warn({ reflex: name, target: error.details.target }, 'outbound request refused: host not in allowed_outbound_hosts');
       } else if (error.code === 'REFLEX_TRAPPED') {
-        ctx.metrics.decisions.inc({ reflex: name, outcome: 'trap' });
+        ctx.metrics.decisions.inc(name, 'trap');
         ctx.logger.error({ reflex: name, err: (error.cause as Error)?.message }, 'reflex stopped');
       } else {
         ctx.logger.warn({ reflex: name, code: error.code, err: error.message }, 'request failed');
@@ -135,7 +135,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
     ctx.logger.error({ reflex: name, err: (error as Error).message }, 'request failed');
     return json(500, 'internal', 'internal error');
   } finally {
-    ctx.metrics.requests.labels(name, String(status)).inc();
+    ctx.metrics.requests.inc(name, String(status));
     ctx.metrics.latency.labels(name).observe((performance.now() - started) / 1000);
   }
 }
@@ -154,7 +154,7 @@ async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call
   // The in-memory store answers synchronously: skip the extra await on the hot path.
   let decision = pending instanceof Promise ? await pending : pending;
   if (decision.action !== 'probe') return decision;
-  ctx.metrics.decisions.inc({ reflex: reflex.reflex.name, outcome: 'probe' });
+  ctx.metrics.decisions.inc(reflex.reflex.name, 'probe');
   const statuses = await Promise.all(decision.urls.map((u) => probe(reflex, u)));
   const extra = statuses.map((s, i): [string, string] => [`kgents-probe-${i}`, String(s)]);
   decision = await reflex.runtime.decide(reflexRequest(reflex, call, path, query, body, extra));
