@@ -9,13 +9,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { buildApp } from '../compiler/build.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
-import { listen } from '../common/listen.ts';
-import { RedisKv } from '../common/kv/redis.ts';
 import { createLogger } from '../common/log.ts';
-import { startHost } from '../cytoplasm/host.ts';
 import { compileReflexModule } from '../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../cytoplasm/wasm/instance.ts';
 import { createHostMetrics } from '../cytoplasm/metrics.ts';
@@ -23,11 +19,12 @@ import { SensorScheduler } from '../cytoplasm/sensors.ts';
 import { loadReflex, readDist } from '../cytoplasm/app.ts';
 import { RedisServer } from '../test/support/redis-server.ts';
 import { REPO_ROOT, scratchProject } from '../test/support/tmp.ts';
-import { runJson } from './support/child.ts';
+import { runJson, startServerProcess } from './support/child.ts';
 import { printTable, summarize } from './support/stats.ts';
 
 const DIST = join(REPO_ROOT, '.kgents', 'bench-dist');
 const LOAD = join(REPO_ROOT, 'bench', 'support', 'http-load.ts');
+const TARGET = join(REPO_ROOT, 'bench', 'support', 'http-target.ts');
 const quiet = createLogger('bench', 'silent');
 
 async function coldStart() {
@@ -98,6 +95,9 @@ const CHAIN_SPECS = {
   'router.reflex.ts': `export default { kind: 'router', name: 'bench-router', description: 'answers', rules: [{ match: { path: { prefix: '/api' } }, action: { respond: { status: 200, body: { ok: true } } } }], fallback: { respond: { status: 404 } } };`,
 };
 
+/** Busy work per request for the calibration rows: what the machine charges for a few µs of CPU. */
+const CALIBRATION_US = [2, 8];
+
 async function http() {
   const root = scratchProject('bench-chain');
   await mkdir(join(root, 'reflexes'));
@@ -105,25 +105,24 @@ async function http() {
   const chainDist = join(root, 'dist');
   await buildApp({ root, outDir: chainDist });
   const redis = await RedisServer.start();
-  const rows: (string | number)[][] = [];
   // The same answer as the chain's, headers included: the rate limit's fields and the JSON body.
-  const answerHeaders = { ratelimit: '"bench-limit";r=999999999;t=1', 'ratelimit-policy': '"bench-limit";q=1000000000;w=1' };
-  const bare = new Hono().all('*', (c) => c.json({ ok: true }, 200, answerHeaders));
-  const bareServer = await listen(bare.fetch, { port: 0, host: '127.0.0.1' });
-  const baseline = await load(bareServer.url, '/api/x', {});
-  const us = (r: Awaited<ReturnType<typeof load>>) => [r.oneConnection.median, r.oneConnection.p99];
-  rows.push(['bare Hono route (baseline)', 'none', baseline.rps, baseline.p50, baseline.p99, ...us(baseline), '1.00']);
-  for (const store of ['memory', 'redis'] as const) {
-    const kv = store === 'memory' ? new MemoryKv() : new RedisKv(redis.url);
-    if (kv instanceof RedisKv) await kv.ready();
-    const host = await startHost({ distDir: chainDist, port: 0, kv, sensors: false, logger: quiet });
-    const r = await load(host.url, '/api/x', { 'x-agent-id': 'bench' });
-    rows.push([`rate-limit + router chain (${store})`, store, r.rps, r.p50, r.p99, ...us(r), (r.rps / baseline.rps).toFixed(2)]);
-    await host.close();
-    await kv.close();
+  const headers = { ratelimit: '"bench-limit";r=999999999;t=1', 'ratelimit-policy': '"bench-limit";q=1000000000;w=1' };
+  const targets: { label: string; store: string; target: object; loadHeaders: Record<string, string> }[] = [
+    { label: 'bare Hono route (baseline)', store: 'none', target: { kind: 'bare', headers, busyUs: 0 }, loadHeaders: {} },
+    ...CALIBRATION_US.map((busyUs) => ({ label: `bare route + ${busyUs} us CPU (calibration)`, store: 'none', target: { kind: 'bare', headers, busyUs }, loadHeaders: {} })),
+    { label: 'rate-limit + router chain (memory)', store: 'memory', target: { kind: 'chain', distDir: chainDist }, loadHeaders: { 'x-agent-id': 'bench' } },
+    { label: 'rate-limit + router chain (redis)', store: 'redis', target: { kind: 'chain', distDir: chainDist, redisUrl: redis.url }, loadHeaders: { 'x-agent-id': 'bench' } },
+  ];
+  const rows: (string | number)[][] = [];
+  let baselineRps = 0;
+  for (const t of targets) {
+    const server = await startServerProcess(TARGET, [JSON.stringify(t.target)]);
+    const r = await load(server.url, '/api/x', t.loadHeaders);
+    await server.close();
+    baselineRps ||= r.rps;
+    rows.push([t.label, t.store, r.rps, r.p50, r.p99, r.oneConnection.median, r.oneConnection.p99, (r.rps / baselineRps).toFixed(2)]);
   }
-  printTable('HTTP throughput, 50 connections x 5 s, and latency on one connection (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', '1 conn p50 us', '1 conn p99 us', 'ratio vs bare'], rows);
-  await bareServer.close();
+  printTable('HTTP throughput, 50 connections x 5 s, and latency on one connection; each server in its own process (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', '1 conn p50 us', '1 conn p99 us', 'ratio vs bare'], rows);
   await redis.stop();
 }
 

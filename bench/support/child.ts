@@ -6,13 +6,21 @@ export function spawnTs(script: string, args: string[] = []): ChildProcess {
 }
 
 /** Starts a server script that prints its URL on the first line of stdout. */
-export async function startServerProcess(script: string, args: string[] = []): Promise<{ url: string; close(): void }> {
+/** close() resolves once the process has exited, so its teardown does not colour what runs next. */
+export async function startServerProcess(script: string, args: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawnTs(script, args);
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim().split('\n')[0]));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-  return { url, close: () => child.kill() };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    close: () => {
+      child.kill();
+      return exited;
+    },
+  };
 }
 
 /** Runs a script to completion and parses the JSON it prints. */
