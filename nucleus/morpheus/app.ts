@@ -48,10 +48,17 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     return parseOrThrow(schema, raw, 'INVALID_REQUEST');
   };
 
-  const authorized = (api: Api) => async (c: Context, next: () => Promise<void>) => {
-    if (!keys.allows((name) => requestHeader(c, name))) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
-    await next();
-  };
+  /** One API endpoint: the key check, then the handler, with any failure in the API's own shape. */
+  const endpoint =
+    (api: Api, handler: (c: Context) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      if (!keys.allows((name) => requestHeader(c, name))) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
+      try {
+        return await handler(c);
+      } catch (error) {
+        return fail(c, api, error);
+      }
+    };
 
   const countTokens = (labels: { model: string; backend: string }, usage: { input: number; output: number }) => {
     metrics.tokensIn.inc(labels, usage.input);
@@ -117,37 +124,31 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
 
-  app.post('/v1/chat/completions', authorized('openai'), async (c) => {
-    try {
+  app.post(
+    '/v1/chat/completions',
+    endpoint('openai', async (c) => {
       const body = await parse(c, ChatCompletionRequest);
-      return await chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true);
-    } catch (error) {
-      return fail(c, 'openai', error);
-    }
-  });
-  app.post('/v1/messages', authorized('anthropic'), async (c) => {
-    try {
+      return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true);
+    }),
+  );
+  app.post(
+    '/v1/messages',
+    endpoint('anthropic', async (c) => {
       const body = await parse(c, MessagesRequest);
-      return await chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true);
-    } catch (error) {
-      return fail(c, 'anthropic', error);
-    }
-  });
-  app.get('/v1/models', authorized('openai'), async (c) => {
-    try {
-      return c.json({ object: 'list', data: (await gateway.models(clientSignal(c))).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) });
-    } catch (error) {
-      return fail(c, 'openai', error);
-    }
-  });
-  app.post('/v1/embeddings', authorized('openai'), async (c) => {
-    try {
+      return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true);
+    }),
+  );
+  app.get(
+    '/v1/models',
+    endpoint('openai', async (c) => c.json({ object: 'list', data: (await gateway.models(clientSignal(c))).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.owned_by })) })),
+  );
+  app.post(
+    '/v1/embeddings',
+    endpoint('openai', async (c) => {
       const body = await parse(c, EmbeddingsRequest);
       return c.json((await gateway.embeddings(body.model, body, clientSignal(c))).value as Record<string, unknown>);
-    } catch (error) {
-      return fail(c, 'openai', error);
-    }
-  });
+    }),
+  );
   app.notFound((c) => c.json(openAiErrorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;
 }
