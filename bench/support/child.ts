@@ -5,8 +5,10 @@ export function spawnTs(script: string, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-/** Starts a server script that prints its URL on the first line of stdout. */
-/** close() resolves once the process has exited, so its teardown does not colour what runs next. */
+/**
+ * Starts a server script that prints its URL on the first line of stdout. close() resolves once
+ * the process has exited, so its teardown does not colour what runs next.
+ */
 export async function startServerProcess(script: string, args: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawnTs(script, args);
   const url = await new Promise<string>((resolve, reject) => {
