@@ -10,7 +10,8 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   const cost = spec.cost === 1 ? { header: '', max: 1 } : spec.cost;
   const failOpen = (spec.onStoreFailure ?? 'fail-closed') === 'fail-open';
   const target = spec.next ? chainUrl(spec.next) : upstreamUrl(spec.upstream!);
-  const quota = spec.algorithm === 'gcra' ? (spec.burst ?? spec.rate) : spec.rate;
+  const burst = spec.burst ?? spec.rate;
+  const quota = spec.algorithm === 'gcra' ? burst : spec.rate;
   // The policy never changes, so it is written once here instead of formatted on every call.
   const policy = `"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`;
   return {
@@ -22,7 +23,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   c.gcra = ${bool(spec.algorithm === 'gcra')};
   c.rate = ${i64(spec.rate)};
   c.periodMicros = ${i64(spec.period * 1000)};
-  c.burst = ${i64(spec.burst ?? spec.rate)};
+  c.burst = ${i64(burst)};
   c.keyKind = ${KEY_KIND[key.from]};
   c.keyArg = ${str(keyArg)};
   c.costHeader = ${str(cost.header)};

@@ -57,15 +57,22 @@ export const DOWN: KvView = {
   swap: () => false,
 };
 
-export interface SnapshotMark {
-  writes: Map<string, Uint8Array | null>;
-  expectations: Map<string, Uint8Array | null>;
+/** A point in a view's undo journal (see SnapshotView.mark). */
+export type SnapshotMark = number;
+
+interface Undo {
+  map: Map<string, Uint8Array | null>;
+  key: string;
+  had: boolean;
+  previous: Uint8Array | null | undefined;
 }
 
 export class SnapshotView implements KvView {
   readonly down = false;
-  private writes = new Map<string, Uint8Array | null>();
-  private expectations = new Map<string, Uint8Array | null>();
+  private readonly writes = new Map<string, Uint8Array | null>();
+  private readonly expectations = new Map<string, Uint8Array | null>();
+  /** Every change to writes and expectations, so one call of a batch can be undone. */
+  private readonly journal: Undo[] = [];
   readonly missing = new Set<string>();
 
   constructor(
@@ -79,45 +86,61 @@ export class SnapshotView implements KvView {
     const cached = this.cache?.get(key);
     if (cached !== undefined) {
       // Not read from the store: the commit checks it is still current.
-      if (!this.expectations.has(key)) this.expectations.set(key, cached);
+      if (!this.expectations.has(key)) this.put(this.expectations, key, cached);
       return cached;
     }
     this.missing.add(key);
     throw new NeedKeys([...this.missing]);
   }
 
+  private put(map: Map<string, Uint8Array | null>, key: string, value: Uint8Array | null): void {
+    this.journal.push({ map, key, had: map.has(key), previous: map.get(key) });
+    map.set(key, value);
+  }
+
+  /** A read-modify-write: the value it read must still be there at commit. */
+  private expect(key: string, before: Uint8Array | null): void {
+    if (!this.expectations.has(key) && !this.writes.has(key)) this.put(this.expectations, key, before);
+  }
+
   get(key: string) {
     return this.current(key);
   }
   set(key: string, value: Uint8Array) {
-    this.writes.set(key, value);
+    this.put(this.writes, key, value);
   }
   delete(key: string) {
-    this.writes.set(key, null);
+    this.put(this.writes, key, null);
   }
   increment(key: string, delta: bigint) {
     const before = this.current(key);
-    if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
+    this.expect(key, before);
     const { value, bytes } = addToCounter(before, delta);
-    this.writes.set(key, bytes);
+    this.put(this.writes, key, bytes);
     return value;
   }
   swap(key: string, expected: Uint8Array | null, value: Uint8Array) {
     const before = this.current(key);
     if (!bytesEqual(before, expected)) return false;
-    if (!this.expectations.has(key) && !this.writes.has(key)) this.expectations.set(key, before);
-    this.writes.set(key, value);
+    this.expect(key, before);
+    this.put(this.writes, key, value);
     return true;
   }
 
-  /** The writes and expectations so far, to undo one call of a batch that failed midway. */
+  /**
+   * Where the view stands, to undo one call of a batch that failed midway. A journal index,
+   * not a copy: a batch marks before every call, and copies would grow with the batch.
+   */
   mark(): SnapshotMark {
-    return { writes: new Map(this.writes), expectations: new Map(this.expectations) };
+    return this.journal.length;
   }
 
   rollback(mark: SnapshotMark): void {
-    this.writes = mark.writes;
-    this.expectations = mark.expectations;
+    while (this.journal.length > mark) {
+      const { map, key, had, previous } = this.journal.pop()!;
+      if (had) map.set(key, previous as Uint8Array | null);
+      else map.delete(key);
+    }
   }
 
   /** Whether a commit is needed: writes to apply, or cached reads to check. */

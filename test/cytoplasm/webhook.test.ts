@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../compiler/build.ts';
 import { MemoryKv } from '../../common/kv/memory.ts';
 import { freePort } from '../../common/net.ts';
@@ -43,19 +43,8 @@ async function raiseAlarm(pagerUrl: string): Promise<ReflexHost> {
   return host;
 }
 
-async function nextRequest(seen: unknown[], before: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (seen.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
-
-async function metric(host: ReflexHost, pattern: RegExp, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await host.metrics.registry.metrics();
-    if (pattern.test(text) || Date.now() > deadline) return text;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Webhooks are sent after the answer: wait for the upstream to have seen one more request. */
+const nextRequest = (seen: unknown[], before: number) => vi.waitFor(() => expect(seen.length).toBeGreaterThan(before), { timeout: 5000, interval: 20 });
 
 describe('sensor webhooks', () => {
   it('posts to the upstream webhook when the sensor rises', async () => {
@@ -92,8 +81,14 @@ describe('sensor webhooks', () => {
   it('counts an unreachable webhook as a webhook failure, not as an outbound denial', async () => {
     const host = await raiseAlarm(`http://127.0.0.1:${await freePort()}`);
     try {
-      const text = await metric(host, /kgents_sensor_webhook_failures_total\{reflex="alarm"\} 1/);
-      expect(text).toMatch(/kgents_sensor_webhook_failures_total\{reflex="alarm"\} 1/);
+      const text = await vi.waitFor(
+        async () => {
+          const scraped = await host.metrics.registry.metrics();
+          expect(scraped).toMatch(/kgents_sensor_webhook_failures_total\{reflex="alarm"\} 1/);
+          return scraped;
+        },
+        { timeout: 5000, interval: 20 },
+      );
       expect(text).not.toMatch(/kgents_outbound_denied_total\{reflex="alarm"\}/);
     } finally {
       await host.close();

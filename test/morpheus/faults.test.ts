@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../common/net.ts';
 import { ANTHROPIC_SECRET, startMorpheusRig, type MorpheusRig } from '../support/morpheus-rig.ts';
 
@@ -210,10 +210,4 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (check: () => boolean, timeout = 5_000) => vi.waitFor(() => expect(check()).toBe(true), { timeout, interval: 20 });
