@@ -32,3 +32,46 @@ export function* sectionsOf(binary: Uint8Array): Generator<Section> {
     pos = body + size;
   }
 }
+
+export function writeLeb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    out.push(byte);
+  } while (value > 0);
+  return out;
+}
+
+/** A name (LEB128 length + UTF-8 bytes) at `pos`. */
+export function readName(bytes: Uint8Array, pos: number): [name: string, next: number] {
+  const [length, start] = readLeb(bytes, pos);
+  return [new TextDecoder().decode(bytes.subarray(start, start + length)), start + length];
+}
+
+export function encodeName(name: string): number[] {
+  const bytes = new TextEncoder().encode(name);
+  return [...writeLeb(bytes.length), ...bytes];
+}
+
+/** Reassembles a binary from its 8-byte preamble and sections, each given as its whole bytes. */
+export function assemble(preamble: Uint8Array, sections: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(sections.reduce((n, part) => n + part.length, preamble.length));
+  out.set(preamble);
+  let offset = preamble.length;
+  for (const part of sections) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function encodeSection(id: number, body: ArrayLike<number>): Uint8Array {
+  const size = writeLeb(body.length);
+  const out = new Uint8Array(1 + size.length + body.length);
+  out[0] = id;
+  out.set(size, 1);
+  out.set(body, 1 + size.length);
+  return out;
+}

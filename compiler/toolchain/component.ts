@@ -1,13 +1,16 @@
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { ToolchainError } from '../../common/errors.ts';
 import { readLeb, sectionsOf } from '../../common/wasm-sections.ts';
+import { EXPORT_RENAMES } from '../codegen/entry.ts';
+import { shortenImportNames } from './import-names.ts';
 import { reflexWitSource, WORLD } from './wit.ts';
 
-/** core module -> `jco embed` (component-type section) -> `jco new` -> component. */
+/** core module -> `jco embed` (component-type section) -> `jco new` -> component, with short core import names. */
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
     const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world: WORLD, stringEncoding: 'utf8' });
-    return stripCustomSections(await componentNew(embedded), ['component-name']);
+    const component = stripCustomSections(await componentNew(embedded), ['component-name']);
+    return shortenImportNames(component, EXPORT_RENAMES.decide);
   } catch (error) {
     throw new ToolchainError(`wrapping the core module as a component failed: ${(error as Error).message}`, {}, { cause: error });
   }

@@ -1,4 +1,5 @@
 import { textEncoder } from '../../common/kv/index.ts';
+import { fullImportName } from '../../common/reflex-imports.ts';
 import { decodeUtf8 } from '../../common/utf8.ts';
 import type { KvView } from './kv-view.ts';
 
@@ -250,12 +251,13 @@ function createImports(module: WebAssembly.Module, binding: ImportBinding): WebA
 
   // wasi:http is the Spin path; on the decide path the host does HTTP itself, so those imports trap.
   const imports: WebAssembly.Imports = {};
-  for (const { module: name, name: field, kind } of WebAssembly.Module.imports(module)) {
+  for (const { module: shortModule, name: shortName, kind } of WebAssembly.Module.imports(module)) {
     if (kind !== 'function') continue;
-    const fn = provided[name]?.[field] ?? (() => {
-      throw new Error(`${name}#${field} is not available on the decide path`);
+    const full = fullImportName({ module: shortModule, name: shortName });
+    const fn = provided[full.module]?.[full.name] ?? (() => {
+      throw new Error(`${full.module}#${full.name} is not available on the decide path`);
     });
-    (imports[name] ??= {})[field] = fn as WebAssembly.ImportValue;
+    (imports[shortModule] ??= {})[shortName] = fn as WebAssembly.ImportValue;
   }
   return imports;
 }

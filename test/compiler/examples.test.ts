@@ -6,6 +6,7 @@ import type { BuildResult } from '../../compiler/build.ts';
 import { witOf } from '../../compiler/toolchain/component.ts';
 import { compileReflexModule, coreModulesOf } from '../../cytoplasm/wasm/extract.ts';
 import { importsFor } from '../../cytoplasm/wasm/imports.ts';
+import { fullImportName } from '../../common/reflex-imports.ts';
 import { encodeDeposit } from '../../common/pheromone.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
@@ -39,6 +40,19 @@ describe('shipped example components', () => {
     for (const i of imports) expect(i).toMatch(ALLOWED_IMPORTS);
     // Only reflexes that can send a request carry the outgoing half of wasi:http.
     expect(imports.includes('wasi:http/outgoing-handler@0.2.0')).toBe(name !== 'nucleus-degraded');
+  });
+
+  it.each(['agent-limit', 'api-router', 'nucleus-degraded', 'edge-health'])('%s: its reflex module imports by short names, each a function of an interface the component imports', async (name) => {
+    const bytes = component(name);
+    const wit = await witOf(bytes);
+    const imports = WebAssembly.Module.imports(await compileReflexModule(bytes));
+    expect(imports.length).toBeGreaterThan(3);
+    for (const short of imports) {
+      expect(short.module).toMatch(/^\d$/);
+      const full = fullImportName(short);
+      expect(full.module).not.toBe(short.module);
+      expect(wit).toContain(`import ${full.module.replace(/^(wasi:[a-z]+\/[a-z-]+).*$/, '$1')}`);
+    }
   });
 
   it.each(['agent-limit', 'api-router', 'nucleus-degraded', 'edge-health'])('%s: a new instance writes only its first 4 KB memory page (density: one touched page each)', async (name) => {

@@ -1,0 +1,158 @@
+import { shortImportName } from '../../common/reflex-imports.ts';
+import { ToolchainError } from '../../common/errors.ts';
+import { assemble, encodeName, encodeSection, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+
+const CORE_MODULE = 1;
+const CORE_INSTANCE = 2;
+const MODULE_IMPORT = 2;
+const MODULE_EXPORT = 7;
+const FUNC = 0x00;
+const INSTANTIATE = 0x00;
+const FROM_EXPORTS = 0x01;
+const INSTANCE_ARG = 0x12;
+
+type CoreInstance =
+  | { kind: typeof INSTANTIATE; module: number; args: { name: string; instance: number }[] }
+  | { kind: typeof FROM_EXPORTS; exports: { name: string; sort: number; index: number }[] };
+
+/**
+ * Renames the imports of a component's reflex module to their short names (common/reflex-imports.ts).
+ * A core module's import names matter only inside the component: `instantiate` arguments
+ * match its module names, and the export lists wit-component builds to feed it match its
+ * field names. Renaming those three places together keeps the component equivalent.
+ *
+ * Reads the layout wit-component writes: core modules only in core-module sections, and core
+ * instances only in core-instance sections.
+ */
+export function shortenImportNames(component: Uint8Array, reflexExport: string): Uint8Array {
+  const sections = [...sectionsOf(component)];
+  const modules = sections.filter((s) => s.id === CORE_MODULE);
+  const reflexIndex = modules.findIndex((s) => exportNames(component.subarray(s.body, s.end)).includes(reflexExport));
+  if (reflexIndex < 0) throw new ToolchainError(`the component has no core module exporting ${reflexExport}`);
+
+  const instances = sections.filter((s) => s.id === CORE_INSTANCE).flatMap((s) => readCoreInstances(component.subarray(s.body, s.end)));
+  const renamedFields = new Map<number, string>(); // instance index -> the module name it feeds
+  for (const instance of instances) {
+    if (instance.kind !== INSTANTIATE) continue;
+    for (const arg of instance.args) {
+      if (instance.module === reflexIndex) renamedFields.set(arg.instance, arg.name);
+      else if (renamedFields.has(arg.instance)) throw new ToolchainError(`core instance ${arg.instance} feeds more than the reflex module`);
+    }
+  }
+
+  const short = (module: string, name: string) => {
+    const found = shortImportName({ module, name });
+    if (!found) throw new ToolchainError(`the reflex module imports ${module}#${name}, which common/reflex-imports.ts does not list`);
+    return found;
+  };
+  let seen = 0;
+  const rewritten = sections.map((section) => {
+    const bytes = component.subarray(section.start, section.end);
+    if (section.id === CORE_MODULE && modules.indexOf(section) === reflexIndex) {
+      return encodeSection(CORE_MODULE, renameModuleImports(component.subarray(section.body, section.end), short));
+    }
+    if (section.id !== CORE_INSTANCE) return bytes;
+    const own = readCoreInstances(component.subarray(section.body, section.end));
+    const renamed = own.map((instance, i): CoreInstance => {
+      const index = seen + i;
+      if (instance.kind === INSTANTIATE && instance.module === reflexIndex) {
+        return { ...instance, args: instance.args.map((arg) => ({ ...arg, name: short(arg.name, firstFieldOf(instances[arg.instance])).module })) };
+      }
+      const module = renamedFields.get(index);
+      if (module === undefined || instance.kind !== FROM_EXPORTS) return instance;
+      return { ...instance, exports: instance.exports.map((e) => ({ ...e, name: short(module, e.name).name })) };
+    });
+    seen += own.length;
+    return encodeSection(CORE_INSTANCE, encodeCoreInstances(renamed));
+  });
+  return assemble(component.subarray(0, 8), rewritten);
+}
+
+/** Any field of an instance that feeds the reflex module: its interface's short name does not depend on which. */
+function firstFieldOf(instance: CoreInstance): string {
+  if (instance.kind !== FROM_EXPORTS || instance.exports.length === 0) throw new ToolchainError('an import of the reflex module is not fed by a list of exports');
+  return instance.exports[0].name;
+}
+
+function readCoreInstances(body: Uint8Array): CoreInstance[] {
+  let [count, pos] = readLeb(body, 0);
+  const out: CoreInstance[] = [];
+  for (; count > 0; count--) {
+    const kind = body[pos++];
+    if (kind === INSTANTIATE) {
+      const [module, argsAt] = readLeb(body, pos);
+      let [n, at] = readLeb(body, argsAt);
+      const args: { name: string; instance: number }[] = [];
+      for (; n > 0; n--) {
+        const [name, sortAt] = readName(body, at);
+        if (body[sortAt] !== INSTANCE_ARG) throw new ToolchainError('unexpected core instantiate argument');
+        const [instance, next] = readLeb(body, sortAt + 1);
+        args.push({ name, instance });
+        at = next;
+      }
+      out.push({ kind, module, args });
+      pos = at;
+    } else if (kind === FROM_EXPORTS) {
+      let [n, at] = readLeb(body, pos);
+      const exports: { name: string; sort: number; index: number }[] = [];
+      for (; n > 0; n--) {
+        const [name, sortAt] = readName(body, at);
+        const [index, next] = readLeb(body, sortAt + 1);
+        exports.push({ name, sort: body[sortAt], index });
+        at = next;
+      }
+      out.push({ kind, exports });
+      pos = at;
+    } else {
+      throw new ToolchainError(`unexpected core instance kind ${kind}`);
+    }
+  }
+  return out;
+}
+
+function encodeCoreInstances(instances: CoreInstance[]): number[] {
+  const out = writeLeb(instances.length);
+  for (const instance of instances) {
+    out.push(instance.kind);
+    if (instance.kind === INSTANTIATE) {
+      out.push(...writeLeb(instance.module), ...writeLeb(instance.args.length));
+      for (const arg of instance.args) out.push(...encodeName(arg.name), INSTANCE_ARG, ...writeLeb(arg.instance));
+    } else {
+      out.push(...writeLeb(instance.exports.length));
+      for (const e of instance.exports) out.push(...encodeName(e.name), e.sort, ...writeLeb(e.index));
+    }
+  }
+  return out;
+}
+
+function exportNames(module: Uint8Array): string[] {
+  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_EXPORT);
+  if (!section) return [];
+  let [count, pos] = readLeb(module, section.body);
+  const names: string[] = [];
+  for (; count > 0; count--) {
+    const [name, kindAt] = readName(module, pos);
+    names.push(name);
+    [, pos] = readLeb(module, kindAt + 1);
+  }
+  return names;
+}
+
+function renameModuleImports(module: Uint8Array, short: (module: string, name: string) => { module: string; name: string }): Uint8Array {
+  const parts = [...sectionsOf(module)].map((section: Section) => {
+    if (section.id !== MODULE_IMPORT) return module.subarray(section.start, section.end);
+    let [count, pos] = readLeb(module, section.body);
+    const body = writeLeb(count);
+    for (; count > 0; count--) {
+      const [moduleName, nameAt] = readName(module, pos);
+      const [name, kindAt] = readName(module, nameAt);
+      if (module[kindAt] !== FUNC) throw new ToolchainError(`the reflex module imports ${moduleName}#${name}, which is not a function`);
+      const [type, next] = readLeb(module, kindAt + 1);
+      const renamed = short(moduleName, name);
+      body.push(...encodeName(renamed.module), ...encodeName(renamed.name), FUNC, ...writeLeb(type));
+      pos = next;
+    }
+    return encodeSection(MODULE_IMPORT, body);
+  });
+  return assemble(module.subarray(0, 8), parts);
+}
