@@ -5,29 +5,6 @@ import { Bytes, ceilDiv, parseI64, parseI64At } from './abi';
 import { Decision, Request, respond } from './codec';
 import { bucket, CasUpdate, kvCas, kvIncrement, nowMicros, storeFailed } from './wasi';
 
-export const KEY_HEADER: i32 = 0;
-export const KEY_CLIENT: i32 = 1;
-export const KEY_PATH_SEGMENT: i32 = 2;
-export const KEY_CONSTANT: i32 = 3;
-
-export class RateLimitConfig {
-  name: string = '';
-  store: string = 'default';
-  gcra: bool = true;
-  rate: i64 = 1;
-  periodMicros: i64 = 1_000_000;
-  burst: i64 = 1;
-  keyKind: i32 = KEY_CONSTANT;
-  /** Header name, path segment index (as text), or the constant. */
-  keyArg: string = '';
-  /** Header that carries the cost; empty = every request costs 1. */
-  costHeader: string = '';
-  maxCost: i64 = 1_000_000;
-  failOpen: bool = false;
-  /** The RateLimit-Policy field value, fixed at build time. */
-  policy: string = '';
-}
-
 export class Verdict {
   allowed: bool = true;
   remaining: i64 = 0;
@@ -36,26 +13,38 @@ export class Verdict {
   storeDown: bool = false;
 }
 
-function clientKey(req: Request, cfg: RateLimitConfig): string {
-  if (cfg.keyKind == KEY_HEADER) {
-    const v = req.header(cfg.keyArg);
-    return v === null ? '-' : v;
-  }
-  if (cfg.keyKind == KEY_CLIENT) return req.client;
-  if (cfg.keyKind == KEY_PATH_SEGMENT) {
-    const segments = req.path.split('/');
-    const index = <i32>parseI64(cfg.keyArg) + 1; // path starts with '/'
-    return index < segments.length ? segments[index] : '-';
-  }
-  return cfg.keyArg;
+// The generated reflex calls only the key, cost and algorithm functions its spec names, so
+// the optimizer drops the others (and the store imports only they use).
+
+export function headerKey(req: Request, name: string): string {
+  const v = req.header(name);
+  return v === null ? '-' : v;
 }
 
-function requestCost(req: Request, cfg: RateLimitConfig): i64 {
-  if (cfg.costHeader.length == 0) return 1;
-  const v = req.header(cfg.costHeader);
+/** Segment `index` of the path (0 is the first after the leading '/'), or '-' past the end. */
+export function pathSegmentKey(path: string, index: i32): string {
+  let start = 1;
+  for (let i = 0; i < index; i++) {
+    const slash = path.indexOf('/', start);
+    if (slash < 0) return '-';
+    start = slash + 1;
+  }
+  const end = path.indexOf('/', start);
+  return path.substring(start, end < 0 ? path.length : end);
+}
+
+export function headerCost(req: Request, name: string, max: i64): i64 {
+  const v = req.header(name);
   if (v === null) return 1;
   const n = parseI64(v);
-  return n < 1 ? 1 : n > cfg.maxCost ? cfg.maxCost : n;
+  return n < 1 ? 1 : n > max ? max : n;
+}
+
+function storeDown(failOpen: bool): Verdict {
+  const v = new Verdict();
+  v.storeDown = true;
+  v.allowed = failOpen;
+  return v;
 }
 
 class GcraUpdate extends CasUpdate {
@@ -83,50 +72,39 @@ class GcraUpdate extends CasUpdate {
   }
 }
 
-export function checkRateLimit(req: Request, cfg: RateLimitConfig): Verdict {
-  const b = bucket(cfg.store);
-  const key = 'rl/' + cfg.name + '/' + clientKey(req, cfg);
-  const cost = requestCost(req, cfg);
+/** `interval` = period / rate in microseconds, at least 1: the build works it out. */
+export function gcra(store: string, key: string, cost: i64, interval: i64, burst: i64, failOpen: bool): Verdict {
+  const b = bucket(store);
+  const update = new GcraUpdate(nowMicros(), interval, burst, cost);
+  const ok = kvCas(b, key, update);
+  return !ok || storeFailed ? storeDown(failOpen) : update.verdict;
+}
+
+export function fixedWindow(store: string, key: string, cost: i64, rate: i64, periodMicros: i64, failOpen: bool): Verdict {
+  const b = bucket(store);
   const now = nowMicros();
-  if (cfg.gcra) {
-    // At least 1 us between requests: rates above a million per second are treated as one per microsecond.
-    const interval = cfg.periodMicros / cfg.rate;
-    const update = new GcraUpdate(now, interval > 0 ? interval : 1, cfg.burst, cost);
-    const ok = kvCas(b, key, update);
-    if (!ok || storeFailed) {
-      const down = new Verdict();
-      down.storeDown = true;
-      down.allowed = cfg.failOpen;
-      return down;
-    }
-    return update.verdict;
-  }
-  const window = now / cfg.periodMicros;
+  const window = now / periodMicros;
   const count = kvIncrement(b, key + '/' + window.toString(), cost);
+  if (count == i64.MIN_VALUE) return storeDown(failOpen);
   const v = new Verdict();
-  if (count == i64.MIN_VALUE) {
-    v.storeDown = true;
-    v.allowed = cfg.failOpen;
-    return v;
-  }
-  const windowEnd = (window + 1) * cfg.periodMicros;
-  v.allowed = count <= cfg.rate;
-  v.remaining = v.allowed ? cfg.rate - count : 0;
+  const windowEnd = (window + 1) * periodMicros;
+  v.allowed = count <= rate;
+  v.remaining = v.allowed ? rate - count : 0;
   v.resetSeconds = ceilDiv(windowEnd - now, 1_000_000);
   v.retryAfterSeconds = v.resetSeconds;
   return v;
 }
 
 /** IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): policy and current state. */
-export function addRateLimitHeaders(d: Decision, cfg: RateLimitConfig, v: Verdict): void {
-  d.header('ratelimit-policy', cfg.policy);
-  d.header('ratelimit', '"' + cfg.name + '";r=' + v.remaining.toString() + ';t=' + v.resetSeconds.toString());
+export function addRateLimitHeaders(d: Decision, policy: string, statePrefix: string, v: Verdict): void {
+  d.header('ratelimit-policy', policy);
+  d.header('ratelimit', statePrefix + v.remaining.toString() + ';t=' + v.resetSeconds.toString());
 }
 
-export function tooManyRequests(cfg: RateLimitConfig, v: Verdict): Decision {
+export function tooManyRequests(policy: string, statePrefix: string, v: Verdict): Decision {
   const d = respond(429, 'application/json', '{"error":{"code":"rate_limited","message":"rate limit exceeded","retry_after":' + v.retryAfterSeconds.toString() + '}}');
   d.header('retry-after', v.retryAfterSeconds.toString());
-  addRateLimitHeaders(d, cfg, v);
+  addRateLimitHeaders(d, policy, statePrefix, v);
   return d;
 }
 

@@ -2,49 +2,51 @@ import type { RateLimitSpec } from '../spec/schema.ts';
 import { NO_TICK, type KindBody } from './entry.ts';
 import { bool, chainUrl, i64, str, upstreamUrl } from './literals.ts';
 
-const KEY_KIND = { header: 'KEY_HEADER', client: 'KEY_CLIENT', 'path-segment': 'KEY_PATH_SEGMENT', constant: 'KEY_CONSTANT' } as const;
-
 export function rateLimitBody(spec: RateLimitSpec): KindBody {
-  const key = spec.key;
-  const keyArg = key.from === 'header' ? key.name : key.from === 'path-segment' ? String(key.index) : key.from === 'constant' ? key.value : '';
-  const cost = spec.cost === 1 ? { header: '', max: 1 } : spec.cost;
-  const failOpen = (spec.onStoreFailure ?? 'fail-closed') === 'fail-open';
+  const failOpen = bool((spec.onStoreFailure ?? 'fail-closed') === 'fail-open');
   const target = spec.next ? chainUrl(spec.next) : upstreamUrl(spec.upstream!);
   const burst = spec.burst ?? spec.rate;
   const quota = spec.algorithm === 'gcra' ? burst : spec.rate;
-  // The policy never changes, so it is written once here instead of formatted on every call.
-  const policy = `"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`;
+  const periodMicros = spec.period * 1000;
+  const key = `${str(`rl/${spec.name}/`)} + ${keyExpression(spec.key)}`;
+  const cost = spec.cost === 1 ? '1' : `headerCost(req, ${str(spec.cost.header)}, ${i64(spec.cost.max)})`;
+  // At least 1 us between requests: rates above a million per second count as one per microsecond.
+  const interval = Math.max(1, Math.floor(periodMicros / spec.rate));
+  const check =
+    spec.algorithm === 'gcra'
+      ? `gcra(STORE, ${key}, ${cost}, ${i64(interval)}, ${i64(burst)}, ${failOpen})`
+      : `fixedWindow(STORE, ${key}, ${cost}, ${i64(spec.rate)}, ${i64(periodMicros)}, ${failOpen})`;
   return {
-    imports: [`import { RateLimitConfig, checkRateLimit, tooManyRequests, addRateLimitHeaders, storeUnavailable, ${KEY_KIND[key.from]} } from './ratelimit';`],
-    body: `function config(): RateLimitConfig {
-  const c = new RateLimitConfig();
-  c.name = REFLEX;
-  c.store = STORE;
-  c.gcra = ${bool(spec.algorithm === 'gcra')};
-  c.rate = ${i64(spec.rate)};
-  c.periodMicros = ${i64(spec.period * 1000)};
-  c.burst = ${i64(burst)};
-  c.keyKind = ${KEY_KIND[key.from]};
-  c.keyArg = ${str(keyArg)};
-  c.costHeader = ${str(cost.header)};
-  c.maxCost = ${i64(cost.max)};
-  c.failOpen = ${bool(failOpen)};
-  c.policy = ${str(policy)};
-  return c;
-}
+    imports: ["import { gcra, fixedWindow, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable } from './ratelimit';"],
+    // Everything that never changes (policy, key prefix, algorithm, key source) is a literal
+    // here, so the optimizer keeps only the code, and the imports, this spec uses.
+    body: `const POLICY = ${str(`"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`)};
+const STATE_PREFIX = ${str(`"${spec.name}";r=`)};
 
 function decideRequest(req: Request): Decision {
-  const cfg = config();
-  const verdict = checkRateLimit(req, cfg);
+  const verdict = ${check};
   if (verdict.storeDown && !verdict.allowed) return storeUnavailable();
-  if (!verdict.allowed) return tooManyRequests(cfg, verdict);
+  if (!verdict.allowed) return tooManyRequests(POLICY, STATE_PREFIX, verdict);
   const d = forward(${target});
-  if (!verdict.storeDown) addRateLimitHeaders(d, cfg, verdict);
+  if (!verdict.storeDown) addRateLimitHeaders(d, POLICY, STATE_PREFIX, verdict);
   return d;
 }
 
 ${NO_TICK}`,
   };
+}
+
+function keyExpression(key: RateLimitSpec['key']): string {
+  switch (key.from) {
+    case 'header':
+      return `headerKey(req, ${str(key.name)})`;
+    case 'client':
+      return 'req.client';
+    case 'path-segment':
+      return `pathSegmentKey(req.path, ${key.index})`;
+    case 'constant':
+      return str(key.value);
+  }
 }
 
 /** Headers the host must pass to decide. */

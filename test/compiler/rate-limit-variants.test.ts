@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { decodeDecision, encodeRequest, type Decision } from '../../compiler/abi.ts';
+import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS } from '../../compiler/codegen/index.ts';
+import { ReflexSpec } from '../../compiler/spec/schema.ts';
+import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
+import { componentize } from '../../compiler/toolchain/component.ts';
+import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
+
+// The shipped example covers a header key and GCRA; these cover the other key sources, the
+// fixed window and the cost header, each compiled on its own (the build keeps only what a spec uses).
+
+const NOW = 1_700_000_000_000;
+
+async function limiter(fields: Record<string, unknown>, nowMs: () => number = () => NOW) {
+  const spec = ReflexSpec.parse({ kind: 'rate-limit', name: 'variant', description: 'a variant', route: '/...', upstream: { variable: 'u', default: 'http://127.0.0.1:1' }, ...fields });
+  const source = generateAssemblyScript(spec, 'variant.reflex.ts', 'test');
+  const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: 1 });
+  const reflex = await instantiateThroughGlue(await componentize(core), { kv: new Map(), nowMs });
+  return (path: string, headers: [string, string][] = [], client = '10.0.0.1'): Decision =>
+    decodeDecision(reflex.decide(encodeRequest({ method: 'GET', path, query: '', client, headers })));
+}
+
+const actions = (decisions: Decision[]) => decisions.map((d) => d.action);
+
+describe('rate-limit variants through jco glue', () => {
+  it('fixed window by client address: admits rate per window per client, then 429 until the window ends', async () => {
+    let now = NOW;
+    const decide = await limiter({ key: { from: 'client' }, algorithm: 'fixed-window', rate: 3, period: '1m' }, () => now);
+    expect(actions([1, 2, 3, 4].map(() => decide('/x')))).toEqual(['forward', 'forward', 'forward', 'respond']);
+    const refused = decide('/x');
+    if (refused.action !== 'respond') throw new Error(`expected a refusal, got ${refused.action}`);
+    // NOW lies 20 s into its minute: the window ends in 40 s.
+    expect(refused.status).toBe(429);
+    expect(Object.fromEntries(refused.headers)).toMatchObject({ 'retry-after': '40', 'ratelimit-policy': '"variant";q=3;w=60', ratelimit: '"variant";r=0;t=40' });
+    expect(decide('/x', [], '10.0.0.2').action).toBe('forward');
+    now += 40_000;
+    expect(decide('/x').action).toBe('forward');
+  });
+
+  it('path-segment key: each segment value has its own limit; a path too short shares the "-" key', async () => {
+    const decide = await limiter({ key: { from: 'path-segment', index: 2 }, rate: 1, period: '1m' });
+    expect(actions([decide('/v1/agents/a'), decide('/v1/agents/a/runs'), decide('/v1/agents/b')])).toEqual(['forward', 'respond', 'forward']);
+    expect(actions([decide('/v1/agents'), decide('/v2')])).toEqual(['forward', 'respond']);
+  });
+
+  it('cost from a header: spends what the header says, clamped to max; no header costs 1', async () => {
+    const decide = await limiter({ key: { from: 'constant', value: 'all' }, rate: 60, period: '1m', burst: 10, cost: { header: 'X-Tokens', max: 8 } });
+    expect(decide('/x', [['x-tokens', '1000']]).action).toBe('forward'); // clamped to 8: 2 left
+    expect(decide('/x', [['x-tokens', '3']]).action).toBe('respond');
+    expect(decide('/x', [['x-tokens', '1']]).action).toBe('forward');
+    expect(decide('/x').action).toBe('forward');
+    expect(decide('/x').action).toBe('respond');
+  });
+});
