@@ -19,7 +19,7 @@ export function sensorBody(spec: SensorSpec): KindBody {
   const rise = spec.onRise.map((a) => `    ${action(a, spec, 'rise')}`).join('\n');
   const fall = spec.onFall.map((a) => `    ${action(a, spec, 'fall')}`).join('\n');
   return {
-    imports: [`import { formatDecimal } from './abi';`, `import { SensorConfig, sense, readField, sensorState, setSensorState, setFlag, deposit, EVENT_RAISED, EVENT_LOWERED, EVENT_WEBHOOK, EVENT_STORE_DOWN } from './sensor';`],
+    imports: [`import { formatDecimal } from './abi';`, `import { Events, SensorConfig, sense, readField, sensorState, setSensorState, setFlag, deposit, EVENT_RAISED, EVENT_LOWERED, EVENT_WEBHOOK, EVENT_STORE_DOWN } from './sensor';`],
     body: `function config(): SensorConfig {
   const c = new SensorConfig();
   c.name = REFLEX;

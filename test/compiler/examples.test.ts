@@ -103,6 +103,8 @@ describe('decide through jco glue', () => {
     expect(decide('/v1/chatter')).toMatchObject({ action: 'respond', status: 404 });
     expect(decide('/healthz')).toMatchObject({ action: 'respond', status: 200, body: '{"status":"ok"}' });
     expect(decide('/healthz', 'POST')).toMatchObject({ action: 'respond', status: 404 });
+    // A reflex that does not sense still answers tick: level 0, nothing happened.
+    expect(decodeTick(reflex.tick())).toEqual({ level: 0, events: [] });
     kv.set('flag/degraded', new TextEncoder().encode('1'));
     const shed = decide('/v1/chat/completions');
     expect(shed).toMatchObject({ action: 'respond', status: 503 });
