@@ -53,7 +53,7 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   let url = '';
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root });
-  root.route('/', createNucleusApp({ agents, runner, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, upgradeWebSocket }));
+  root.route('/', createNucleusApp({ agents, runner, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
   const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
   injectWebSocket(listening.server);
   url = listening.url;

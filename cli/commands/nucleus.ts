@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { createLogger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
+import { openServerStore } from '../store.ts';
 
 export function registerNucleus(program: Command): void {
   program
@@ -11,9 +13,7 @@ export function registerNucleus(program: Command): void {
     .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)')
     .action(async (opts: { port: string; host: string; agents: string; redis?: string; morpheus?: string }) => {
-      const [{ openKv, RedisKv }, { startNucleus }] = await Promise.all([import('../../common/kv/index.ts'), import('../../nucleus/index.ts')]);
-      const kv = openKv(opts.redis);
-      if (kv instanceof RedisKv) await kv.ready();
+      const [kv, { startNucleus }] = await Promise.all([openServerStore(opts.redis, createLogger('nucleus')), import('../../nucleus/index.ts')]);
       const nucleus = await startNucleus({ port: Number(opts.port), host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
       process.stdout.write(`nucleus on ${nucleus.url}\n`);
       await untilStopped(async () => {

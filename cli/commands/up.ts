@@ -2,10 +2,11 @@ import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatError } from '../../common/errors.ts';
-import type { openKv } from '../../common/kv/index.ts';
+import type { KvStore } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
-import { createLogger } from '../../common/log.ts';
+import { createLogger, type Logger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
+import { openServerStore } from '../store.ts';
 import { runBuild } from './build.ts';
 
 interface UpOptions {
@@ -34,7 +35,7 @@ interface Service {
  * Starts the companions that have their own entry points. Each is optional at this layer so
  * the reflex host still comes up (and forwards to whatever `upstream` says) without them.
  */
-async function startCompanions(opts: UpOptions, kv: ReturnType<typeof openKv>, log: ReturnType<typeof createLogger>): Promise<Service[]> {
+async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promise<Service[]> {
   const services: Service[] = [];
   let morpheusUrl = process.env.MORPHEUS_URL;
   if (opts.morpheus) {
@@ -73,9 +74,7 @@ export function registerUp(program: Command): void {
       const distDir = resolve(root, opts.out);
       if (opts.build) await runBuild({ root, out: opts.out });
       // Loaded here, not at the top: every other command starts faster without them.
-      const [{ openKv, RedisKv }, { startHost }] = await Promise.all([import('../../common/kv/index.ts'), import('../../cytoplasm/host.ts')]);
-      const kv = openKv(opts.redis);
-      if (kv instanceof RedisKv) await kv.ready().catch((e) => log.warn({ err: formatError(e) }, 'Redis is not reachable yet; stores follow their failure policy until it is'));
+      const [kv, { startHost }] = await Promise.all([openServerStore(opts.redis, log), import('../../cytoplasm/host.ts')]);
       const services = await startCompanions(opts, kv, log);
       const host = await startHost({ distDir, port: Number(opts.port), host: opts.host, kv, logger: log });
       const nucleusHub = services.find((s) => s.hub)?.hub;

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { KgentsError } from '../../common/errors.ts';
+import type { KvStore } from '../../common/kv/index.ts';
 import type { AgentManifest } from '../agents/manifest.ts';
 import { agentCard, nucleusCard } from '../agents/card.ts';
 import type { AgentRunner } from '../agents/runner.ts';
@@ -21,6 +22,8 @@ export interface NucleusDeps {
   hub: EventHub;
   baseUrl: () => string;
   version: string;
+  /** The pheromone field's store, which /readyz reports on. */
+  store: Pick<KvStore, 'kind' | 'ping'>;
   upgradeWebSocket?: UpgradeWebSocket;
 }
 
@@ -35,6 +38,10 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', agents: deps.agents.length }));
+  app.get('/readyz', async (c) => {
+    const ok = await deps.store.ping();
+    return c.json({ ready: ok, store: { kind: deps.store.kind, ok } }, ok ? 200 : 503);
+  });
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.version)));
 
   app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
