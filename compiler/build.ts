@@ -37,15 +37,24 @@ export interface BuildResult {
 
 let supportHash: Promise<string> | null = null;
 
-/** The support library is part of every component, so its bytes are part of every cache key. */
+/**
+ * The support library is part of every component, and the toolchain steps shape its bytes, so
+ * both are part of every cache key: a changed compiler rebuilds what it built before.
+ */
 function supportLibraryHash(): Promise<string> {
   supportHash ??= (async () => {
     const hash = createHash('sha256');
-    const files = (await readdir(SUPPORT_LIBRARY_DIR)).filter((f) => f.endsWith('.ts')).sort();
-    for (const f of files) hash.update(f).update(await readFile(join(SUPPORT_LIBRARY_DIR, f)));
-    for (const f of ['toolchain/transform.js', 'toolchain/asc.ts', 'wit/reflex.wit', 'wit/deps/keyvalue.wit', 'wit/deps/config.wit']) {
-      hash.update(f).update(await readFile(resolve(SUPPORT_LIBRARY_DIR, '..', f)));
-    }
+    const compilerDir = resolve(SUPPORT_LIBRARY_DIR, '..');
+    const listed = async (dir: string) => (await readdir(join(compilerDir, dir))).filter((f) => /\.(ts|js|wit)$/.test(f)).sort().map((f) => join(dir, f));
+    const files = [
+      ...(await listed('assembly')),
+      ...(await listed('toolchain')),
+      ...(await listed('wit')),
+      ...(await listed('wit/deps')),
+      '../common/reflex-imports.ts',
+      '../common/wasm-sections.ts',
+    ];
+    for (const f of files) hash.update(f).update(await readFile(join(compilerDir, f)));
     return hash.digest('hex');
   })();
   return supportHash;
