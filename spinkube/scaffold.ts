@@ -35,7 +35,9 @@ export type ScaffoldOptions = z.input<typeof ScaffoldOptions>;
 /** In a cluster, the nucleus is a Service, not localhost (see k8s/nucleus.yaml). */
 const CLUSTER_DEFAULTS: Record<string, string> = { nucleus_url: 'http://kgents-nucleus:8081' };
 
-const LABELS = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'kgents-edge', 'app.kubernetes.io/managed-by': 'kgents' });
+/** Every kgents object and pod carries it: `kgents status` lists by it, and k8s/redis.yaml admits only such pods to Redis. */
+export const PART_OF = { 'app.kubernetes.io/part-of': 'kgents-edge' } as const;
+const LABELS = (name: string) => ({ 'app.kubernetes.io/name': name, ...PART_OF, 'app.kubernetes.io/managed-by': 'kgents' });
 
 export interface Scaffolded {
   objects: KubernetesObject[];
@@ -75,6 +77,7 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
       executor: o.executor,
       ...(o.autoscale ? { enableAutoscaling: true } : { replicas: o.replicas }),
       ...(variables.length ? { variables } : {}),
+      podLabels: { ...PART_OF },
       runtimeConfig: { keyValueStores: [{ name: 'default', type: 'redis', options: [redisUrl] }] },
       resources: { limits: { cpu: o.cpuLimit, memory: o.memoryLimit }, requests: { cpu: o.cpuRequest, memory: o.memoryRequest } },
       ...(health ? { checks: { readiness: probe(5), liveness: probe(10) } } : {}),

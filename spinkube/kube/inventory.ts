@@ -3,8 +3,9 @@ import type { KubeConnection } from './connect.ts';
 import { kubeError } from './errors.ts';
 import { replicasOf } from './readiness.ts';
 import { withNamespace } from './apply.ts';
+import { PART_OF } from '../scaffold.ts';
 
-export const PART_OF = 'app.kubernetes.io/part-of=kgents-edge';
+const PART_OF_SELECTOR = Object.entries(PART_OF).map(([key, value]) => `${key}=${value}`).join(',');
 
 export interface AppStatus {
   kind: string;
@@ -25,7 +26,7 @@ export async function listApps(conn: KubeConnection): Promise<AppStatus[]> {
   const out: AppStatus[] = [];
   const kinds: [string, string, string | undefined][] = [
     ['core.spinkube.dev/v1alpha1', 'SpinApp', undefined],
-    ['apps/v1', 'Deployment', PART_OF],
+    ['apps/v1', 'Deployment', PART_OF_SELECTOR],
   ];
   for (const [apiVersion, kind, labelSelector] of kinds) {
     try {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { freePort } from '../../common/net.ts';
 import { loadKustomization } from '../../spinkube/manifests.ts';
-import { ScaffoldOptions } from '../../spinkube/scaffold.ts';
+import { PART_OF, ScaffoldOptions } from '../../spinkube/scaffold.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 /**
@@ -125,11 +125,26 @@ const Service = z
       .strict(),
   })
   .strict();
+const Selector = z.object({ matchLabels: Labels }).strict();
+const NetworkPolicy = z
+  .object({
+    apiVersion: z.literal('networking.k8s.io/v1'),
+    kind: z.literal('NetworkPolicy'),
+    metadata: z.object({ name: Name, labels: Labels }).strict(),
+    spec: z
+      .object({
+        podSelector: Selector,
+        policyTypes: z.tuple([z.literal('Ingress')]),
+        ingress: z.array(z.object({ from: z.array(z.object({ podSelector: Selector }).strict()).min(1), ports: z.array(z.object({ protocol: z.literal('TCP'), port: PortRef }).strict()).min(1) }).strict()).min(1),
+      })
+      .strict(),
+  })
+  .strict();
 type Deployment = z.infer<typeof Deployment>;
 type Service = z.infer<typeof Service>;
 type Container = z.infer<typeof Container>;
 
-const KINDS = { Deployment, Service } as const;
+const KINDS = { Deployment, Service, NetworkPolicy } as const;
 /** Schema failures as `Kind/name: path: message`, reported by one test so the others still run. */
 const structuralIssues = rendered.flatMap((o) => {
   const schema = KINDS[o.kind as keyof typeof KINDS];
@@ -154,11 +169,12 @@ describe('k8s/ renders with kubectl kustomize', () => {
     expect(rendered.map((o) => o.kind).filter((k) => !(k in KINDS))).toEqual([]);
   });
 
-  it('holds Redis, the nucleus and Morpheus (Deployment + Service each) and the NodePort onto the reflex app', () => {
+  it('holds Redis (with its NetworkPolicy), the nucleus and Morpheus (Deployment + Service each) and the NodePort onto the reflex app', () => {
     expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/kgents-morpheus',
       'Deployment/kgents-nucleus',
       'Deployment/redis',
+      'NetworkPolicy/redis',
       'Service/kgents-edge-nodeport',
       'Service/kgents-morpheus',
       'Service/kgents-nucleus',
@@ -173,7 +189,7 @@ describe('k8s/ renders with kubectl kustomize', () => {
   });
 });
 
-describe('structural check of every Deployment and Service', () => {
+describe('structural check of every Deployment, Service and NetworkPolicy', () => {
   it('every object passes the schema: non-root, no privilege escalation, read-only root, no capabilities, RuntimeDefault seccomp, requests and limits, readiness and liveness probes, optional Secret references, no unknown fields', () => {
     expect(structuralIssues).toEqual([]);
   });
@@ -250,6 +266,17 @@ describe('cross-object rules', () => {
     const mapping = kindConfig.nodes[0].extraPortMappings.find((m: { containerPort: number }) => m.containerPort === nodePort.spec.ports[0].nodePort);
     expect(mapping).toMatchObject({ hostPort: 8080, listenAddress: '127.0.0.1' });
     expect(kindSection()).toContain(`localhost:${mapping.hostPort}/_reflexes/health`);
+  });
+
+  it('only kgents pods reach Redis: the policy selects the Redis pods alone, on the port Redis listens on, and admits the nucleus', () => {
+    const policy = rendered.find((o) => o.kind === 'NetworkPolicy') as unknown as z.infer<typeof NetworkPolicy>;
+    expect(deployments.filter((d) => matches(policy.spec.podSelector.matchLabels, d.spec.template.metadata.labels)).map((d) => d.metadata.name)).toEqual(['redis']);
+    const [rule] = policy.spec.ingress;
+    expect(only('redis').ports.some((p) => rule.ports.every((allowed) => allowed.port === p.name || allowed.port === p.containerPort))).toBe(true);
+    const admitted = (labels: Record<string, string>) => rule.from.some((f) => matches(f.podSelector.matchLabels, labels));
+    expect(admitted(deployment('kgents-nucleus').spec.template.metadata.labels)).toBe(true);
+    // The SpinApp's pods carry the same label (spinkube/scaffold.ts sets podLabels; scaffold.test.ts checks it).
+    expect(rule.from).toEqual([{ podSelector: { matchLabels: PART_OF } }]);
   });
 
   it('the nucleus reaches Redis and Morpheus by their Service names; the SpinApp\'s default Redis URL is the same Service', () => {

@@ -42,6 +42,9 @@ describe('kgents scaffold', () => {
     const health = (await shippedApp()).manifest.reflexes.find((r) => r.kind === 'health')!;
     expect(app.spec.checks.readiness.httpGet.path).toBe(health.route);
     expect(app.spec.checks.liveness.httpGet.path).toBe(health.route);
+    // k8s/redis.yaml's NetworkPolicy admits only pods with this label to Redis.
+    const policy = parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s', 'redis.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'NetworkPolicy');
+    expect(policy.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(app.spec.podLabels);
   });
 
   it('points nucleus_url at the cluster Service by default, and takes --variable values', async () => {

@@ -24,6 +24,7 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 const RESOURCES: Record<string, { kind: string; plural: string }[]> = {
   v1: [{ kind: 'Service', plural: 'services' }, { kind: 'Secret', plural: 'secrets' }, { kind: 'ConfigMap', plural: 'configmaps' }],
   'apps/v1': [{ kind: 'Deployment', plural: 'deployments' }],
+  'networking.k8s.io/v1': [{ kind: 'NetworkPolicy', plural: 'networkpolicies' }],
   'autoscaling/v2': [{ kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' }],
   'core.spinkube.dev/v1alpha1': [{ kind: 'SpinApp', plural: 'spinapps' }, { kind: 'SpinAppExecutor', plural: 'spinappexecutors' }],
 };
