@@ -103,43 +103,37 @@ const PodSpec = z
     volumes: z.array(Volume).optional(),
   })
   .strict();
-const Deployment = z
-  .object({
-    apiVersion: z.literal('apps/v1'),
-    kind: z.literal('Deployment'),
-    metadata: z.object({ name: Name, labels: Labels }).strict(),
-    spec: z.object({ replicas: z.number().int().min(1), selector: z.object({ matchLabels: Labels }).strict(), template: z.object({ metadata: z.object({ labels: Labels }).strict(), spec: PodSpec }).strict() }).strict(),
-  })
-  .strict();
-const Service = z
-  .object({
-    apiVersion: z.literal('v1'),
-    kind: z.literal('Service'),
-    metadata: z.object({ name: Name, labels: Labels }).strict(),
-    spec: z
-      .object({
-        type: z.enum(['ClusterIP', 'NodePort']).optional(),
-        selector: Labels,
-        ports: z.array(z.object({ name: z.string(), port: z.number().int(), targetPort: PortRef, nodePort: z.number().int().min(30000).max(32767).optional() }).strict()).min(1),
-      })
-      .strict(),
-  })
-  .strict();
+/** apiVersion, kind, name and labels, then the kind's own spec. */
+const kubeObject = <Spec extends z.ZodType>(apiVersion: string, kind: string, spec: Spec) =>
+  z.object({ apiVersion: z.literal(apiVersion), kind: z.literal(kind), metadata: z.object({ name: Name, labels: Labels }).strict(), spec }).strict();
 const Selector = z.object({ matchLabels: Labels }).strict();
-const NetworkPolicy = z
-  .object({
-    apiVersion: z.literal('networking.k8s.io/v1'),
-    kind: z.literal('NetworkPolicy'),
-    metadata: z.object({ name: Name, labels: Labels }).strict(),
-    spec: z
-      .object({
-        podSelector: Selector,
-        policyTypes: z.tuple([z.literal('Ingress')]),
-        ingress: z.array(z.object({ from: z.array(z.object({ podSelector: Selector }).strict()).min(1), ports: z.array(z.object({ protocol: z.literal('TCP'), port: PortRef }).strict()).min(1) }).strict()).min(1),
-      })
-      .strict(),
-  })
-  .strict();
+const Deployment = kubeObject(
+  'apps/v1',
+  'Deployment',
+  z.object({ replicas: z.number().int().min(1), selector: Selector, template: z.object({ metadata: z.object({ labels: Labels }).strict(), spec: PodSpec }).strict() }).strict(),
+);
+const Service = kubeObject(
+  'v1',
+  'Service',
+  z
+    .object({
+      type: z.enum(['ClusterIP', 'NodePort']).optional(),
+      selector: Labels,
+      ports: z.array(z.object({ name: z.string(), port: z.number().int(), targetPort: PortRef, nodePort: z.number().int().min(30000).max(32767).optional() }).strict()).min(1),
+    })
+    .strict(),
+);
+const NetworkPolicy = kubeObject(
+  'networking.k8s.io/v1',
+  'NetworkPolicy',
+  z
+    .object({
+      podSelector: Selector,
+      policyTypes: z.tuple([z.literal('Ingress')]),
+      ingress: z.array(z.object({ from: z.array(z.object({ podSelector: Selector }).strict()).min(1), ports: z.array(z.object({ protocol: z.literal('TCP'), port: PortRef }).strict()).min(1) }).strict()).min(1),
+    })
+    .strict(),
+);
 type Deployment = z.infer<typeof Deployment>;
 type Service = z.infer<typeof Service>;
 type Container = z.infer<typeof Container>;
