@@ -35,14 +35,14 @@ export interface BuildResult {
   cached: string[];
 }
 
-let supportHash: Promise<string> | null = null;
+let compilerHash: Promise<string> | null = null;
 
 /**
  * The support library is part of every component, and the toolchain steps shape its bytes, so
  * both are part of every cache key: a changed compiler rebuilds what it built before.
  */
-function supportLibraryHash(): Promise<string> {
-  supportHash ??= (async () => {
+function compilerFilesHash(): Promise<string> {
+  compilerHash ??= (async () => {
     const hash = createHash('sha256');
     const compilerDir = resolve(SUPPORT_LIBRARY_DIR, '..');
     const listed = async (dir: string) => (await readdir(join(compilerDir, dir))).filter((f) => /\.(ts|js|wit)$/.test(f)).sort().map((f) => join(dir, f));
@@ -57,7 +57,7 @@ function supportLibraryHash(): Promise<string> {
     for (const f of files) hash.update(f).update(await readFile(join(compilerDir, f)));
     return hash.digest('hex');
   })();
-  return supportHash;
+  return compilerHash;
 }
 
 async function readPreviousManifest(outDir: string): Promise<AppManifest | null> {
@@ -88,7 +88,7 @@ export async function buildApp(options: BuildOptions): Promise<BuildResult> {
   const specs = await loadSpecs(resolve(root, options.reflexesDir ?? 'reflexes'), root);
   options.onProgress?.({ type: 'loaded', count: specs.length });
   const previous = options.force ? null : await readPreviousManifest(outDir);
-  const support = await supportLibraryHash();
+  const support = await compilerFilesHash();
   const identity = await appIdentity(root, options);
 
   const staging = `${outDir}.tmp-${process.pid}-${Date.now()}`;

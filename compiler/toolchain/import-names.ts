@@ -31,13 +31,12 @@ export function shortenImportNames(component: Uint8Array, reflexExport: string):
   if (reflexIndex < 0) throw new ToolchainError(`the component has no core module exporting ${reflexExport}`);
 
   const instances = sections.filter((s) => s.id === CORE_INSTANCE).flatMap((s) => readCoreInstances(component.subarray(s.body, s.end)));
-  const renamedFields = new Map<number, string>(); // instance index -> the module name it feeds
-  for (const instance of instances) {
-    if (instance.kind !== INSTANTIATE) continue;
-    for (const arg of instance.args) {
-      if (instance.module === reflexIndex) renamedFields.set(arg.instance, arg.name);
-      else if (renamedFields.has(arg.instance)) throw new ToolchainError(`core instance ${arg.instance} feeds more than the reflex module`);
-    }
+  const instantiations = instances.filter((i) => i.kind === INSTANTIATE);
+  // instance index -> the module name of the reflex module's import it feeds
+  const renamedFields = new Map(instantiations.filter((i) => i.module === reflexIndex).flatMap((i) => i.args.map((arg) => [arg.instance, arg.name] as const)));
+  for (const other of instantiations.filter((i) => i.module !== reflexIndex)) {
+    const shared = other.args.find((arg) => renamedFields.has(arg.instance));
+    if (shared) throw new ToolchainError(`core instance ${shared.instance} feeds more than the reflex module`);
   }
 
   const short = (module: string, name: string) => {

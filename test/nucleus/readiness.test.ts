@@ -28,7 +28,8 @@ describe('kgents nucleus with Redis not up yet', () => {
       child!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('nucleus on') && started());
       child!.once('exit', (code) => failed(new Error(`nucleus exited with ${code}: ${stderr}`)));
     });
-    expect(stderr).toContain('Redis is not reachable yet');
+    // stdout and stderr are separate pipes: the warning may arrive after the start line.
+    await vi.waitFor(() => expect(stderr).toContain('Redis is not reachable yet'), { timeout: 2_000 });
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);
