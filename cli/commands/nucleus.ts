@@ -1,20 +1,22 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
+import { checkRedisUrl, httpUrl, portNumber } from '../options.ts';
 import { openServerStore } from '../store.ts';
 
 export function registerNucleus(program: Command): void {
   program
     .command('nucleus')
     .description('run the nucleus alone: agent API, conscience and purgatory, pheromone field, observe stream')
-    .option('-p, --port <port>', 'port', '8081')
+    .option('-p, --port <port>', 'port', portNumber, 8081)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--agents <dir>', 'folder of agent manifests (*.yaml, *.ts)', 'agents')
     .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
-    .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)')
-    .action(async (opts: { port: string; host: string; agents: string; redis?: string; morpheus?: string }) => {
+    .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)', httpUrl)
+    .action(async (opts: { port: number; host: string; agents: string; redis?: string; morpheus?: string }) => {
+      checkRedisUrl(opts.redis, 'KGENTS_REDIS_URL');
       const [kv, { startNucleus }] = await Promise.all([openServerStore(opts.redis, createLogger('nucleus')), import('../../nucleus/index.ts')]);
-      const nucleus = await startNucleus({ port: Number(opts.port), host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
+      const nucleus = await startNucleus({ port: opts.port, host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
       process.stdout.write(`nucleus on ${nucleus.url}\n`);
       await untilStopped(async () => {
         await nucleus.close();

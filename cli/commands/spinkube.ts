@@ -4,6 +4,7 @@ import { KgentsError } from '../../common/errors.ts';
 import type { ConnectOptions } from '../../spinkube/kube/connect.ts';
 import type { Credentials } from '../../spinkube/oci/credentials.ts';
 import type { ScaffoldOptions } from '../../spinkube/scaffold.ts';
+import { wholeNumber } from '../options.ts';
 import { formatTable } from '../table.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -74,7 +75,7 @@ const scaffoldOptions = (command: Command) =>
     .requiredOption('--image <ref>', 'the pushed app, e.g. localhost:5001/kgents/reflexes:v1')
     .option('--dist <dir>', 'built app folder', 'dist')
     .option('--name <name>', "SpinApp name (default: the app's name)")
-    .option('--replicas <n>', 'replicas', (v) => Number(v), 2)
+    .option('--replicas <n>', 'replicas', wholeNumber, 2)
     .option('--executor <name>', 'SpinAppExecutor to run on', 'containerd-shim-spin')
     .option('--variable <name=value>', 'set a Spin variable (repeatable)', collect, [])
     .option('--secret-variable <name=secret:key>', 'a Spin variable from a Secret key (repeatable)', collect, [])
@@ -84,7 +85,7 @@ const scaffoldOptions = (command: Command) =>
     .option('--memory-limit <memory>', 'memory limit', '128Mi')
     .option('--with-executor', 'also print the containerd-shim-spin SpinAppExecutor')
     .option('--autoscale <min:max>', 'enable autoscaling and print an HPA')
-    .option('--cpu-target <percent>', 'HPA CPU utilization target', (v) => Number(v), 60);
+    .option('--cpu-target <percent>', 'HPA CPU utilization target', wholeNumber, 60);
 
 interface ScaffoldFlags {
   image: string;
@@ -159,7 +160,7 @@ export function registerSpinKube(program: Command): void {
     .option('--no-build', 'use dist/ as it is')
     .option('--no-push', 'the image is already pushed')
     .option('--no-platform', 'apply only the SpinApp')
-    .option('--timeout <seconds>', 'how long to wait for readiness', (v) => Number(v), 300)
+    .option('--timeout <seconds>', 'how long to wait for readiness', wholeNumber, 300)
     .option('--no-wait', 'return once applied')
     .action(async (f: ScaffoldFlags & RegistryFlags & { context?: string; kubeconfig?: string; manifests: string; build: boolean; push: boolean; platform: boolean; timeout: number; wait: boolean }) => {
       const [{ connect }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness()]);

@@ -6,21 +6,22 @@ import type { KvStore } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
+import { checkRedisUrl, portNumber } from '../options.ts';
 import { openServerStore } from '../store.ts';
 import { runBuild } from './build.ts';
 
 interface UpOptions {
   root: string;
   out: string;
-  port: string;
+  port: number;
   host: string;
   redis?: string;
   watch?: boolean;
   build: boolean;
   nucleus: boolean;
   morpheus: boolean;
-  nucleusPort: string;
-  morpheusPort: string;
+  nucleusPort: number;
+  morpheusPort: number;
 }
 
 interface Service {
@@ -40,13 +41,13 @@ async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promi
   let morpheusUrl = process.env.MORPHEUS_URL;
   if (opts.morpheus) {
     const { startMorpheus } = await import('../../nucleus/morpheus/index.ts');
-    const m = await startMorpheus({ port: Number(opts.morpheusPort), host: opts.host });
+    const m = await startMorpheus({ port: opts.morpheusPort, host: opts.host });
     services.push({ name: 'morpheus', url: m.url, close: m.close });
     morpheusUrl = m.url;
   }
   if (opts.nucleus) {
     const { startNucleus } = await import('../../nucleus/index.ts');
-    const n = await startNucleus({ port: Number(opts.nucleusPort), host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents') });
+    const n = await startNucleus({ port: opts.nucleusPort, host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents') });
     services.push({ name: 'nucleus', url: n.url, close: n.close, hub: n.hub });
   }
   for (const s of services) log.info({ url: s.url }, `${s.name} listening`);
@@ -59,16 +60,17 @@ export function registerUp(program: Command): void {
     .description('build the reflexes, then serve them with the nucleus and Morpheus on this machine')
     .option('-C, --root <dir>', 'project root (holds reflexes/)', '.')
     .option('-o, --out <dir>', 'build output folder', 'dist')
-    .option('-p, --port <port>', 'reflex host port', '3000')
+    .option('-p, --port <port>', 'reflex host port', portNumber, 3000)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--redis <url>', 'share KV and pheromones through Redis (default: in memory; env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('-w, --watch', 'rebuild and hot-swap a reflex when its spec changes')
     .option('--no-build', 'serve the components already in the output folder')
     .option('--no-nucleus', 'do not start the nucleus')
     .option('--no-morpheus', 'do not start Morpheus')
-    .option('--nucleus-port <port>', 'nucleus port', '8081')
-    .option('--morpheus-port <port>', 'Morpheus port', '8080')
+    .option('--nucleus-port <port>', 'nucleus port', portNumber, 8081)
+    .option('--morpheus-port <port>', 'Morpheus port', portNumber, 8080)
     .action(async (opts: UpOptions) => {
+      checkRedisUrl(opts.redis, 'KGENTS_REDIS_URL');
       const log = createLogger('kgents');
       const root = resolve(opts.root);
       const distDir = resolve(root, opts.out);
@@ -76,7 +78,7 @@ export function registerUp(program: Command): void {
       // Loaded here, not at the top: every other command starts faster without them.
       const [kv, { startHost }] = await Promise.all([openServerStore(opts.redis, log), import('../../cytoplasm/host.ts')]);
       const services = await startCompanions(opts, kv, log);
-      const host = await startHost({ distDir, port: Number(opts.port), host: opts.host, kv, logger: log });
+      const host = await startHost({ distDir, port: opts.port, host: opts.host, kv, logger: log });
       const nucleusHub = services.find((s) => s.hub)?.hub;
       if (nucleusHub) {
         const { mirrorReflexFlags } = await import('../../nucleus/observe/reflex-flags.ts');

@@ -1,0 +1,34 @@
+import { InvalidArgumentError } from 'commander';
+import { KgentsError } from '../common/errors.ts';
+
+// Option values are checked as the command line is read: a bad one is a usage error (exit 64)
+// that names the option, before anything builds, connects or listens.
+
+export function portNumber(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return Number(value);
+}
+
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
+  return Number(value);
+}
+
+export function httpUrl(value: string): string {
+  if (!/^https?:$/.test(protocolOf(value))) throw new InvalidArgumentError('expected an http:// or https:// URL.');
+  return value;
+}
+
+/**
+ * A Redis URL from `--redis` or its environment variable. Checked in the action rather than by
+ * a parser, because commander does not parse defaults, and the default comes from the environment.
+ */
+export function checkRedisUrl(url: string | undefined, variable: string): void {
+  if (!url) return; // unset, or set empty: the in-memory store
+  if (!/^rediss?:$/.test(protocolOf(url))) {
+    throw new KgentsError('INVALID_REQUEST', `expected a redis:// or rediss:// URL, got ${JSON.stringify(url)}`, { field: `--redis (or ${variable})` });
+  }
+}
+
+// URL.canParse, not URL.parse: the latter needs Node 20.18, and the package allows 20.10.
+const protocolOf = (value: string) => (URL.canParse(value) ? new URL(value).protocol : '');

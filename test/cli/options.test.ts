@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { checkRedisUrl, httpUrl, portNumber, wholeNumber } from '../../cli/options.ts';
+import { REPO_ROOT } from '../support/tmp.ts';
+
+function kgents(args: string[], env: Record<string, string> = {}) {
+  const { KGENTS_REDIS_URL: _ignored, ...inherited } = process.env;
+  const run = spawnSync(process.execPath, [resolve(REPO_ROOT, 'bin/kgents.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000, env: { ...inherited, ...env } });
+  return { status: run.status, stderr: run.stderr };
+}
+
+describe('option values', () => {
+  it('ports are whole numbers from 0 to 65535; counts are whole numbers; URLs have the right scheme', () => {
+    expect(['0', '8080', '65535'].map(portNumber)).toEqual([0, 8080, 65535]);
+    for (const bad of ['', 'abc', '-1', '1.5', '65536', '8080x']) expect(() => portNumber(bad), bad).toThrow(InvalidArgumentError);
+    expect(wholeNumber('3')).toBe(3);
+    for (const bad of ['', '2x', '-2', '0.5']) expect(() => wholeNumber(bad), bad).toThrow(InvalidArgumentError);
+    expect(httpUrl('http://kgents-morpheus:8080')).toBe('http://kgents-morpheus:8080');
+    for (const bad of ['notaurl', 'ftp://x', 'localhost:8080']) expect(() => httpUrl(bad), bad).toThrow(InvalidArgumentError);
+    expect(() => checkRedisUrl('rediss://user:pw@cache:6380/1', 'KGENTS_REDIS_URL')).not.toThrow();
+    for (const unset of [undefined, '']) expect(() => checkRedisUrl(unset, 'KGENTS_REDIS_URL')).not.toThrow();
+    expect(() => checkRedisUrl('localhost:6379', 'KGENTS_REDIS_URL')).toThrow(/expected a redis:\/\/ or rediss:\/\/ URL, got "localhost:6379"/);
+  });
+
+  it.each([
+    [['nucleus', '--port', 'abc'], {}, /option '-p, --port <port>' argument 'abc' is invalid\. expected a port number from 0 to 65535/],
+    [['up', '--no-build', '--morpheus-port', '70000'], {}, /option '--morpheus-port <port>' argument '70000' is invalid/],
+    [['nucleus', '--morpheus', 'ftp://m'], {}, /option '--morpheus <url>' argument 'ftp:\/\/m' is invalid\. expected an http:\/\/ or https:\/\/ URL/],
+    [['scaffold', '--image', 'x', '--replicas', '2x'], {}, /option '--replicas <n>' argument '2x' is invalid\. expected a whole number/],
+    [['up', '--no-build', '--redis', 'notaurl'], {}, /^error: --redis \(or KGENTS_REDIS_URL\): expected a redis:\/\/ or rediss:\/\/ URL, got "notaurl"$/m],
+    [['nucleus'], { KGENTS_REDIS_URL: 'localhost:6379' }, /^error: --redis \(or KGENTS_REDIS_URL\): expected a redis:\/\/ or rediss:\/\/ URL, got "localhost:6379"$/m],
+  ] as const)('kgents %j refuses at once, naming the option (exit 64)', (args, env, message) => {
+    const run = kgents([...args], env);
+    expect(run.stderr).toMatch(message);
+    expect(run.status).toBe(64);
+  });
+});
