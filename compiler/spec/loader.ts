@@ -21,9 +21,12 @@ export async function findSpecFiles(dir: string): Promise<string[]> {
   try {
     entries = await readdir(dir);
   } catch {
-    throw new SpecError('NOT_FOUND', `no reflexes folder at ${dir}`, { file: dir });
+    throw new SpecError('NOT_FOUND', `no such folder: create it and add a spec named <name>${SPEC_SUFFIX} (README: "ReflexSpec reference")`, { file: dir });
   }
-  return entries.filter((f) => f.endsWith(SPEC_SUFFIX)).sort().map((f) => join(dir, f));
+  const specs = entries.filter((f) => f.endsWith(SPEC_SUFFIX)).sort().map((f) => join(dir, f));
+  // An app of no reflexes would serve nothing; more likely the wrong folder or a misnamed file.
+  if (specs.length === 0) throw new SpecError('NOT_FOUND', `the folder holds no reflex spec: add one named <name>${SPEC_SUFFIX} (README: "ReflexSpec reference")`, { file: dir });
+  return specs;
 }
 
 /** Imports one spec file (TypeScript, through tsx) and validates its default export. */
