@@ -95,9 +95,10 @@ export function httpStatusOf(error: unknown): number {
   return isKgentsError(error) ? error.httpStatus : ERROR_TABLE.INTERNAL.http;
 }
 
-/** One line for a terminal: `file: field: message`. */
+/** One line for a terminal: `file: field: message` (the field once, when the message already starts with it). */
 export function formatError(error: unknown): string {
   if (!isKgentsError(error)) return error instanceof Error ? error.message : String(error);
-  const where = [error.details.file, error.details.field].filter(Boolean).join(': ');
+  const { file, field } = error.details;
+  const where = [file, field && !error.message.startsWith(`${field}: `) ? field : undefined].filter(Boolean).join(': ');
   return where ? `${where}: ${error.message}` : error.message;
 }

@@ -64,4 +64,13 @@ describe('bad-spec corpus', () => {
     expect(result.stderr).toContain('error: reflexes/summarize.reflex.ts: requiresLlm: requiresLlm is true');
     expect(result.stderr).toContain('belongs in the nucleus');
   });
+
+  it('the CLI names a schema field once, before what was expected', () => {
+    const root = join(work, 'cli-zod');
+    mkdirSync(join(root, 'reflexes'), { recursive: true });
+    writeFileSync(join(root, 'reflexes', 'limit.reflex.ts'), readFileSync(join(corpus, 'negative-rate', 'limit.reflex.ts')));
+    const result = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/kgents.js'), 'build', '-C', root], { encoding: 'utf8' });
+    expect(result.status).toBe(65);
+    expect(result.stderr).toContain('error: reflexes/limit.reflex.ts: rate: Too small: expected number to be >0\n');
+  });
 });
