@@ -4,4 +4,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli/index.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// A command that failed exits now: servers it had already started (say, the nucleus, when
+// `kgents up` then finds the host's port taken) must not keep the process alive.
+if (code !== 0) process.exit(code);
+process.exitCode = code;

@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { KgentsError } from './errors.ts';
 
 export interface Listening {
   server: ServerType;
@@ -10,10 +11,19 @@ export interface Listening {
 
 type FetchHandler = (request: Request, env: never) => Response | Promise<Response>;
 
-/** Serves a fetch handler on Node (port 0 picks a free one) and resolves once it listens. */
+/**
+ * Serves a fetch handler on Node (port 0 picks a free one) and resolves once it listens. A port
+ * it cannot take rejects with a KgentsError saying which and why (it used to crash the process
+ * with an unhandled 'error' event).
+ */
 export async function listen(fetch: FetchHandler, opts: { port: number; host: string }): Promise<Listening> {
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: fetch as Parameters<typeof serve>[0]['fetch'], port: opts.port, hostname: opts.host }, () => resolve(s));
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: fetch as Parameters<typeof serve>[0]['fetch'], port: opts.port, hostname: opts.host }, () => {
+      s.off('error', refuse);
+      resolve(s);
+    });
+    const refuse = (error: NodeJS.ErrnoException) => reject(listenError(error, opts));
+    s.once('error', refuse);
   });
   const port = (server.address() as { port: number }).port;
   return {
@@ -26,4 +36,12 @@ export async function listen(fetch: FetchHandler, opts: { port: number; host: st
         server.close(() => resolve());
       }),
   };
+}
+
+function listenError(error: NodeJS.ErrnoException, { port, host }: { port: number; host: string }): Error {
+  const where = `${host}:${port}`;
+  if (error.code === 'EADDRINUSE') return new KgentsError('CONFLICT', `${where} is already in use: stop what holds it, or choose another port`, {}, { cause: error });
+  if (error.code === 'EACCES') return new KgentsError('FORBIDDEN', `not allowed to listen on ${where} (ports below 1024 need privileges)`, {}, { cause: error });
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new KgentsError('INVALID_REQUEST', `${host} is not an address of this machine`, {}, { cause: error });
+  return error;
 }

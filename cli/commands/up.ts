@@ -54,6 +54,17 @@ async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promi
   return services;
 }
 
+/**
+ * As `kgents scaffold` points the `nucleus_url` variable at the cluster's nucleus, `up` points
+ * it (and `morpheus_url`) at the ones it started, on whatever port; SPIN_VARIABLE_* set in the
+ * environment still win.
+ */
+function companionVariables(services: Service[]): Record<string, string> {
+  const url = (name: string) => services.find((s) => s.name === name)?.url;
+  const variables: Record<string, string | undefined> = { SPIN_VARIABLE_NUCLEUS_URL: url('nucleus'), SPIN_VARIABLE_MORPHEUS_URL: url('morpheus') };
+  return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
@@ -78,7 +89,7 @@ export function registerUp(program: Command): void {
       // Loaded here, not at the top: every other command starts faster without them.
       const [kv, { startHost }] = await Promise.all([openServerStore(opts.redis, log), import('../../cytoplasm/host.ts')]);
       const services = await startCompanions(opts, kv, log);
-      const host = await startHost({ distDir, port: opts.port, host: opts.host, kv, logger: log });
+      const host = await startHost({ distDir, port: opts.port, host: opts.host, kv, logger: log, env: { ...companionVariables(services), ...process.env } });
       const nucleusHub = services.find((s) => s.hub)?.hub;
       if (nucleusHub) {
         const { mirrorReflexFlags } = await import('../../nucleus/observe/reflex-flags.ts');

@@ -1,0 +1,54 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../common/net.ts';
+import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
+import { REPO_ROOT } from '../support/tmp.ts';
+
+const KGENTS = resolve(REPO_ROOT, 'bin/kgents.js');
+const { SPIN_VARIABLE_NUCLEUS_URL: _ignored, KGENTS_REDIS_URL: _alsoIgnored, ...inherited } = process.env;
+
+beforeAll(async () => {
+  await shippedApp();
+});
+
+describe('kgents up', () => {
+  it('points the reflexes at the nucleus it started, on whatever port it got', async () => {
+    const [port, nucleusPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [KGENTS, 'up', '--no-build', '--out', SHIPPED_DIST, '--port', String(port), '--nucleus-port', String(nucleusPort), '--morpheus-port', '0'], {
+      cwd: REPO_ROOT,
+      env: { ...inherited, KGENTS_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((started, failed) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('reflex host on') && started());
+        child.once('exit', (code) => failed(new Error(`kgents up exited with ${code}`)));
+      });
+      // The shipped router sends /v1/agents to the variable nucleus_url, whose default is port 8081.
+      const agents = await fetch(`http://127.0.0.1:${port}/v1/agents`, { headers: { 'x-agent-id': 'a1' } });
+      expect(agents.status).toBe(200);
+      expect(await agents.json()).toHaveProperty('agents');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('whose port is taken exits at once (75), naming the address, though its companions had started', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((listening) => holder.listen(0, '127.0.0.1', () => listening((holder.address() as { port: number }).port)));
+    try {
+      const run = spawnSync(process.execPath, [KGENTS, 'up', '--no-build', '--out', SHIPPED_DIST, '--port', String(port), '--nucleus-port', '0', '--morpheus-port', '0'], {
+        cwd: REPO_ROOT,
+        env: { ...inherited, KGENTS_LOG_LEVEL: 'error' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.stderr).toContain(`error: 127.0.0.1:${port} is already in use: stop what holds it, or choose another port`);
+      expect(run.status).toBe(75);
+    } finally {
+      holder.close();
+    }
+  });
+});
