@@ -55,21 +55,23 @@ describe('bad-spec corpus', () => {
     expect(readdirSync(join(work, expected.case)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it('the CLI prints file: field: message and exits non-zero', () => {
-    const root = join(work, 'cli');
+  /** `kgents build` on a project holding one spec copied from the corpus. */
+  const buildThroughCli = (corpusCase: string, file: string) => {
+    const root = join(work, `cli-${corpusCase}`);
     mkdirSync(join(root, 'reflexes'), { recursive: true });
-    writeFileSync(join(root, 'reflexes', 'summarize.reflex.ts'), readFileSync(join(corpus, 'requires-llm', 'summarize.reflex.ts')));
-    const result = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/kgents.js'), 'build', '-C', root], { encoding: 'utf8' });
+    writeFileSync(join(root, 'reflexes', file), readFileSync(join(corpus, corpusCase, file)));
+    return spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/kgents.js'), 'build', '-C', root], { encoding: 'utf8' });
+  };
+
+  it('the CLI prints file: field: message and exits non-zero', () => {
+    const result = buildThroughCli('requires-llm', 'summarize.reflex.ts');
     expect(result.status).toBe(65);
     expect(result.stderr).toContain('error: reflexes/summarize.reflex.ts: requiresLlm: requiresLlm is true');
     expect(result.stderr).toContain('belongs in the nucleus');
   });
 
   it('the CLI names a schema field once, before what was expected', () => {
-    const root = join(work, 'cli-zod');
-    mkdirSync(join(root, 'reflexes'), { recursive: true });
-    writeFileSync(join(root, 'reflexes', 'limit.reflex.ts'), readFileSync(join(corpus, 'negative-rate', 'limit.reflex.ts')));
-    const result = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/kgents.js'), 'build', '-C', root], { encoding: 'utf8' });
+    const result = buildThroughCli('negative-rate', 'limit.reflex.ts');
     expect(result.status).toBe(65);
     expect(result.stderr).toContain('error: reflexes/limit.reflex.ts: rate: Too small: expected number to be >0\n');
   });
