@@ -45,7 +45,7 @@ export async function readDist(distDir: string): Promise<{ manifest: AppManifest
   try {
     [manifestText, spinText] = await Promise.all([readFile(join(distDir, 'app.json'), 'utf8'), readFile(join(distDir, 'spin.toml'), 'utf8')]);
   } catch {
-    throw new KgentsError('NOT_FOUND', `no built app in ${distDir}: run \`kgents build\` first`, { file: distDir });
+    throw new KgentsError('NOT_FOUND', 'no built app here (app.json, spin.toml): run `kgents build` first', { file: distDir });
   }
   return { manifest: AppManifest.parse(JSON.parse(manifestText)), spin: SpinToml.parse(parseToml(spinText)) };
 }

@@ -36,4 +36,10 @@ describe('option values', () => {
     expect(run.stderr).toMatch(message);
     expect(run.status).toBe(64);
   });
+
+  it('a command that needs a built app names the folder and what to run first (exit 66)', () => {
+    const run = kgents(['scaffold', '--image', 'x', '--dist', '/nonexistent-dist']);
+    expect(run.stderr).toBe('error: /nonexistent-dist: no built app here (app.json, spin.toml): run `kgents build` first\n');
+    expect(run.status).toBe(66);
+  });
 });
