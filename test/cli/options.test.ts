@@ -11,7 +11,7 @@ function kgents(args: string[], env: Record<string, string> = {}) {
   return { status: run.status, stderr: run.stderr };
 }
 
-describe('option values', () => {
+describe('bad command lines', () => {
   it('ports are whole numbers from 0 to 65535; counts are whole numbers; URLs have the right scheme', () => {
     expect(['0', '8080', '65535'].map(portNumber)).toEqual([0, 8080, 65535]);
     for (const bad of ['', 'abc', '-1', '1.5', '65536', '8080x']) expect(() => portNumber(bad), bad).toThrow(InvalidArgumentError);
