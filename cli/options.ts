@@ -20,13 +20,14 @@ export function httpUrl(value: string): string {
 }
 
 /**
- * A Redis URL from `--redis` or its environment variable. Checked in the action rather than by
- * a parser, because commander does not parse defaults, and the default comes from the environment.
+ * A Redis URL from `--redis` or KGENTS_REDIS_URL. Checked in the action rather than by a parser,
+ * because commander does not parse defaults, and the default comes from the environment.
  */
-export function checkRedisUrl(url: string | undefined, variable: string): void {
+export function checkRedisUrl(url: string | undefined): void {
   if (!url) return; // unset, or set empty: the in-memory store
   if (!/^rediss?:$/.test(protocolOf(url))) {
-    throw new KgentsError('INVALID_REQUEST', `expected a redis:// or rediss:// URL, got ${JSON.stringify(url)}`, { field: `--redis (or ${variable})` });
+    // The value is not echoed: a Redis URL may carry a password.
+    throw new KgentsError('INVALID_REQUEST', 'expected a redis:// or rediss:// URL, such as redis://127.0.0.1:6379', { field: '--redis (or KGENTS_REDIS_URL)' });
   }
 }
 

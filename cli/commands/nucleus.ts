@@ -14,7 +14,7 @@ export function registerNucleus(program: Command): void {
     .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)', httpUrl)
     .action(async (opts: { port: number; host: string; agents: string; redis?: string; morpheus?: string }) => {
-      checkRedisUrl(opts.redis, 'KGENTS_REDIS_URL');
+      checkRedisUrl(opts.redis);
       const [kv, { startNucleus }] = await Promise.all([openServerStore(opts.redis, createLogger('nucleus')), import('../../nucleus/index.ts')]);
       const nucleus = await startNucleus({ port: opts.port, host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
       process.stdout.write(`nucleus on ${nucleus.url}\n`);

@@ -81,7 +81,7 @@ export function registerUp(program: Command): void {
     .option('--nucleus-port <port>', 'nucleus port', portNumber, 8081)
     .option('--morpheus-port <port>', 'Morpheus port', portNumber, 8080)
     .action(async (opts: UpOptions) => {
-      checkRedisUrl(opts.redis, 'KGENTS_REDIS_URL');
+      checkRedisUrl(opts.redis);
       const log = createLogger('kgents');
       const root = resolve(opts.root);
       const distDir = resolve(root, opts.out);
