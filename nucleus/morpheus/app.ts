@@ -149,6 +149,6 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       return c.json((await gateway.embeddings(body.model, body, clientSignal(c))).value as Record<string, unknown>);
     }),
   );
-  app.notFound((c) => c.json(openAiErrorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(openAiErrorBody(404, `no route for ${c.req.method} ${c.req.path}`, null), 404));
   return app;
 }

@@ -75,6 +75,12 @@ describe('request errors, in each API shape', () => {
     expect(error.status).toBe(404);
     expect(error.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
+
+  it('404 in OpenAI shape for an unknown route, with no model code (no model was asked for)', async () => {
+    const response = await fetch(`${rig.morpheus.url}/v1/models`, { method: 'PUT' });
+    expect(response.status).toBe(404);
+    expect((await response.json()).error).toMatchObject({ message: expect.stringContaining('no route for PUT /v1/models'), type: 'invalid_request_error', code: null });
+  });
 });
 
 describe('upstream faults', () => {
