@@ -21,7 +21,7 @@ export type DepositInput = z.input<typeof DepositInput>;
 export const SenseQuery = z.object({
   type: PheromoneType.optional(),
   target: z.string().regex(TOKEN).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  limit: z.coerce.number({ error: 'expected a whole number from 1 to 10000' }).int().min(1).max(10_000).default(100),
 });
 export type SenseQuery = z.input<typeof SenseQuery>;
 

@@ -54,7 +54,7 @@ describe('pheromone field law', () => {
     }
   });
 
-  it('answers invalid bodies with 400 and field paths, and keeps serving', async () => {
+  it('answers invalid bodies and queries with 400 and field paths, and keeps serving', async () => {
     const n = await startNucleus({ port: 0, agents: [] });
     try {
       const bad = await post(n, { type: 'FEAR', source: 'has space', intensity: 2, halfLife: 'soon' });
@@ -64,6 +64,9 @@ describe('pheromone field law', () => {
       expect(body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['halfLife', 'intensity', 'source', 'type']);
       const notJson = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(notJson.status).toBe(400);
+      const badQuery = await fetch(`${n.url}/v1/pheromones?type=WARNING&limit=abc`);
+      expect(badQuery.status).toBe(400);
+      expect((await badQuery.json()).error.message).toBe('limit: expected a whole number from 1 to 10000');
       expect((await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000 })).status).toBe(201);
     } finally {
       await n.close();
