@@ -33,7 +33,10 @@ export function shortenImportNames(component: Uint8Array, reflexExport: string):
   const instances = sections.filter((s) => s.id === CORE_INSTANCE).flatMap((s) => readCoreInstances(component.subarray(s.body, s.end)));
   const instantiations = instances.filter((i) => i.kind === INSTANTIATE);
   // instance index -> the module name of the reflex module's import it feeds
-  const renamedFields = new Map(instantiations.filter((i) => i.module === reflexIndex).flatMap((i) => i.args.map((arg) => [arg.instance, arg.name] as const)));
+  const reflexArgs = instantiations.filter((i) => i.module === reflexIndex).flatMap((i) => i.args);
+  const renamedFields = new Map(reflexArgs.map((arg) => [arg.instance, arg.name] as const));
+  // Each instance is renamed for one module name, so it must feed one import module, and only the reflex module.
+  if (renamedFields.size !== reflexArgs.length) throw new ToolchainError('one core instance feeds two import modules of the reflex module');
   for (const other of instantiations.filter((i) => i.module !== reflexIndex)) {
     const shared = other.args.find((arg) => renamedFields.has(arg.instance));
     if (shared) throw new ToolchainError(`core instance ${shared.instance} feeds more than the reflex module`);
