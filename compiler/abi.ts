@@ -9,6 +9,14 @@
  * str = u16 length + UTF-8
  */
 
+/** The core module's export names for the decide interface: the compiler writes them, the host calls them. */
+export const CORE_EXPORTS = {
+  decide: 'kgents:reflex/decide@0.1.0#decide',
+  postDecide: 'cabi_post_kgents:reflex/decide@0.1.0#decide',
+  tick: 'kgents:reflex/decide@0.1.0#tick',
+  postTick: 'cabi_post_kgents:reflex/decide@0.1.0#tick',
+} as const;
+
 export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
 export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { KgentsError } from '../common/errors.ts';
 import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
+import { PART_OF } from './labels.ts';
 
 /**
  * SpinApp YAML for a built app, as `spin kube scaffold` prints it, plus what a cluster needs
@@ -35,8 +36,6 @@ export type ScaffoldOptions = z.input<typeof ScaffoldOptions>;
 /** In a cluster, the nucleus is a Service, not localhost (see k8s/nucleus.yaml). */
 const CLUSTER_DEFAULTS: Record<string, string> = { nucleus_url: 'http://kgents-nucleus:8081' };
 
-/** Every kgents object and pod carries it: `kgents status` lists by it, and k8s/redis.yaml admits only such pods to Redis. */
-export const PART_OF = { 'app.kubernetes.io/part-of': 'kgents-edge' } as const;
 const LABELS = (name: string) => ({ 'app.kubernetes.io/name': name, ...PART_OF, 'app.kubernetes.io/managed-by': 'kgents' });
 
 export interface Scaffolded {

@@ -1,3 +1,4 @@
+import { CORE_EXPORTS } from '../abi.ts';
 import type { ReflexSpec } from '../spec/schema.ts';
 import { str } from './literals.ts';
 
@@ -6,10 +7,10 @@ import { str } from './literals.ts';
  * renamed to component-model names after compilation (see EXPORT_RENAMES).
  */
 export const EXPORT_RENAMES: Record<string, string> = {
-  decide: 'kgents:reflex/decide@0.1.0#decide',
-  post_decide: 'cabi_post_kgents:reflex/decide@0.1.0#decide',
-  tick: 'kgents:reflex/decide@0.1.0#tick',
-  post_tick: 'cabi_post_kgents:reflex/decide@0.1.0#tick',
+  decide: CORE_EXPORTS.decide,
+  post_decide: CORE_EXPORTS.postDecide,
+  tick: CORE_EXPORTS.tick,
+  post_tick: CORE_EXPORTS.postTick,
   handle: 'wasi:http/incoming-handler@0.2.0#handle',
 };
 /** Entry points that refill the fuel meter. */

@@ -1,7 +1,7 @@
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { ToolchainError } from '../../common/errors.ts';
 import { assemble, encodeSection, readName, sectionsOf } from '../../common/wasm-sections.ts';
-import { EXPORT_RENAMES } from '../codegen/entry.ts';
+import { CORE_EXPORTS } from '../abi.ts';
 import { shortenImportNames } from './import-names.ts';
 import { reflexWitSource, WORLD } from './wit.ts';
 
@@ -10,7 +10,7 @@ export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
     const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world: WORLD, stringEncoding: 'utf8' });
     const component = stripCustomSections(await componentNew(embedded), ['component-name', 'producers']);
-    return shortenImportNames(component, EXPORT_RENAMES.decide);
+    return shortenImportNames(component, CORE_EXPORTS.decide);
   } catch (error) {
     throw new ToolchainError(`wrapping the core module as a component failed: ${(error as Error).message}`, {}, { cause: error });
   }

@@ -30,7 +30,9 @@ export function shortenImportNames(component: Uint8Array, reflexExport: string):
   const reflexIndex = modules.findIndex((s) => exportNames(component.subarray(s.body, s.end)).includes(reflexExport));
   if (reflexIndex < 0) throw new ToolchainError(`the component has no core module exporting ${reflexExport}`);
 
-  const instances = sections.filter((s) => s.id === CORE_INSTANCE).flatMap((s) => readCoreInstances(component.subarray(s.body, s.end)));
+  // Parsed once; the flat list is the core instance index space.
+  const bySection = new Map(sections.filter((s) => s.id === CORE_INSTANCE).map((s) => [s, readCoreInstances(component.subarray(s.body, s.end))] as const));
+  const instances = [...bySection.values()].flat();
   const instantiations = instances.filter((i) => i.kind === INSTANTIATE);
   // instance index -> the module name of the reflex module's import it feeds
   const reflexArgs = instantiations.filter((i) => i.module === reflexIndex).flatMap((i) => i.args);
@@ -50,11 +52,11 @@ export function shortenImportNames(component: Uint8Array, reflexExport: string):
   let seen = 0;
   const rewritten = sections.map((section) => {
     const bytes = component.subarray(section.start, section.end);
-    if (section.id === CORE_MODULE && modules.indexOf(section) === reflexIndex) {
+    if (section === modules[reflexIndex]) {
       return encodeSection(CORE_MODULE, renameModuleImports(component.subarray(section.body, section.end), short));
     }
-    if (section.id !== CORE_INSTANCE) return bytes;
-    const own = readCoreInstances(component.subarray(section.body, section.end));
+    const own = bySection.get(section);
+    if (!own) return bytes;
     const renamed = own.map((instance, i): CoreInstance => {
       const index = seen + i;
       if (instance.kind === INSTANTIATE && instance.module === reflexIndex) {

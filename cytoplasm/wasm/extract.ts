@@ -1,3 +1,4 @@
+import { CORE_EXPORTS } from '../../compiler/abi.ts';
 import { KgentsError } from '../../common/errors.ts';
 import { sectionsOf } from '../../common/wasm-sections.ts';
 
@@ -11,7 +12,7 @@ import { sectionsOf } from '../../common/wasm-sections.ts';
  * reflex module is the one exporting `cabi_realloc` and the decide interface.
  */
 const CORE_MODULE_SECTION = 1;
-const DECIDE_EXPORT = 'kgents:reflex/decide@0.1.0#decide';
+const DECIDE_EXPORT = CORE_EXPORTS.decide;
 
 export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   const isComponent = component[0] === 0 && component[1] === 0x61 && component[2] === 0x73 && component[3] === 0x6d && component[6] === 1 && component[7] === 0;

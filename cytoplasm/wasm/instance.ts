@@ -1,11 +1,8 @@
-import { decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
+import { CORE_EXPORTS, decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
 import { NeedKeys } from './kv-view.ts';
 import { importsFor, newSlot, type CallState, type ImportBinding, type InstanceSlot } from './imports.ts';
 
-const DECIDE = 'kgents:reflex/decide@0.1.0#decide';
-const POST_DECIDE = 'cabi_post_kgents:reflex/decide@0.1.0#decide';
-const TICK = 'kgents:reflex/decide@0.1.0#tick';
-const POST_TICK = 'cabi_post_kgents:reflex/decide@0.1.0#tick';
+const { decide: DECIDE, postDecide: POST_DECIDE, tick: TICK, postTick: POST_TICK } = CORE_EXPORTS;
 
 type Exports = {
   memory: WebAssembly.Memory;

@@ -3,9 +3,7 @@ import type { KubeConnection } from './connect.ts';
 import { kubeError } from './errors.ts';
 import { replicasOf } from './readiness.ts';
 import { withNamespace } from './apply.ts';
-import { PART_OF } from '../scaffold.ts';
-
-const PART_OF_SELECTOR = Object.entries(PART_OF).map(([key, value]) => `${key}=${value}`).join(',');
+import { PART_OF_SELECTOR } from '../labels.ts';
 
 export interface AppStatus {
   kind: string;

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { freePort } from '../../common/net.ts';
 import { loadKustomization } from '../../spinkube/manifests.ts';
-import { PART_OF, ScaffoldOptions } from '../../spinkube/scaffold.ts';
+import { PART_OF } from '../../spinkube/labels.ts';
+import { ScaffoldOptions } from '../../spinkube/scaffold.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 /**
