@@ -37,9 +37,9 @@ export async function loadSpecFile(path: string, root: string): Promise<LoadedSp
     // A fresh query each time, so `--watch` sees edits instead of the module cache.
     mod = (await tsImport(`${pathToFileURL(resolve(path)).href}?t=${Date.now()}`, import.meta.url)) as Record<string, unknown>;
   } catch (error) {
-    throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${firstLine(error)}`, { file });
+    throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${firstLine(error)}${missingPackageHint(error)}`, { file });
   }
-  const exported = mod.default ?? mod.reflex;
+  const exported = exportedSpec(mod);
   if (exported === undefined) {
     throw new SpecError('SPEC_NO_EXPORT', 'the file exports no ReflexSpec: add `export default defineReflex({ ... })`', { file });
   }
@@ -52,6 +52,23 @@ export async function loadSpecFile(path: string, root: string): Promise<LoadedSp
   const spec = parseOrThrow(ReflexSpec, exported, 'INVALID_SPEC', { file }, describeIssue);
   checkWasmCompatible(spec, file);
   return { file, spec };
+}
+
+/**
+ * The spec a file exports, as `default` or as `reflex`. In a project whose package.json does not
+ * say `"type": "module"` (npm init's default), tsx loads the file as CommonJS: the namespace's
+ * `default` is then the whole transpiled `module.exports`, with the spec one level down.
+ */
+function exportedSpec(mod: Record<string, unknown>): unknown {
+  const outer = mod.default as { __esModule?: boolean; default?: unknown; reflex?: unknown } | undefined;
+  if (outer?.__esModule === true) return outer.default ?? outer.reflex;
+  return mod.default ?? mod.reflex;
+}
+
+/** Specs import `defineReflex` from the package: a project that lacks it gets told how to add it. */
+function missingPackageHint(error: unknown): string {
+  const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (error as { code?: string }).code === 'MODULE_NOT_FOUND';
+  return missing && /['"]kgents-edge['"]/.test(String((error as Error).message)) ? '; the project needs the package: npm install --save-dev kgents-edge (or the path of a kgents-edge checkout)' : '';
 }
 
 function firstLine(error: unknown): string {
