@@ -5,9 +5,10 @@ import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { loadAgents, type AgentManifest } from './agents/manifest.ts';
 import { AgentRunner } from './agents/runner.ts';
-import { createNucleusApp } from './api/app.ts';
+import { createNucleusApp, notFound } from './api/app.ts';
 import { defaultConscience, type Conscience } from './conscience/hook.ts';
 import { Purgatory } from './conscience/purgatory.ts';
+import { morpheusGateway } from './gateway.ts';
 import { EventHub } from './observe/hub.ts';
 import { PheromoneField } from './pheromones/field.ts';
 
@@ -49,11 +50,14 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   });
   const purgatory = new Purgatory(hub, opts.purgatoryTtlMs, opts.now);
   const agents = opts.agents ?? (await loadAgents(opts.agentsDir ?? 'agents'));
-  const runner = new AgentRunner(opts.morpheusUrl ?? env.MORPHEUS_URL ?? env.LLM_ENDPOINT, opts.conscience ?? defaultConscience, purgatory, hub, env.MORPHEUS_API_KEY);
+  const gateway = morpheusGateway(opts.morpheusUrl ?? env.MORPHEUS_URL ?? env.LLM_ENDPOINT, env.MORPHEUS_API_KEY);
+  const runner = new AgentRunner(gateway, opts.conscience ?? defaultConscience, purgatory, hub);
   let url = '';
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root });
-  root.route('/', createNucleusApp({ agents, runner, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
+  root.route('/', createNucleusApp({ agents, runner, gateway, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
+  // A mounted app's not-found handler does not reach the root: unknown routes answer here.
+  root.notFound(notFound);
   const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
   injectWebSocket(listening.server);
   url = listening.url;

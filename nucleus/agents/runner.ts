@@ -3,6 +3,7 @@ import { KgentsError } from '../../common/errors.ts';
 import type { Conscience } from '../conscience/hook.ts';
 import type { Purgatory } from '../conscience/purgatory.ts';
 import type { EventHub } from '../observe/hub.ts';
+import type { Gateway } from '../gateway.ts';
 import type { AgentManifest } from './manifest.ts';
 
 export interface Usage {
@@ -19,22 +20,12 @@ export type InvokeResult =
  * baseURL changed), then the conscience decides whether the answer takes effect.
  */
 export class AgentRunner {
-  private readonly client: OpenAI | null;
-
   constructor(
-    morpheusUrl: string | undefined,
+    private readonly llm: Gateway,
     private readonly conscience: Conscience,
     private readonly purgatory: Purgatory,
     private readonly hub: EventHub,
-    apiKey = 'kgents-nucleus',
-  ) {
-    this.client = morpheusUrl ? new OpenAI({ baseURL: `${morpheusUrl.replace(/\/$/, '')}/v1`, apiKey, maxRetries: 0 }) : null;
-  }
-
-  private llm(): OpenAI {
-    if (!this.client) throw new KgentsError('NOT_CONFIGURED', 'no LLM gateway: set MORPHEUS_URL (or LLM_ENDPOINT) to the Morpheus base URL');
-    return this.client;
-  }
+  ) {}
 
   private messages(agent: AgentManifest, input: string) {
     return [

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { KgentsError } from '../../common/errors.ts';
@@ -6,9 +6,11 @@ import type { KvStore } from '../../common/kv/index.ts';
 import type { AgentManifest } from '../agents/manifest.ts';
 import { agentCard, nucleusCard } from '../agents/card.ts';
 import type { AgentRunner } from '../agents/runner.ts';
+import type { Gateway } from '../gateway.ts';
 import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
 import type { EventHub, ObservedEvent } from '../observe/hub.ts';
 import type { PheromoneField } from '../pheromones/field.ts';
+import { relayChat } from './chat.ts';
 import { errorResponse, jsonBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { InvokeRequest, ResolveRequest } from './schemas.ts';
@@ -17,6 +19,7 @@ import { DepositInput } from '../pheromones/schema.ts';
 export interface NucleusDeps {
   agents: AgentManifest[];
   runner: AgentRunner;
+  gateway: Gateway;
   purgatory: Purgatory;
   field: PheromoneField;
   hub: EventHub;
@@ -27,6 +30,8 @@ export interface NucleusDeps {
   upgradeWebSocket?: UpgradeWebSocket;
 }
 
+export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+
 export function createNucleusApp(deps: NucleusDeps): Hono {
   const app = new Hono();
   const agent = (name: string) => {
@@ -35,7 +40,7 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     return found;
   };
   app.onError((error, c) => errorResponse(c, error));
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound(notFound);
 
   app.get('/healthz', (c) => c.json({ status: 'ok', agents: deps.agents.length }));
   app.get('/readyz', async (c) => {
@@ -43,6 +48,8 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     return c.json({ ready: ok, store: { kind: deps.store.kind, ok } }, ok ? 200 : 503);
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.version)));
+
+  app.post('/v1/chat/completions', (c) => relayChat(c, deps.gateway));
 
   app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
   app.post('/v1/agents/:name/invoke', async (c) => {

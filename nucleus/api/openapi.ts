@@ -13,6 +13,12 @@ export function openApiDocument(version: string) {
     openapi: '3.1.0',
     info: { title: 'kgents nucleus', version },
     paths: {
+      '/v1/chat/completions': {
+        post: {
+          summary: 'OpenAI chat completions (SSE when stream is true), relayed to Morpheus, which validates the body',
+          responses: { '200': { description: 'chat.completion, or text/event-stream of chat.completion.chunk' }, '400': { description: 'invalid request (OpenAI error shape)' }, '502': { description: 'Morpheus unreachable' } },
+        },
+      },
       '/v1/agents': { get: { summary: 'List agents', responses: { '200': { description: 'agents', ...json(z.object({ agents: z.array(AgentManifest) })) } } } },
       '/v1/agents/{name}/invoke': {
         post: {

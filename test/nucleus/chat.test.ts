@@ -1,0 +1,115 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../common/log.ts';
+import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
+import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
+import { startMorpheus, type Morpheus } from '../../nucleus/morpheus/index.ts';
+import { startFakeLlm, type FakeLlm } from '../support/fake-llm-upstream.ts';
+import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
+
+// The whole request path of the architecture: client -> reflex host (agent-limit, api-router)
+// -> nucleus -> Morpheus -> a FAKE LLM. The client is the official openai package, baseURL only.
+let llm: FakeLlm;
+let morpheus: Morpheus;
+let nucleus: Nucleus;
+let host: ReflexHost;
+let client: OpenAI;
+
+beforeAll(async () => {
+  await shippedApp();
+  llm = await startFakeLlm((input) => `edge says: ${input}`);
+  morpheus = await startMorpheus({ port: 0, env: { MORPHEUS_UPSTREAM_URL: `${llm.url}/v1` }, logger: createLogger('test', 'silent') });
+  nucleus = await startNucleus({ port: 0, agents: [], morpheusUrl: morpheus.url });
+  host = await startHost({ distDir: SHIPPED_DIST, port: 0, sensors: false, env: { SPIN_VARIABLE_NUCLEUS_URL: nucleus.url }, logger: createLogger('test', 'silent') });
+  client = new OpenAI({ baseURL: `${host.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+afterAll(async () => {
+  await host?.close();
+  await nucleus?.close();
+  await morpheus?.close();
+  await llm?.close();
+});
+
+const post = (base: string, body: string) => fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+describe('chat completions at the edge', () => {
+  it('answers an OpenAI client through the router, the nucleus and Morpheus', async () => {
+    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+    expect(completion.choices[0].message.content).toBe('edge says: hello');
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(llm.requests.at(-1)).toMatchObject({ path: '/v1/chat/completions', body: { model: 'gpt-4o-mini' } });
+  });
+
+  it('streams the chunks through, ending the way OpenAI does', async () => {
+    const chunks = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'stream me' }], stream: true });
+    const deltas: string[] = [];
+    for await (const chunk of chunks) deltas.push(chunk.choices[0]?.delta?.content ?? '');
+    expect(deltas.filter(Boolean).length).toBeGreaterThan(1);
+    expect(deltas.join('')).toBe('edge says: stream me');
+    const raw = await (await post(host.url, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true }))).text();
+    expect(raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it("passes on Morpheus's validation error, status and field path, to the client", async () => {
+    const error = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: 'hello' as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain('messages');
+  });
+
+  it('answers a body that is not JSON with 400 in the OpenAI error shape, and keeps serving', async () => {
+    for (const body of ['not json', '[1, 2]']) {
+      const response = await post(nucleus.url, body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('JSON') } });
+    }
+    expect((await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'again' }] })).choices[0].message.content).toBe('edge says: again');
+  });
+
+  it("keeps Morpheus's 429 and its Retry-After for the client", async () => {
+    llm.fault = 'status-429';
+    try {
+      const response = await post(host.url, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('7');
+      expect(await response.json()).toMatchObject({ error: { type: 'rate_limit_error' } });
+    } finally {
+      llm.fault = 'none';
+    }
+  });
+
+  it('sends a cut upstream stream on as an error event', async () => {
+    llm.fault = 'cut';
+    try {
+      const chunks = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a long answer that will be cut' }], stream: true });
+      const error = await (async () => {
+        for await (const _ of chunks);
+      })().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/ended before it was complete/);
+    } finally {
+      llm.fault = 'none';
+    }
+  });
+
+  it('answers 502 in the OpenAI shape when Morpheus is down, and 503 when none is set', async () => {
+    const orphan = await startNucleus({ port: 0, agents: [], morpheusUrl: 'http://127.0.0.1:9' });
+    const unset = await startNucleus({ port: 0, agents: [], env: {} });
+    try {
+      const down = await post(orphan.url, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
+      expect(down.status).toBe(502);
+      expect(await down.json()).toMatchObject({ error: { type: 'api_error', message: expect.stringContaining('Morpheus is unreachable') } });
+      const none = await post(unset.url, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
+      expect(none.status).toBe(503);
+      expect(await none.json()).toMatchObject({ error: { message: expect.stringContaining('MORPHEUS_URL') } });
+    } finally {
+      await orphan.close();
+      await unset.close();
+    }
+  });
+
+  it('answers an unknown nucleus route with its JSON error, not plain text', async () => {
+    const response = await fetch(`${nucleus.url}/v1/nothing-here`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /v1/nothing-here' } });
+  });
+});
