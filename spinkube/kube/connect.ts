@@ -1,4 +1,7 @@
 import { KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KgentsError } from '../../common/errors.ts';
 
 export interface KubeConnection {
@@ -19,6 +22,11 @@ export interface ConnectOptions {
 /** The current kubeconfig context, or `--context`. No network yet: errors here are about the config. */
 export function connect(opts: ConnectOptions = {}): KubeConnection {
   const kc = new KubeConfig();
+  // With no kubeconfig anywhere, client-node falls back to http://localhost:8080, and the first
+  // call then fails with a TLS complaint about that made-up address.
+  if (!opts.kubeconfig && !process.env.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(join(homedir(), '.kube', 'config'))) {
+    throw new KgentsError('CLUSTER_UNREACHABLE', `no kubeconfig: none at ~/.kube/config and KUBECONFIG is unset; create a cluster with \`bash k8s/bootstrap.sh\`, or point --kubeconfig or KUBECONFIG at one`);
+  }
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -114,6 +114,24 @@ describe('clear errors', () => {
     expect(error.message).toContain(`http://127.0.0.1:${port}`);
     expect(error.message).toContain('kind-kgents');
     expect(error.message).toMatch(/ECONNREFUSED|connect/i);
+  });
+
+  it('no kubeconfig anywhere: says so, rather than trying a made-up localhost:8080', () => {
+    const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+    const home = join(dir, 'empty-home');
+    mkdirSync(home, { recursive: true });
+    Object.assign(process.env, { HOME: home });
+    delete process.env.KUBECONFIG;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      expect(() => connect()).toThrow(/no kubeconfig: none at ~\/\.kube\/config and KUBECONFIG is unset.*bootstrap\.sh/);
+      expect(connect({ kubeconfig: kube.kubeconfig(dir) }).context).toBe('fake');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   it('no context at all, or an unknown --context', () => {
