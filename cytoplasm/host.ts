@@ -74,11 +74,12 @@ export class ReflexHost extends EventEmitter {
    * Swaps in a rebuilt app. Only reflexes whose component changed get new runtimes; requests
    * already running keep the runtime they started with, so nothing in flight is dropped.
    */
-  async reload(): Promise<string[]> {
+  async reload(): Promise<{ changed: string[]; removed: string[] }> {
     const { app, changed } = await loadApp(this.options.distDir, this.runtimeEnv(), this.options.env ?? process.env, this.app);
+    const removed = this.app ? [...this.app.reflexes.keys()].filter((name) => !app.reflexes.has(name)) : [];
     this.app = app;
     this.sensors.set(app.reflexes.values());
-    return changed;
+    return { changed, removed };
   }
 
   private readonly context: DispatchContext;

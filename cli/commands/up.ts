@@ -108,8 +108,9 @@ export function registerUp(program: Command): void {
             building = building.then(async () => {
               try {
                 await runBuild({ root, out: opts.out, quiet: true });
-                const changed = await host.reload();
+                const { changed, removed } = await host.reload();
                 if (changed.length) process.stdout.write(`reloaded ${changed.join(', ')}\n`);
+                if (removed.length) process.stdout.write(`removed ${removed.join(', ')}\n`);
               } catch (error) {
                 process.stderr.write(`build failed; still serving the previous components:\nerror: ${formatError(error)}\n`);
               }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,17 @@ describe('kgents up --watch', () => {
     await waitFor(/reloaded api-router/, () => stdout);
     expect(await inFlight).toEqual([200, 'slow ok']);
     expect((await fetch(url('/nowhere'))).status).toBe(410);
+  });
+
+  it('serves a spec added while watching, and stops serving it once its file is deleted', async () => {
+    const spec = join(root, 'reflexes', 'ping.reflex.ts');
+    writeFileSync(spec, `export default { kind: 'router', name: 'ping', description: 'pong', route: '/ping', rules: [], fallback: { respond: { status: 200, body: { pong: true } } } };\n`);
+    await waitFor(/reloaded ping/, () => stdout);
+    expect(await (await fetch(url('/ping'))).json()).toEqual({ pong: true });
+    unlinkSync(spec);
+    await waitFor(/removed ping/, () => stdout);
+    // The catch-all router answers it again, with the fallback the first test put in.
+    expect((await fetch(url('/ping'))).status).toBe(410);
   });
 
   it('keeps the old component serving when a spec fails to build, and prints the error', async () => {
