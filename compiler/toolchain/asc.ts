@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { ToolchainError } from '../../common/errors.ts';
-// @ts-expect-error plain JS transform, loaded by asc in-process
-import { createReflexTransform } from './transform.js';
 
 /** The AssemblyScript support library that generated reflexes import. */
 export const SUPPORT_LIBRARY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../assembly');
@@ -21,55 +19,68 @@ export interface AscOptions {
   files?: Record<string, string>;
 }
 
-let ascModule: Promise<typeof import('assemblyscript/asc')> | null = null;
+interface WorkerReply {
+  id: number;
+  binary: Uint8Array | null;
+  error: string | null;
+  stderr: string;
+}
+
+let worker: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
+
+/** One asc worker per process, started on first use and kept for later builds (`--watch`). */
+function ascWorker(): Worker {
+  if (worker) return worker;
+  const started = new Worker(new URL('./asc-worker.js', import.meta.url), { workerData: { supportLibraryDir: SUPPORT_LIBRARY_DIR, entry: ENTRY } });
+  started.on('message', (reply: WorkerReply) => {
+    pending.get(reply.id)?.resolve(reply);
+    pending.delete(reply.id);
+    // An idle worker must not keep a finished command alive.
+    if (pending.size === 0) started.unref();
+  });
+  const fail = (error: Error) => {
+    worker = null;
+    for (const job of pending.values()) job.reject(new ToolchainError(`the AssemblyScript compiler stopped: ${error.message}`));
+    pending.clear();
+  };
+  started.on('error', fail);
+  started.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  worker = started;
+  return started;
+}
 
 /**
  * Compiles one generated AssemblyScript entry (plus the support library) to a core module.
- * Runs asc in-process: the entry lives in memory, everything else is read from disk.
+ * The entry lives in memory, everything else is read from disk.
  */
 export async function compileAssemblyScript(source: string, options: AscOptions): Promise<Uint8Array> {
-  ascModule ??= import('assemblyscript/asc');
-  const asc = (await ascModule).default;
-  let binary: Uint8Array | null = null;
-  const errors: string[] = [];
-  const { error } = await asc.main(
-    [
-      ENTRY,
-      '--outFile', 'out.wasm',
-      '--runtime', 'stub',
-      '--use', 'abort=',
-      '--optimizeLevel', '2',
-      '--shrinkLevel', '2',
-      '--noAssert',
-      // When optimizing, asc leaves the first 1 KB unused by default; that pushed every shipped
-      // reflex's static data past 4 KB, so each new instance touched two memory pages, not one
-      // (50,000 instances: 1,000 MB RSS against 764 MB). Speed and size did not change measurably.
-      '--memoryBase', '16',
-      '--initialMemory', '1',
-      '--maximumMemory', String(options.maxMemoryPages),
-      '--baseDir', SUPPORT_LIBRARY_DIR,
-    ],
-    {
-      readFile: async (name: string, baseDir: string) => {
-        if (name === ENTRY) return source;
-        if (options.files?.[name] !== undefined) return options.files[name];
-        try {
-          return await readFile(join(baseDir, name), 'utf8');
-        } catch {
-          return null;
-        }
-      },
-      writeFile: (name: string, contents: Uint8Array | string) => {
-        if (name.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
-      },
-      listFiles: () => [],
-      stdout: { write: () => true } as never,
-      stderr: { write: (chunk: string | Uint8Array) => (errors.push(String(chunk)), true) } as never,
-      transforms: [createReflexTransform(options)],
-    },
-  );
-  if (error || !binary) {
-    throw new ToolchainError(`AssemblyScript compilation failed: ${error?.message ?? 'no output'}\n${errors.join('').trim()}`);
+  const args = [
+    ENTRY,
+    '--outFile', 'out.wasm',
+    '--runtime', 'stub',
+    '--use', 'abort=',
+    '--optimizeLevel', '2',
+    '--shrinkLevel', '2',
+    '--noAssert',
+    // When optimizing, asc leaves the first 1 KB unused by default; that pushed every shipped
+    // reflex's static data past 4 KB, so each new instance touched two memory pages, not one
+    // (50,000 instances: 1,000 MB RSS against 764 MB). Speed and size did not change measurably.
+    '--memoryBase', '16',
+    '--initialMemory', '1',
+    '--maximumMemory', String(options.maxMemoryPages),
+    '--baseDir', SUPPORT_LIBRARY_DIR,
+  ];
+  const compiler = ascWorker();
+  const id = nextId++;
+  compiler.ref();
+  const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    compiler.postMessage({ id, job: { source, args, options } });
+  });
+  if (reply.error || !reply.binary) {
+    throw new ToolchainError(`AssemblyScript compilation failed: ${reply.error ?? 'no output'}\n${reply.stderr}`);
   }
-  return binary;
+  return reply.binary;
 }

@@ -1,4 +1,5 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,17 @@ describe('kgents build', () => {
     const changed = await buildApp({ root });
     expect(changed.built).toEqual(['agent-limit']);
     expect((await buildApp({ root, force: true })).built).toHaveLength(4);
+  });
+
+  it('kgents build shows progress and a table, then exits: the compiler worker does not hold the process', () => {
+    const root = scratchProject('cli-build');
+    mkdirSync(join(root, 'reflexes'));
+    writeFileSync(join(root, 'reflexes', 'ping.reflex.ts'), `export default { kind: 'router', name: 'ping', description: 'pong', route: '/ping', rules: [], fallback: { respond: { status: 200 } } };\n`);
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'build', '-C', root], { encoding: 'utf8', timeout: 90_000 });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/\[1\/1\] ping \.\.\. built in \d+ ms/);
+    expect(run.stdout).toMatch(/ping +router +\d+\.\d KB +\d+ ms/);
+    expect(readFileSync(join(root, 'dist', 'reflexes', 'ping.wasm')).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
   });
 
   it('writes a Spin manifest v2 with triggers, stores, outbound hosts and variables', async () => {
