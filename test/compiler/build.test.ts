@@ -51,6 +51,16 @@ describe('kgents build', () => {
     expect(readFileSync(join(root, 'dist', 'reflexes', 'ping.wasm')).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
   });
 
+  it("is the package's public buildApp, which loads the compiler on first call", async () => {
+    const root = scratchProject('public-api');
+    mkdirSync(join(root, 'reflexes'));
+    writeFileSync(join(root, 'reflexes', 'ping.reflex.ts'), `import { defineReflex } from 'kgents-edge';\nexport default defineReflex({ kind: 'router', name: 'ping', description: 'pong', route: '/ping', rules: [], fallback: { respond: { status: 200 } } });\n`);
+    const { buildApp: publicBuildApp } = await import('../../index.ts');
+    const result = await publicBuildApp({ root });
+    expect(result.built).toEqual(['ping']);
+    expect(result.manifest.reflexes[0]).toMatchObject({ name: 'ping', kind: 'router' });
+  });
+
   it('writes a Spin manifest v2 with triggers, stores, outbound hosts and variables', async () => {
     const { outDir } = await buildApp({ root: REPO_ROOT, outDir: join(scratchProject('manifest'), 'dist') });
     const text = readFileSync(join(outDir, 'spin.toml'), 'utf8');
