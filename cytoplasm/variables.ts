@@ -12,7 +12,14 @@ export function resolveVariables(defaults: Record<string, { default?: string }>,
   return out;
 }
 
+const TEMPLATE = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
+
 /** Expands `{{ name }}` templates (spin.toml uses them in allowed_outbound_hosts and component variables). */
 export function expandTemplate(template: string, variables: ReadonlyMap<string, string>): string {
-  return template.replace(/\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g, (_, name: string) => variables.get(name) ?? '');
+  return template.replace(TEMPLATE, (_, name: string) => variables.get(name) ?? '');
+}
+
+/** The variables a template names. */
+export function templateVariables(template: string): string[] {
+  return [...template.matchAll(TEMPLATE)].map((m) => m[1]);
 }
