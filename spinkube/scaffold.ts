@@ -61,6 +61,12 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
   for (const variable of [...Object.keys(o.variables), ...Object.keys(o.secretVariables)]) {
     if (!(variable in spin.variables)) throw new KgentsError('INVALID_REQUEST', `the app has no variable "${variable}"; it has: ${Object.keys(spin.variables).join(', ') || 'none'}`, { field: variable });
   }
+  // Upstream variables fill allowed_outbound_hosts: Spin refuses to start the app over one that is not a URL.
+  for (const [variable, value] of Object.entries(o.variables)) {
+    if (isHttpUrl(spin.variables[variable].default) && !isHttpUrl(value)) {
+      throw new KgentsError('INVALID_REQUEST', `${variable}: expected an http:// or https:// URL, as its default ${spin.variables[variable].default} is; --variable gave ${JSON.stringify(value)}`, { field: variable });
+    }
+  }
 
   const health = manifest.reflexes.find((r) => r.kind === 'health' && r.route);
   if (!health) notes.push('the app has no health reflex with a route, so the SpinApp has no readiness or liveness checks');
@@ -104,3 +110,7 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
 }
 
 export const toYaml = (objects: KubernetesObject[]): string => objects.map((o) => stringify(o)).join('---\n');
+
+function isHttpUrl(value: string | undefined): boolean {
+  return value !== undefined && /^https?:\/\/[^/]/.test(value) && URL.canParse(value);
+}

@@ -47,12 +47,13 @@ describe('kgents scaffold', () => {
     expect(policy.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(app.spec.podLabels);
   });
 
-  it('points nucleus_url at the cluster Service by default, and takes --variable values', async () => {
+  it('points nucleus_url at the cluster Service by default, takes --variable values, and refuses one that is not a URL', async () => {
     const defaults = (await scaffold(dist, { image: IMAGE })).objects[0] as { spec: SpinAppSpec };
     expect(defaults.spec.variables).toEqual([{ name: 'nucleus_url', value: 'http://kgents-nucleus:8081' }]);
     const set = (await scaffold(dist, { image: IMAGE, variables: { nucleus_url: 'http://n.prod:80' } })).objects[0] as { spec: SpinAppSpec };
     expect(set.spec.variables).toEqual([{ name: 'nucleus_url', value: 'http://n.prod:80' }]);
     await expect(scaffold(dist, { image: IMAGE, variables: { nope: 'x' } })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('no variable "nope"') });
+    await expect(scaffold(dist, { image: IMAGE, variables: { nucleus_url: 'kgents-nucleus:8081' } })).rejects.toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'nucleus_url' }, message: 'nucleus_url: expected an http:// or https:// URL, as its default http://127.0.0.1:8081 is; --variable gave "kgents-nucleus:8081"' });
   });
 
   it('every object it makes validates against the real SpinKube CRD schemas', async () => {
