@@ -62,6 +62,9 @@ describe('pheromone field law', () => {
       const body = await bad.json();
       expect(body.error.code).toBe('invalid_request');
       expect(body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['halfLife', 'intensity', 'source', 'type']);
+      expect(body.error.issues.find((i: { path: string }) => i.path === 'halfLife').message).toBe('expected a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
+      const noHalfLife = await (await post(n, { type: 'WARNING', source: 'probe', intensity: 0.5 })).json();
+      expect(noHalfLife.error.message).toBe('halfLife: required: a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
       const notJson = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(notJson.status).toBe(400);
       const badQuery = await fetch(`${n.url}/v1/pheromones?type=WARNING&limit=abc`);
