@@ -50,11 +50,13 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
 
   /** One API endpoint: the key check, then the handler, with any failure in the API's own shape. */
   const endpoint =
-    (api: Api, handler: (c: Context) => Promise<Response>) =>
+    (api: Api, handler: (c: Context, started: number) => Promise<Response>) =>
     async (c: Context): Promise<Response> => {
+      // Morpheus's own time starts here, so the overhead header covers reading and validating the body too.
+      const started = performance.now();
       if (!keys.allows((name) => requestHeader(c, name))) return fail(c, api, new GatewayError('UNAUTHORIZED', 'missing or unknown API key'));
       try {
-        return await handler(c);
+        return await handler(c, started);
       } catch (error) {
         return fail(c, api, error);
       }
@@ -66,8 +68,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   };
 
   /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
-  const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean) => {
-    const started = performance.now();
+  const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean, started: number) => {
     const signal = clientSignal(c);
     const labels = { model: request.model, backend: 'none' };
     metrics.requests.inc({ ...labels, api });
@@ -126,16 +127,16 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
 
   app.post(
     '/v1/chat/completions',
-    endpoint('openai', async (c) => {
+    endpoint('openai', async (c, started) => {
       const body = await parse(c, ChatCompletionRequest);
-      return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true);
+      return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true, started);
     }),
   );
   app.post(
     '/v1/messages',
-    endpoint('anthropic', async (c) => {
+    endpoint('anthropic', async (c, started) => {
       const body = await parse(c, MessagesRequest);
-      return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true);
+      return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true, started);
     }),
   );
   app.get(

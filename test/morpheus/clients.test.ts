@@ -123,8 +123,21 @@ describe('other endpoints', () => {
   it('reports health, metrics by model and backend, and its own overhead', async () => {
     const health = await fetch(`${rig.morpheus.url}/healthz`);
     expect(health.status).toBe(200);
-    const response = await fetch(`${rig.morpheus.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }) });
-    expect(Number(response.headers.get('x-morpheus-overhead-ms'))).toBeGreaterThanOrEqual(0);
+    // An upstream that takes 300 ms: the header counts Morpheus's own work, not the wait.
+    rig.upstream.fault = 'slow';
+    rig.upstream.delayMs = 300;
+    try {
+      const sent = performance.now();
+      const response = await fetch(`${rig.morpheus.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }) });
+      await response.text();
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(300);
+      const overhead = Number(response.headers.get('x-morpheus-overhead-ms'));
+      expect(overhead).toBeGreaterThan(0);
+      expect(overhead).toBeLessThan(100);
+    } finally {
+      rig.upstream.fault = 'none';
+      rig.upstream.delayMs = 5_000;
+    }
     const metrics = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
     expect(metrics).toMatch(/morpheus_requests_total\{[^}]*model="gpt-4o-mini"[^}]*\} \d+/);
     expect(metrics).toMatch(/morpheus_tokens_in_total\{model="gpt-4o-mini",backend="openai"\} \d+/);
