@@ -17,6 +17,13 @@ export const CORE_EXPORTS = {
   postTick: 'cabi_post_kgents:reflex/decide@0.1.0#tick',
 } as const;
 
+/**
+ * The most of a request body a reflex sees (the embedded host passes the first this many bytes;
+ * the upstream gets the whole body). Body rules look at the start of a body, and the memory cap
+ * of a body-reading reflex is sized from this.
+ */
+export const REFLEX_BODY_BYTES = 1024 * 1024;
+
 export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
 export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sha256 } from '../common/digest.ts';
+import { REFLEX_BODY_BYTES } from './abi.ts';
 import { AppManifest, type BuiltReflex } from './app-manifest.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from './codegen/index.ts';
 import { loadSpecs, type LoadedSpec } from './spec/loader.ts';
@@ -147,16 +148,19 @@ async function buildOne(loaded: LoadedSpec, support: string, outDir: string, pre
   return { reflex, bytes, cached: false };
 }
 
+const PAGE = 64 * 1024;
+
 /**
  * Memory cap when the spec sets none. One page (64 KiB) holds a limit, a router or a health
  * check, and lets V8 map each instance with no reservation beyond it (dense hosts). Reading a
- * request body or a pheromone field needs room for it: a body up to 1 MiB, a field of tens of
- * thousands of deposits.
+ * request body or a pheromone field needs room for it: a field of tens of thousands of deposits;
+ * a body's bytes plus their text, two bytes a character (3 MiB for a 1 MiB body), plus a page
+ * for static data and a page for everything else.
  */
 export function memoryPagesOf(spec: ReflexSpec): number {
   if (spec.limits.memoryPages) return spec.limits.memoryPages;
   if (spec.kind === 'pheromone-sensor') return 64;
-  if (readsOf(spec).body) return 17;
+  if (readsOf(spec).body) return Math.ceil((3 * REFLEX_BODY_BYTES) / PAGE) + 2;
   return 1;
 }
 

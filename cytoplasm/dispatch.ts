@@ -1,4 +1,4 @@
-import type { Decision, ReflexRequest } from '../compiler/abi.ts';
+import { REFLEX_BODY_BYTES, type Decision, type ReflexRequest } from '../compiler/abi.ts';
 import { httpStatusOf, isKgentsError, KgentsError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { LoadedApp, LoadedReflex } from './app.ts';
@@ -53,7 +53,8 @@ function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, q
     const value = call.header(name);
     if (value !== null && value !== undefined) picked.push([name, value]);
   }
-  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? body : undefined };
+  const seen = body && body.byteLength > REFLEX_BODY_BYTES ? body.subarray(0, REFLEX_BODY_BYTES) : body;
+  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? seen : undefined };
 }
 
 /**

@@ -180,12 +180,33 @@ export function lowerAscii(s: string): string {
     if (c >= 65 && c <= 90) break;
   }
   if (i == s.length) return s;
-  let out = s.substring(0, i);
+  // One copy, lowered in place: appending a character at a time left every intermediate string
+  // in the arena, O(n²) bytes, and a body of a few KB ran out of memory.
+  const size = <usize>s.length << 1;
+  const out = changetype<string>(__new(size, idof<string>()));
+  memory.copy(changetype<usize>(out), changetype<usize>(s), size);
   for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+    const at = changetype<usize>(out) + (<usize>i << 1);
+    const c = load<u16>(at);
+    if (c >= 65 && c <= 90) store<u16>(at, c + 32);
   }
   return out;
+}
+
+/** Whether `text` contains `lower` (ASCII lower case), ignoring ASCII case, without a lowered copy of `text`. */
+export function includesIgnoringCase(text: string, lower: string): bool {
+  const m = lower.length;
+  for (let i = 0; i + m <= text.length; i++) {
+    let j = 0;
+    while (j < m && foldAscii(text.charCodeAt(i + j)) == lower.charCodeAt(j)) j++;
+    if (j == m) return true;
+  }
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline function foldAscii(c: i32): i32 {
+  return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Matchers that generated router code calls. Iterative (no backtracking blow-up).
-import { lowerAscii } from './abi';
+import { includesIgnoringCase } from './abi';
 import { Request } from './codec';
 
 export function pathPrefix(path: string, prefix: string): bool {
@@ -47,27 +47,27 @@ export function queryParam(query: string, name: string): string | null {
 }
 
 export function containsKeyword(req: Request, keyword: string): bool {
-  return lowerAscii(req.bodyText()).includes(keyword) || lowerAscii(req.path).includes(keyword);
+  return includesIgnoringCase(req.bodyText(), keyword) || includesIgnoringCase(req.path, keyword);
 }
 
 /**
- * The value of a JSON body field at a dotted path (`model`, `metadata.tier`), as text:
- * strings unquoted, numbers and literals as written. null when absent or not JSON.
- * A small scanner, not a full parser: enough to route on a field.
+ * Where the value of a JSON body field at a dotted path (`model`, `metadata.tier`) lies, as
+ * text: strings without their quotes, numbers and literals as written. Packed as
+ * `start << 32 | end`, -1 when absent or not JSON; a span, not a copy, so a large field costs
+ * no memory. A small scanner, not a full parser: enough to route on a field.
  */
-export function jsonField(body: string, path: string): string | null {
+function jsonFieldSpan(body: string, path: string): i64 {
   const keys = path.split('.');
   let pos = 0;
   for (let k = 0; k < keys.length; k++) {
     pos = findKey(body, pos, keys[k]);
-    if (pos < 0) return null;
+    if (pos < 0) return -1;
   }
   pos = skipSpace(body, pos);
-  if (pos >= body.length) return null;
-  const c = body.charCodeAt(pos);
-  if (c == 34) {
+  if (pos >= body.length) return -1;
+  if (body.charCodeAt(pos) == 34) {
     const end = stringEnd(body, pos);
-    return end < 0 ? null : body.substring(pos + 1, end);
+    return end < 0 ? -1 : (<i64>(pos + 1) << 32) | <i64>end;
   }
   let end = pos;
   while (end < body.length) {
@@ -75,7 +75,7 @@ export function jsonField(body: string, path: string): string | null {
     if (e == 44 || e == 125 || e == 93 || e == 32 || e == 10) break;
     end++;
   }
-  return body.substring(pos, end);
+  return (<i64>pos << 32) | <i64>end;
 }
 
 function skipSpace(s: string, pos: i32): i32 {
@@ -145,6 +145,10 @@ export function queryPresent(req: Request, name: string): bool {
 }
 
 export function jsonEquals(req: Request, path: string, value: string): bool {
-  const v = jsonField(req.bodyText(), path);
-  return v !== null && v == value;
+  const body = req.bodyText();
+  const span = jsonFieldSpan(body, path);
+  if (span < 0) return false;
+  const start = <i32>(span >> 32);
+  const length = <i32>(span & 0xffffffff) - start;
+  return length == value.length && memory.compare(changetype<usize>(body) + (<usize>start << 1), changetype<usize>(value), <usize>length << 1) == 0;
 }
