@@ -31,7 +31,7 @@ export const REFLEX_IMPORTS: readonly { readonly interface: string; readonly fun
   },
   { interface: 'wasi:http/outgoing-handler@0.2.0', functions: ['handle'] },
   { interface: 'wasi:io/poll@0.2.0', functions: ['[method]pollable.block', '[resource-drop]pollable'] },
-  { interface: 'wasi:io/streams@0.2.0', functions: ['[method]input-stream.blocking-read', '[method]output-stream.blocking-write-and-flush', '[resource-drop]input-stream', '[resource-drop]output-stream'] },
+  { interface: 'wasi:io/streams@0.2.0', functions: ['[method]input-stream.blocking-read', '[method]output-stream.blocking-write-and-flush', '[resource-drop]input-stream', '[resource-drop]output-stream', '[method]output-stream.blocking-splice'] },
 ];
 
 export interface ImportName {

@@ -115,11 +115,20 @@ declare function stream_write(stream: i32, ptr: usize, len: usize, ret: usize): 
 // @ts-ignore: decorator
 @external('wasi:io/streams@0.2.0', '[resource-drop]output-stream')
 declare function drop_output_stream(stream: i32): void;
+// @ts-ignore: decorator
+@external('wasi:io/streams@0.2.0', '[method]output-stream.blocking-splice')
+declare function stream_splice(output: i32, input: i32, len: i64, ret: usize): void;
 
 const METHODS: string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+/** What a reflex sees of a request body: REFLEX_BODY_BYTES in compiler/abi.ts. */
 const MAX_BODY: i32 = 1 << 20;
-const READ_CHUNK: i64 = 65536;
+const READ_CHUNK: i32 = 65536;
 const WRITE_CHUNK: i32 = 4096;
+const SPLICE_CHUNK: i64 = 1 << 20;
+
+/** The incoming request's body and its stream, open until the request is done; -1 when none. */
+let requestBody: i32 = -1;
+let requestStream: i32 = -1;
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and host are not forwarded. */
 function hopByHop(name: string): bool {
@@ -145,25 +154,51 @@ function readFields(fields: i32, names: string[], values: string[]): void {
   }
 }
 
-/** Reads a whole input stream (at most `max` bytes) and drops it. */
-function drain(stream: i32, out: Writer, max: i32): void {
-  while (out.len < max) {
-    stream_read(stream, READ_CHUNK, RET);
-    if (load<u8>(RET) != 0) break; // closed, or failed: either way the body ends here
-    out.raw(<usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8));
+/**
+ * Opens the request body. A reflex that reads it gets its first MAX_BODY bytes, read into one
+ * buffer of that size (each chunk is the arena's newest allocation, so freeing it after the copy
+ * takes it back). The rest stays in the stream: a forward passes it on with `pipe`, and no byte
+ * of it enters this module's memory, whatever the body's size.
+ */
+function openBody(request: i32, reads: bool, req: Request): void {
+  request_consume(request, RET);
+  if (load<u8>(RET) != 0) return;
+  requestBody = load<i32>(RET, 4);
+  incoming_body_stream(requestBody, RET);
+  if (load<u8>(RET) != 0) return;
+  requestStream = load<i32>(RET, 4);
+  if (!reads) return;
+  const head = new Writer(MAX_BODY);
+  while (head.len < MAX_BODY) {
+    const room = MAX_BODY - head.len;
+    stream_read(requestStream, <i64>(room < READ_CHUNK ? room : READ_CHUNK), RET);
+    if (load<u8>(RET) != 0) {
+      // Closed (or failed): the whole body is in hand, nothing is left to pass on.
+      drop_input_stream(requestStream);
+      requestStream = -1;
+      break;
+    }
+    const chunk = <usize>load<u32>(RET, 4);
+    const length = <i32>load<u32>(RET, 8);
+    if (length == 0) continue;
+    head.raw(chunk, length);
+    heap.free(chunk);
   }
-  drop_input_stream(stream);
+  req.body.ptr = head.ptr;
+  req.body.len = head.len;
 }
 
-function readBody(req: i32): Writer {
-  const body = new Writer(256);
-  request_consume(req, RET);
-  if (load<u8>(RET) != 0) return body;
-  const incoming = load<i32>(RET, 4);
-  incoming_body_stream(incoming, RET);
-  if (load<u8>(RET) == 0) drain(load<i32>(RET, 4), body, MAX_BODY);
-  drop_incoming_body(incoming);
-  return body;
+function closeBody(): void {
+  if (requestStream >= 0) drop_input_stream(requestStream);
+  if (requestBody >= 0) drop_incoming_body(requestBody);
+  requestStream = -1;
+  requestBody = -1;
+}
+
+/** Moves the rest of `input` into `output` inside the host, until `input` ends. */
+function pipe(input: i32, output: i32): void {
+  do stream_splice(output, input, SPLICE_CHUNK, RET);
+  while (load<u8>(RET) == 0);
 }
 
 /** The client in `x-forwarded-for: client, proxy1, proxy2`. */
@@ -176,7 +211,7 @@ function firstHop(list: string): string {
   return list.substring(start, end);
 }
 
-export function readRequest(handle: i32): Request {
+export function readRequest(handle: i32, readsBody: bool): Request {
   const req = new Request();
   req.method = readMethod(handle);
   request_path(handle, RET);
@@ -191,9 +226,7 @@ export function readRequest(handle: i32): Request {
   const forwardedFor = req.header('x-forwarded-for');
   const spinClient = req.header('spin-client-addr');
   req.client = forwardedFor !== null ? firstHop(forwardedFor) : spinClient !== null ? spinClient : '';
-  const body = readBody(handle);
-  req.body.ptr = body.ptr;
-  req.body.len = body.len;
+  openBody(handle, readsBody, req);
   return req;
 }
 
@@ -282,7 +315,7 @@ class Target {
  * Sends one outgoing request and waits for its response head. Returns the incoming-response
  * handle, or -1 when the upstream could not be reached.
  */
-function send(method: string, url: string, pathWithQuery: string, headers: i32, body: Writer | null): i32 {
+function send(method: string, url: string, pathWithQuery: string, headers: i32, bodyPtr: usize, bodyLen: i32, rest: i32): i32 {
   const target = new Target(url);
   const request = new_outgoing_request(headers);
   let tag = METHODS.indexOf(method);
@@ -295,18 +328,20 @@ function send(method: string, url: string, pathWithQuery: string, headers: i32, 
   outgoing_set_authority(request, 1, changetype<usize>(authority), <usize>authority.byteLength);
   outgoing_request_body(request, RET);
   const outBody = load<i32>(RET, 4);
-  if (body !== null && body.len > 0) {
-    outgoing_body_write(outBody, RET);
-    if (load<u8>(RET) == 0) {
-      const stream = load<i32>(RET, 4);
-      writeAll(stream, body.ptr, body.len);
-      drop_output_stream(stream);
-    }
-  }
+  // Hand the request over first, then write its body: a body streamed in before the request
+  // is sent would have to fit the host's buffer.
   outgoing_handle(request, 0, 0, RET);
   const failed = load<u8>(RET) != 0;
   const future = load<i32>(RET, 8);
-  // Finish the request body after handing the request over, as the protocol allows streaming.
+  if (!failed && (bodyLen > 0 || rest >= 0)) {
+    outgoing_body_write(outBody, RET);
+    if (load<u8>(RET) == 0) {
+      const stream = load<i32>(RET, 4);
+      if (bodyLen > 0) writeAll(stream, bodyPtr, bodyLen);
+      if (rest >= 0) pipe(rest, stream);
+      drop_output_stream(stream);
+    }
+  }
   finishBody(outBody);
   if (failed) return -1;
   const pollable = future_subscribe(future);
@@ -322,9 +357,7 @@ function send(method: string, url: string, pathWithQuery: string, headers: i32, 
 
 function forward(req: Request, d: Decision, outparam: i32): void {
   const pathWithQuery = req.query.length > 0 ? req.path + '?' + req.query : req.path;
-  const body = new Writer(req.body.len > 0 ? req.body.len : 16);
-  body.raw(req.body.ptr, req.body.len);
-  const upstream = send(req.method, d.target, pathWithQuery, makeFields(req.names, req.values, true), body);
+  const upstream = send(req.method, d.target, pathWithQuery, makeFields(req.names, req.values, true), req.body.ptr, req.body.len, requestStream);
   if (upstream < 0) {
     sendDecision(outparam, badGateway('upstream ' + d.target + ' is unreachable'));
     return;
@@ -348,12 +381,9 @@ function forward(req: Request, d: Decision, outparam: i32): void {
     if (load<u8>(RET) == 0 && load<u8>(RET, 32) == 0) {
       const input = load<i32>(RET, 4);
       const output = load<i32>(RET, 36);
-      // Stream through: one chunk in memory at a time, the arena reset after each.
-      while (true) {
-        stream_read(input, READ_CHUNK, RET);
-        if (load<u8>(RET) != 0) break;
-        if (!writeAll(output, <usize>load<u32>(RET, 4), <i32>load<u32>(RET, 8))) break;
-      }
+      // Streamed through inside the host: an answer of any length, event streams included,
+      // never passes through this module's memory.
+      pipe(input, output);
       drop_input_stream(input);
       drop_output_stream(output);
     }
@@ -364,20 +394,17 @@ function forward(req: Request, d: Decision, outparam: i32): void {
 }
 
 /** `send` to a full URL: the part after the authority is the path (`/` when there is none). */
-function sendTo(method: string, url: string, headers: i32, body: Writer | null): i32 {
+function sendTo(method: string, url: string, headers: i32, body: ArrayBuffer | null): i32 {
   const target = new Target(url);
   const pathStart = url.indexOf(target.authority) + target.authority.length;
   const path = url.substring(pathStart);
-  return send(method, url.substring(0, pathStart), path.length > 0 ? path : '/', headers, body);
+  return send(method, url.substring(0, pathStart), path.length > 0 ? path : '/', headers, body === null ? 0 : changetype<usize>(body), body === null ? 0 : body.byteLength, -1);
 }
 
 /** Webhooks the decision carries: POST each JSON body; the answer is not waited on beyond its head. */
 function notifyAll(d: Decision): void {
   for (let i = 0; i < d.notifications; i++) {
-    const json = utf8(d.notifyBodies![i]);
-    const body = new Writer(json.byteLength);
-    body.raw(changetype<usize>(json), json.byteLength);
-    const response = sendTo('POST', d.notifyUrls![i], makeFields(['content-type'], ['application/json'], false), body);
+    const response = sendTo('POST', d.notifyUrls![i], makeFields(['content-type'], ['application/json'], false), utf8(d.notifyBodies![i]));
     if (response >= 0) drop_incoming_response(response);
   }
 }
@@ -398,12 +425,13 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
 }
 
 /** The flags say which paths this reflex can take; the generated entry passes them as literals. */
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool): void {
-  const req = readRequest(request);
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, readsBody: bool): void {
+  const req = readRequest(request, readsBody);
   drop_incoming_request(request);
   let d = decide(req);
   if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);
   if (webhooks) notifyAll(d);
   if (forwards && d.action == ACTION_FORWARD) forward(req, d, outparam);
   else sendDecision(outparam, d);
+  closeBody();
 }

@@ -27,7 +27,7 @@ function kindBody(spec: ReflexSpec): KindBody {
 }
 
 export function generateAssemblyScript(spec: ReflexSpec, file: string, compilerVersion: string): string {
-  return entrySource(spec, file, compilerVersion, kindBody(spec));
+  return entrySource(spec, file, compilerVersion, kindBody(spec), readsOf(spec).body);
 }
 
 export function readsOf(spec: ReflexSpec): Reads {

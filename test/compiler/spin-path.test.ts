@@ -34,6 +34,10 @@ beforeAll(async () => {
     join(root, 'reflexes', 'alarm.reflex.ts'),
     `export default { kind: 'pheromone-sensor', name: 'alarm', description: 'pages on warnings', route: '/_reflexes/alarm', every: '1s', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 }, upstreams: { pager: { variable: 'pager_url', default: 'http://127.0.0.1:1' } }, onRise: [{ webhook: { upstream: 'pager', path: '/alert' } }] };`,
   );
+  writeFileSync(
+    join(root, 'reflexes', 'body-router.reflex.ts'),
+    `export default { kind: 'router', name: 'body-router', description: 'routes on a keyword', route: '/body/...', upstreams: { nucleus: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } }, rules: [{ match: { keyword: 'urgent' }, action: { route: 'nucleus' } }], fallback: { respond: { status: 404 } } };`,
+  );
   dist = (await buildApp({ root })).outDir;
 });
 afterAll(() => {
@@ -60,6 +64,28 @@ describe('wasi:http export (the Spin path)', () => {
     const missing = await fetch(`${base}/nowhere`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'no route' } });
+  });
+
+  it('router: streams a body far larger than its memory to the upstream, and the answer back, whole', async () => {
+    // api-router has one 64 KiB page; 2 MB each way used to be read into it, and trapped.
+    const base = await serve('api-router');
+    const body = 'abcdefghij'.repeat(200_000);
+    const response = await fetch(`${base}/v1/chat/completions`, { method: 'POST', body });
+    expect(response.status).toBe(201);
+    const echoed = await response.json();
+    expect(echoed.body.length).toBe(body.length);
+    expect(echoed.body === body).toBe(true);
+  });
+
+  it('body-reading router: decides on the first MiB, and the upstream gets the whole body', async () => {
+    const base = await serve('body-router');
+    const padding = 'x'.repeat(1_500_000);
+    const early = `URGENT ${padding}`;
+    const response = await fetch(`${base}/body/alerts`, { method: 'POST', body: early });
+    expect(response.status).toBe(201);
+    expect((await response.json()).body === early).toBe(true);
+    const late = await fetch(`${base}/body/alerts`, { method: 'POST', body: `${padding} URGENT` });
+    expect(late.status).toBe(404);
   });
 
   it('router: forwards method, path, query, headers and body through wasi:http/outgoing-handler', async () => {
