@@ -53,8 +53,7 @@ function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, q
     const value = call.header(name);
     if (value !== null && value !== undefined) picked.push([name, value]);
   }
-  const seen = body && body.byteLength > REFLEX_BODY_BYTES ? body.subarray(0, REFLEX_BODY_BYTES) : body;
-  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? seen : undefined };
+  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? body?.subarray(0, REFLEX_BODY_BYTES) : undefined };
 }
 
 /**

@@ -56,7 +56,6 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root });
   root.route('/', createNucleusApp({ agents, runner, gateway, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
-  // A mounted app's not-found handler does not reach the root: unknown routes answer here.
   root.notFound(notFound);
   const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
   injectWebSocket(listening.server);

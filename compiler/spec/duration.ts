@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** `250ms`, `10s`, `1m`, `1h`, or a number of milliseconds; always milliseconds after parsing. */
 const EXPECTED = 'a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds';
 
+/** `250ms`, `10s`, `1m`, `1h`, or a number of milliseconds; always milliseconds after parsing. */
 export const Duration = z
   .union([z.number().int(`expected ${EXPECTED}`).positive(`expected ${EXPECTED}`), z.string().regex(/^\d+(ms|s|m|h)$/, `expected ${EXPECTED}`)], {
     // A union's own message is "Invalid input"; say what a duration looks like instead.

@@ -30,6 +30,7 @@ export interface NucleusDeps {
   upgradeWebSocket?: UpgradeWebSocket;
 }
 
+/** For the root app: a mounted app's not-found handler is never consulted. */
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 
 export function createNucleusApp(deps: NucleusDeps): Hono {
@@ -40,7 +41,6 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     return found;
   };
   app.onError((error, c) => errorResponse(c, error));
-  app.notFound(notFound);
 
   app.get('/healthz', (c) => c.json({ status: 'ok', agents: deps.agents.length }));
   app.get('/readyz', async (c) => {

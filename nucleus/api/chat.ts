@@ -30,7 +30,7 @@ function relayError(error: unknown): RelayError {
   return { status: 500, body: openAiErrorBody(500, 'internal error') };
 }
 
-function errorResponse(c: Context, { status, body, retryAfter }: RelayError): Response {
+function openAiError(c: Context, { status, body, retryAfter }: RelayError): Response {
   return c.json(body, status as 400, retryAfter ? { 'retry-after': retryAfter } : {});
 }
 
@@ -45,10 +45,10 @@ export async function relayChat(c: Context, gateway: Gateway): Promise<Response>
   try {
     body = await c.req.json();
   } catch {
-    return errorResponse(c, { status: 400, body: openAiErrorBody(400, 'the body must be JSON') });
+    return openAiError(c, { status: 400, body: openAiErrorBody(400, 'the body must be JSON') });
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return errorResponse(c, { status: 400, body: openAiErrorBody(400, 'the body must be a JSON object with model and messages') });
+    return openAiError(c, { status: 400, body: openAiErrorBody(400, 'the body must be a JSON object with model and messages') });
   }
   const signal = c.req.raw.signal;
   try {
@@ -70,6 +70,6 @@ export async function relayChat(c: Context, gateway: Gateway): Promise<Response>
       }
     });
   } catch (error) {
-    return errorResponse(c, relayError(error));
+    return openAiError(c, relayError(error));
   }
 }
