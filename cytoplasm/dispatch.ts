@@ -1,5 +1,6 @@
 import { REFLEX_BODY_BYTES, type Decision, type ReflexRequest } from '../compiler/abi.ts';
 import { httpStatusOf, isKgentsError, KgentsError } from '../common/errors.ts';
+import { readHead, type BodyHead } from './body-head.ts';
 import type { Logger } from '../common/log.ts';
 import type { LoadedApp, LoadedReflex } from './app.ts';
 import type { HostMetrics } from './metrics.ts';
@@ -46,14 +47,14 @@ function json(status: number, code: string, message: string, extra: Record<strin
   return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json', ...extra } });
 }
 
-function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: Uint8Array | undefined, extra: [string, string][] = []): ReflexRequest {
+function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: BodyHead | undefined, extra: [string, string][] = []): ReflexRequest {
   const wanted = reflex.reflex.reads.headers;
   const picked: [string, string][] = [];
   for (const name of wanted) {
     const value = call.header(name);
     if (value !== null && value !== undefined) picked.push([name, value]);
   }
-  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? body?.subarray(0, REFLEX_BODY_BYTES) : undefined };
+  return { method: call.method, path, query, client: call.client, headers: extra.length ? picked.concat(extra) : picked, body: reflex.reflex.reads.body ? body?.seen.subarray(0, REFLEX_BODY_BYTES) : undefined };
 }
 
 /**
@@ -86,7 +87,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
   if (!matched) return json(404, 'not_found', `no reflex serves ${path}`);
 
   const needsBody = call.method !== 'GET' && call.method !== 'HEAD' && app.readsBody;
-  const body = needsBody ? new Uint8Array(await call.request().arrayBuffer()) : undefined;
+  const body = needsBody ? await readHead(call.request().body, REFLEX_BODY_BYTES) : undefined;
   const carried: [string, string][] = [];
   let name = matched.target;
   const started = performance.now();
@@ -149,7 +150,7 @@ function chainedReflex(target: string): string | null {
   return Number.isNaN(after) || after === 47 /* / */ ? target.slice(7, end) : null;
 }
 
-async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: Uint8Array | undefined): Promise<Decision> {
+async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call: IncomingCall, path: string, query: string, body: BodyHead | undefined): Promise<Decision> {
   const pending = reflex.runtime.decide(reflexRequest(reflex, call, path, query, body));
   // The in-memory store answers synchronously: skip the extra await on the hot path.
   let decision = pending instanceof Promise ? await pending : pending;
@@ -172,7 +173,7 @@ async function probe(reflex: LoadedReflex, target: string): Promise<number> {
   }
 }
 
-async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, body: Uint8Array | undefined): Promise<Response> {
+async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, body: BodyHead | undefined): Promise<Response> {
   const target = reflex.outbound.check(base);
   const request = call.request();
   const destination = new URL(call.target, target);
@@ -188,7 +189,7 @@ async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string,
     const init = {
       method: request.method,
       headers,
-      body: hasBody ? ((body as BodyInit | undefined) ?? request.body) : undefined,
+      body: hasBody ? ((body?.whole as BodyInit | undefined) ?? request.body) : undefined,
       redirect: 'manual',
       signal: AbortSignal.any([request.signal, AbortSignal.timeout(ctx.upstreamTimeoutMs)]),
       duplex: 'half',
