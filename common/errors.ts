@@ -20,6 +20,7 @@ export const ERROR_TABLE = {
   NOT_FOUND: { exit: 66, http: 404 }, // EX_NOINPUT
   CONFLICT: { exit: 75, http: 409 },
   RATE_LIMITED: { exit: 75, http: 429 }, // EX_TEMPFAIL
+  PAYLOAD_TOO_LARGE: { exit: 65, http: 413 },
   // toolchain and runtime
   TOOLCHAIN: { exit: 70, http: 500 }, // EX_SOFTWARE
   REFLEX_TRAPPED: { exit: 70, http: 500 },

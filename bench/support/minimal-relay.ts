@@ -12,7 +12,7 @@ import { readText, sendStream } from '../../nucleus/morpheus/node-request.ts';
 const upstream = `${process.argv[2]}/v1/chat/completions`;
 const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 const app = new Hono().post('/v1/chat/completions', async (c) => {
-  const body = JSON.parse(await readText(c)) as { stream?: boolean };
+  const body = JSON.parse(await readText(c, Infinity)) as { stream?: boolean };
   const answer = await request(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher });
   if (!body.stream) return c.json(JSON.parse(await answer.body.text()));
   return sendStream(c, { 'content-type': 'text/event-stream' }, (async function* () {

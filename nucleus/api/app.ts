@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { KgentsError } from '../../common/errors.ts';
@@ -10,6 +11,8 @@ import type { Gateway } from '../gateway.ts';
 import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
 import type { EventHub, ObservedEvent } from '../observe/hub.ts';
 import type { PheromoneField } from '../pheromones/field.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../morpheus/config.ts';
+import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
 import { relayChat } from './chat.ts';
 import { errorResponse, jsonBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -31,6 +34,11 @@ export interface NucleusDeps {
 }
 
 /** For the root app: a mounted app's not-found handler is never consulted. */
+/** Agent inputs, deposits and decisions are small; chat bodies are relayed to Morpheus and share its limit. */
+const API_BODY_BYTES = 1024 * 1024;
+const apiBodyLimit = bodyLimit({ maxSize: API_BODY_BYTES, onError: (c) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', `the body is larger than ${API_BODY_BYTES} bytes`)) });
+const chatBodyLimit = bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: (c) => c.json(openAiErrorBody(413, `the body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`), 413) });
+
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 
 export function createNucleusApp(deps: NucleusDeps): Hono {
@@ -49,10 +57,10 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.version)));
 
-  app.post('/v1/chat/completions', (c) => relayChat(c, deps.gateway));
+  app.post('/v1/chat/completions', chatBodyLimit, (c) => relayChat(c, deps.gateway));
 
   app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
-  app.post('/v1/agents/:name/invoke', async (c) => {
+  app.post('/v1/agents/:name/invoke', apiBodyLimit, async (c) => {
     const target = agent(c.req.param('name'));
     const body = await jsonBody(c, InvokeRequest);
     if (!body.stream) {
@@ -75,14 +83,14 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), deps.baseUrl())));
   app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, deps.baseUrl(), deps.version)));
 
-  app.post('/v1/pheromones', async (c) => {
+  app.post('/v1/pheromones', apiBodyLimit, async (c) => {
     const deposit = await deps.field.deposit(await jsonBody(c, DepositInput));
     return c.json({ id: deposit.id, type: deposit.type, halfLifeMs: deposit.halfLifeMs, emittedAt: new Date(deposit.emittedAtMs).toISOString() }, 201);
   });
   app.get('/v1/pheromones', async (c) => c.json(await deps.field.sense(c.req.query())));
 
   app.get('/v1/purgatory', (c) => c.json({ entries: deps.purgatory.list(c.req.query('status') as PurgatoryStatus | undefined) }));
-  app.post('/v1/purgatory/:token/resolve', async (c) => c.json(deps.purgatory.resolve(c.req.param('token'), (await jsonBody(c, ResolveRequest)).input)));
+  app.post('/v1/purgatory/:token/resolve', apiBodyLimit, async (c) => c.json(deps.purgatory.resolve(c.req.param('token'), (await jsonBody(c, ResolveRequest)).input)));
   app.post('/v1/purgatory/:token/cancel', (c) => c.json(deps.purgatory.cancel(c.req.param('token'))));
 
   const ws = deps.upgradeWebSocket?.(() => {

@@ -22,10 +22,11 @@ export interface MorpheusDeps {
   keys: ApiKeys;
   secrets: Secrets;
   logger: Logger;
+  maxBodyBytes: number;
 }
 
 export function createMorpheusApp(deps: MorpheusDeps): Hono {
-  const { gateway, metrics, keys, secrets, logger } = deps;
+  const { gateway, metrics, keys, secrets, logger, maxBodyBytes } = deps;
   const app = new Hono();
 
   /** The API's own error shape and status; secrets scrubbed; the missing-backend hint in every body. */
@@ -39,9 +40,10 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   };
 
   const parse = async <T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> => {
+    const text = await readText(c, maxBodyBytes);
     let raw: unknown;
     try {
-      raw = JSON.parse(await readText(c));
+      raw = JSON.parse(text);
     } catch {
       throw new GatewayError('INVALID_REQUEST', 'the body must be JSON');
     }

@@ -15,6 +15,9 @@ export type BackendConfig = z.infer<typeof BackendConfig>;
 /** Model-name prefix -> backends, tried in order (the next one is the fallback). First matching rule wins. */
 export const RouteRule = z.object({ prefix: z.string(), backends: z.array(z.string()).min(1) });
 
+/** Chat bodies carry whole conversations and base64 images: generous, but bounded. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
 export const MorpheusConfig = z.object({
   backends: z.array(BackendConfig).default([]),
   routes: z.array(RouteRule).default([]),
@@ -23,6 +26,8 @@ export const MorpheusConfig = z.object({
   retries: z.number().int().min(0).max(5).default(2),
   globalMaxConcurrent: z.number().int().positive().default(256),
   queueMax: z.number().int().min(0).default(512),
+  /** Request bodies beyond this are refused with 413 before they are held whole. */
+  maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
 });
 export type MorpheusConfig = z.infer<typeof MorpheusConfig>;
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
+import { GatewayError } from './errors.ts';
 
 /**
  * On @hono/node-server, the body and the client's disconnect are read straight from Node's
@@ -34,14 +35,31 @@ export function requestHeader(c: Context, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-export async function readText(c: Context): Promise<string> {
+const tooLarge = (maxBytes: number) => new GatewayError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBytes} bytes (maxBodyBytes)`);
+
+/** The request body as text; one larger than `maxBytes` is refused as soon as that shows, never held whole. */
+export async function readText(c: Context, maxBytes: number): Promise<string> {
+  if (Number(requestHeader(c, 'content-length')) > maxBytes) throw tooLarge(maxBytes);
   const { incoming } = bindings(c);
-  if (!incoming) return c.req.text();
+  if (!incoming) {
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > maxBytes) throw tooLarge(maxBytes);
+    return text;
+  }
   // Events, not `for await`: the async iterator destroys the request when it finishes, which
   // builds an AbortError (with a source-mapped stack) on every call.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    const collect = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      // Keep draining (and dropping) the rest, so the answer can still be sent on this connection.
+      incoming.off('data', collect);
+      incoming.resume();
+      reject(tooLarge(maxBytes));
+    };
+    incoming.on('data', collect);
     incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     incoming.once('error', reject);
   });

@@ -29,6 +29,7 @@ beforeAll(async () => {
     connectTimeoutMs: 300,
     responseTimeoutMs: 1_000,
     retries: 1,
+    maxBodyBytes: 65_536,
   }));
   openai = new OpenAI({ baseURL: `${rig.morpheus.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: rig.morpheus.url, apiKey: 'unused', maxRetries: 0 });
@@ -67,6 +68,23 @@ describe('request errors, in each API shape', () => {
     expect(await a.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') } });
     const garbage = await fetch(`${rig.morpheus.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(garbage.status).toBe(400);
+  });
+
+  it('413 for a body over maxBodyBytes, whether its length is declared or not', async () => {
+    const big = JSON.stringify({ model: 'gpt-4o', messages: user('x'.repeat(100_000)) });
+    const declared = await fetch(`${rig.morpheus.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'request_too_large', message: 'the body is larger than 65536 bytes (maxBodyBytes)' } });
+    // Chunked: no Content-Length, so the limit is found while reading.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(10_000)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${rig.morpheus.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
   });
 
   it('404 for a model no route serves', async () => {

@@ -54,7 +54,7 @@ describe('pheromone field law', () => {
     }
   });
 
-  it('answers invalid bodies and queries with 400 and field paths, and keeps serving', async () => {
+  it('answers invalid bodies and queries with 400 and field paths, a body over 1 MiB with 413, and keeps serving', async () => {
     const n = await startNucleus({ port: 0, agents: [] });
     try {
       const bad = await post(n, { type: 'FEAR', source: 'has space', intensity: 2, halfLife: 'soon' });
@@ -65,6 +65,9 @@ describe('pheromone field law', () => {
       expect(body.error.issues.find((i: { path: string }) => i.path === 'halfLife').message).toBe('expected a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
       const noHalfLife = await (await post(n, { type: 'WARNING', source: 'probe', intensity: 0.5 })).json();
       expect(noHalfLife.error.message).toBe('halfLife: required: a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
+      const huge = await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000, payload: 'x'.repeat(2 * 1024 * 1024) });
+      expect(huge.status).toBe(413);
+      expect(await huge.json()).toEqual({ error: { code: 'payload_too_large', message: 'the body is larger than 1048576 bytes' } });
       const notJson = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(notJson.status).toBe(400);
       const badQuery = await fetch(`${n.url}/v1/pheromones?type=WARNING&limit=abc`);

@@ -92,6 +92,6 @@ export function anthropicStreamEncoder(model: string) {
 }
 
 export function anthropicErrorBody(status: number, message: string): Record<string, unknown> {
-  const type = status === 400 ? 'invalid_request_error' : status === 401 ? 'authentication_error' : status === 403 ? 'permission_error' : status === 404 ? 'not_found_error' : status === 429 ? 'rate_limit_error' : status === 503 ? 'overloaded_error' : 'api_error';
+  const type = status === 400 ? 'invalid_request_error' : status === 401 ? 'authentication_error' : status === 403 ? 'permission_error' : status === 404 ? 'not_found_error' : status === 413 ? 'request_too_large' : status === 429 ? 'rate_limit_error' : status === 503 ? 'overloaded_error' : 'api_error';
   return { type: 'error', error: { type, message } };
 }

@@ -88,10 +88,10 @@ export function openAiStreamEncoder(model: string, includeUsage: boolean) {
 
 /** `code` defaults from the status; an unknown URL passes null, as OpenAI does, since no model is involved. */
 export function openAiErrorBody(status: number, message: string, code: string | null = defaultCode(status)): Record<string, unknown> {
-  const type = status === 400 ? 'invalid_request_error' : status === 401 ? 'authentication_error' : status === 404 ? 'invalid_request_error' : status === 429 ? 'rate_limit_error' : 'api_error';
+  const type = status === 400 || status === 404 || status === 413 ? 'invalid_request_error' : status === 401 ? 'authentication_error' : status === 429 ? 'rate_limit_error' : 'api_error';
   return { error: { message, type, param: null, code } };
 }
 
 function defaultCode(status: number): string {
-  return status === 404 ? 'model_not_found' : status === 429 ? 'rate_limit_exceeded' : status === 401 ? 'invalid_api_key' : status === 504 ? 'timeout' : status >= 500 ? 'upstream_error' : 'invalid_request';
+  return status === 404 ? 'model_not_found' : status === 413 ? 'request_too_large' : status === 429 ? 'rate_limit_exceeded' : status === 401 ? 'invalid_api_key' : status === 504 ? 'timeout' : status >= 500 ? 'upstream_error' : 'invalid_request';
 }
