@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { discardBody } from '../../common/discard.ts';
 import { KgentsError } from '../../common/errors.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import type { AgentManifest } from '../agents/manifest.ts';
@@ -36,8 +37,9 @@ export interface NucleusDeps {
 /** For the root app: a mounted app's not-found handler is never consulted. */
 /** Agent inputs, deposits and decisions are small; chat bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
-const apiBodyLimit = bodyLimit({ maxSize: API_BODY_BYTES, onError: (c) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', `the body is larger than ${API_BODY_BYTES} bytes`)) });
-const chatBodyLimit = bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: (c) => c.json(openAiErrorBody(413, `the body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`), 413) });
+// The refused body is read to its end first, so a client still sending sees the 413 (common/discard.ts).
+const apiBodyLimit = bodyLimit({ maxSize: API_BODY_BYTES, onError: async (c) => (await discardBody(c.req.raw.body), errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', `the body is larger than ${API_BODY_BYTES} bytes`))) });
+const chatBodyLimit = bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: async (c) => (await discardBody(c.req.raw.body), c.json(openAiErrorBody(413, `the body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`), 413)) });
 
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 

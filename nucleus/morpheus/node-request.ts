@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
+import { DISCARD_LIMIT_BYTES, discardBody } from '../../common/discard.ts';
 import { GatewayError } from './errors.ts';
 
 /**
@@ -37,11 +38,19 @@ export function requestHeader(c: Context, name: string): string | undefined {
 
 const tooLarge = (maxBytes: number) => new GatewayError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBytes} bytes (maxBodyBytes)`);
 
-/** The request body as text; one larger than `maxBytes` is refused as soon as that shows, never held whole. */
+/**
+ * The request body as text. One larger than `maxBytes` is never held whole: the rest is read and
+ * dropped (see DISCARD_LIMIT_BYTES), then it is refused.
+ */
 export async function readText(c: Context, maxBytes: number): Promise<string> {
-  if (Number(requestHeader(c, 'content-length')) > maxBytes) throw tooLarge(maxBytes);
+  const declared = Number(requestHeader(c, 'content-length'));
+  if (declared > maxBytes + DISCARD_LIMIT_BYTES) throw tooLarge(maxBytes);
   const { incoming } = bindings(c);
   if (!incoming) {
+    if (declared > maxBytes) {
+      await discardBody(c.req.raw.body);
+      throw tooLarge(maxBytes);
+    }
     const text = await c.req.text();
     if (Buffer.byteLength(text) > maxBytes) throw tooLarge(maxBytes);
     return text;
@@ -51,16 +60,12 @@ export async function readText(c: Context, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const collect = (chunk: Buffer) => {
+    incoming.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= maxBytes) return void chunks.push(chunk);
-      // Keep draining (and dropping) the rest, so the answer can still be sent on this connection.
-      incoming.off('data', collect);
-      incoming.resume();
-      reject(tooLarge(maxBytes));
-    };
-    incoming.on('data', collect);
-    incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      if (size <= maxBytes) chunks.push(chunk);
+      else if (size > maxBytes + DISCARD_LIMIT_BYTES) reject(tooLarge(maxBytes));
+    });
+    incoming.once('end', () => (size > maxBytes ? reject(tooLarge(maxBytes)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     incoming.once('error', reject);
   });
 }
