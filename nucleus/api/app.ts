@@ -37,9 +37,17 @@ export interface NucleusDeps {
 /** For the root app: a mounted app's not-found handler is never consulted. */
 /** Agent inputs, deposits and decisions are small; chat bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
-// The refused body is read to its end first, so a client still sending sees the 413 (common/discard.ts).
-const apiBodyLimit = bodyLimit({ maxSize: API_BODY_BYTES, onError: async (c) => (await discardBody(c.req.raw.body), errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', `the body is larger than ${API_BODY_BYTES} bytes`))) });
-const chatBodyLimit = bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: async (c) => (await discardBody(c.req.raw.body), c.json(openAiErrorBody(413, `the body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`), 413)) });
+/** Hono's bodyLimit, answering in the route's own error shape once the refused body has been read (common/discard.ts). */
+const limitBody = (maxSize: number, answer: (c: Context, message: string) => Response) =>
+  bodyLimit({
+    maxSize,
+    onError: async (c) => {
+      await discardBody(c.req.raw.body);
+      return answer(c, `the body is larger than ${maxSize} bytes`);
+    },
+  });
+const apiBodyLimit = limitBody(API_BODY_BYTES, (c, message) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', message)));
+const chatBodyLimit = limitBody(DEFAULT_MAX_BODY_BYTES, (c, message) => c.json(openAiErrorBody(413, message), 413));
 
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 
