@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transpile } from '@bytecodealliance/jco';
@@ -91,6 +91,8 @@ export async function instantiateThroughGlue(component: Uint8Array, env: GlueEnv
     writeFileSync(join(dir, file), bytes);
   }
   const glue = await import(pathToFileURL(join(dir, `${name}.js`)).href);
+  // Loaded: the core modules compile from memory below, so the files are no longer needed.
+  rmSync(dir, { recursive: true, force: true });
   const kv = keyvalue(env);
   const nowMs = env.nowMs ?? Date.now;
   const imports = {
