@@ -17,6 +17,7 @@ export default defineReflex({
   },
   rules: [
     { match: { path: { prefix: '/v1/chat' } }, action: { route: 'nucleus' } },
+    { match: { path: { exact: '/v1/messages' } }, action: { route: 'nucleus' } },
     { match: { path: { prefix: '/v1/agents' } }, action: { route: 'nucleus' } },
     { match: { method: 'GET', path: { exact: '/healthz' } }, action: { respond: { status: 200, body: { status: 'ok' } } } },
   ],

@@ -45,7 +45,7 @@ export class AgentRunner {
   }
 
   async invoke(agent: AgentManifest, input: string, signal?: AbortSignal): Promise<InvokeResult> {
-    const completion = await this.call(() => this.llm().chat.completions.create({ model: agent.model, messages: this.messages(agent, input) }, { signal }));
+    const completion = await this.call(() => this.llm.openai().chat.completions.create({ model: agent.model, messages: this.messages(agent, input) }, { signal }));
     const output = completion.choices[0]?.message?.content ?? '';
     const usage = completion.usage ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens } : undefined;
     return this.review(agent, input, output, usage);
@@ -53,7 +53,7 @@ export class AgentRunner {
 
   /** Streams text deltas as Morpheus sends them; the last item is the reviewed result. */
   async *stream(agent: AgentManifest, input: string, signal?: AbortSignal): AsyncGenerator<{ delta: string } | { result: InvokeResult }> {
-    const stream = await this.call(() => this.llm().chat.completions.create({ model: agent.model, messages: this.messages(agent, input), stream: true }, { signal }));
+    const stream = await this.call(() => this.llm.openai().chat.completions.create({ model: agent.model, messages: this.messages(agent, input), stream: true }, { signal }));
     let output = '';
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta?.content ?? '';

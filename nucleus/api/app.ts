@@ -13,8 +13,9 @@ import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
 import type { EventHub, ObservedEvent } from '../observe/hub.ts';
 import type { PheromoneField } from '../pheromones/field.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../morpheus/config.ts';
+import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
 import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
-import { relayChat } from './chat.ts';
+import { relayChat, relayMessages } from './relay.ts';
 import { errorResponse, jsonBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { InvokeRequest, ResolveRequest } from './schemas.ts';
@@ -35,7 +36,7 @@ export interface NucleusDeps {
 }
 
 /** For the root app: a mounted app's not-found handler is never consulted. */
-/** Agent inputs, deposits and decisions are small; chat bodies are relayed to Morpheus and share its limit. */
+/** Agent inputs, deposits and decisions are small; LLM bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
 /** Hono's bodyLimit, answering in the route's own error shape once the refused body has been read (common/discard.ts). */
 const limitBody = (maxSize: number, answer: (c: Context, message: string) => Response) =>
@@ -47,7 +48,7 @@ const limitBody = (maxSize: number, answer: (c: Context, message: string) => Res
     },
   });
 const apiBodyLimit = limitBody(API_BODY_BYTES, (c, message) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', message)));
-const chatBodyLimit = limitBody(DEFAULT_MAX_BODY_BYTES, (c, message) => c.json(openAiErrorBody(413, message), 413));
+const llmBodyLimit = (errorBody: (status: number, message: string) => Record<string, unknown>) => limitBody(DEFAULT_MAX_BODY_BYTES, (c, message) => c.json(errorBody(413, message), 413));
 
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 
@@ -67,7 +68,8 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.version)));
 
-  app.post('/v1/chat/completions', chatBodyLimit, (c) => relayChat(c, deps.gateway));
+  app.post('/v1/chat/completions', llmBodyLimit(openAiErrorBody), (c) => relayChat(c, deps.gateway));
+  app.post('/v1/messages', llmBodyLimit(anthropicErrorBody), (c) => relayMessages(c, deps.gateway));
 
   app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
   app.post('/v1/agents/:name/invoke', apiBodyLimit, async (c) => {

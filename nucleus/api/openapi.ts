@@ -19,6 +19,12 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'chat.completion, or text/event-stream of chat.completion.chunk' }, '400': { description: 'invalid request (OpenAI error shape)' }, '502': { description: 'Morpheus unreachable' } },
         },
       },
+      '/v1/messages': {
+        post: {
+          summary: 'Anthropic messages (SSE events when stream is true), relayed to Morpheus, which validates the body',
+          responses: { '200': { description: 'message, or text/event-stream of message events' }, '400': { description: 'invalid request (Anthropic error shape)' }, '502': { description: 'Morpheus unreachable' } },
+        },
+      },
       '/v1/agents': { get: { summary: 'List agents', responses: { '200': { description: 'agents', ...json(z.object({ agents: z.array(AgentManifest) })) } } } },
       '/v1/agents/{name}/invoke': {
         post: {

@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/log.ts';
@@ -8,12 +9,14 @@ import { startFakeLlm, type FakeLlm } from '../support/fake-llm-upstream.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 
 // The whole request path of the architecture: client -> reflex host (agent-limit, api-router)
-// -> nucleus -> Morpheus -> a FAKE LLM. The client is the official openai package, baseURL only.
+// -> nucleus -> Morpheus -> a FAKE LLM. The clients are the official openai and
+// @anthropic-ai/sdk packages, base URL only.
 let llm: FakeLlm;
 let morpheus: Morpheus;
 let nucleus: Nucleus;
 let host: ReflexHost;
 let client: OpenAI;
+let anthropic: Anthropic;
 
 beforeAll(async () => {
   await shippedApp();
@@ -22,6 +25,7 @@ beforeAll(async () => {
   nucleus = await startNucleus({ port: 0, agents: [], morpheusUrl: morpheus.url });
   host = await startHost({ distDir: SHIPPED_DIST, port: 0, sensors: false, env: { SPIN_VARIABLE_NUCLEUS_URL: nucleus.url }, logger: createLogger('test', 'silent') });
   client = new OpenAI({ baseURL: `${host.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: host.url, apiKey: 'unused', maxRetries: 0 });
 });
 afterAll(async () => {
   await host?.close();
@@ -30,9 +34,29 @@ afterAll(async () => {
   await llm?.close();
 });
 
+/** Reads a stream to its end; what it threw, if anything. */
+async function streamError(events: AsyncIterable<unknown>): Promise<unknown> {
+  try {
+    for await (const _ of events);
+  } catch (error) {
+    return error;
+  }
+  return null;
+}
+
+/** Runs a call while the FAKE upstream cuts its streams half-way. */
+async function withCutStream<T>(call: () => Promise<T>): Promise<T> {
+  llm.fault = 'cut';
+  try {
+    return await call();
+  } finally {
+    llm.fault = 'none';
+  }
+}
+
 const post = (base: string, body: string) => fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
-describe('chat completions at the edge', () => {
+describe('LLM APIs at the edge', () => {
   it('answers an OpenAI client through the router, the nucleus and Morpheus', async () => {
     const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
     expect(completion.choices[0].message.content).toBe('edge says: hello');
@@ -78,17 +102,9 @@ describe('chat completions at the edge', () => {
   });
 
   it('sends a cut upstream stream on as an error event', async () => {
-    llm.fault = 'cut';
-    try {
-      const chunks = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a long answer that will be cut' }], stream: true });
-      const error = await (async () => {
-        for await (const _ of chunks);
-      })().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(OpenAI.APIError);
-      expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/ended before it was complete/);
-    } finally {
-      llm.fault = 'none';
-    }
+    const error = await withCutStream(async () => streamError(await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'a long answer that will be cut' }], stream: true })));
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/ended before it was complete/);
   });
 
   it('answers 502 in the OpenAI shape when Morpheus is down, and 503 when none is set', async () => {
@@ -105,6 +121,30 @@ describe('chat completions at the edge', () => {
       await orphan.close();
       await unset.close();
     }
+  });
+
+  it('answers an Anthropic client through the same path, streaming included', async () => {
+    const message = await anthropic.messages.create({ model: 'claude-edge', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] });
+    expect(message.content[0]).toMatchObject({ type: 'text', text: 'edge says: hello' });
+    const events = await anthropic.messages.create({ model: 'claude-edge', max_tokens: 64, messages: [{ role: 'user', content: 'stream me' }], stream: true });
+    const types: string[] = [];
+    let text = '';
+    for await (const event of events) {
+      types.push(event.type);
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
+    }
+    expect(text).toBe('edge says: stream me');
+    expect(types[0]).toBe('message_start');
+    expect(types.at(-1)).toBe('message_stop');
+  });
+
+  it("passes on Morpheus's Anthropic-shaped errors, before and during a stream", async () => {
+    const invalid = await anthropic.messages.create({ model: 'claude-edge', messages: [{ role: 'user', content: 'x' }] } as never).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((invalid as InstanceType<typeof Anthropic.APIError>).message).toContain('max_tokens');
+    const error = await withCutStream(async () => streamError(await anthropic.messages.create({ model: 'claude-edge', max_tokens: 64, messages: [{ role: 'user', content: 'a long answer that will be cut' }], stream: true })));
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).message).toMatch(/ended before it was complete/);
   });
 
   it('answers an unknown nucleus route with its JSON error, not plain text', async () => {

@@ -1,0 +1,109 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
+import OpenAI from 'openai';
+import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
+import type { Gateway } from '../gateway.ts';
+import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
+import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
+
+/**
+ * The LLM APIs the nucleus passes on to Morpheus: the router sends `/v1/chat` and `/v1/messages`
+ * traffic here, so a client at the edge keeps its OpenAI or Anthropic SDK (only the base URL
+ * changes) and passes the rate limit and the router on its way to the LLM. Morpheus validates
+ * bodies; the nucleus only needs a JSON object.
+ */
+interface RelayedApi {
+  /** The SDK's error classes (both SDKs are generated alike). */
+  sdk: typeof OpenAI | typeof Anthropic;
+  errorBody(status: number, message: string): Record<string, unknown>;
+  /** The body Morpheus sent with an error, as the SDK keeps it. */
+  sentBody(error: unknown): Record<string, unknown>;
+  call(gateway: Gateway, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  /** One stream event, or an error body, as an SSE frame; `end` closes a stream that ended well. */
+  frame(event: unknown): string;
+  end: string;
+}
+
+const OPENAI: RelayedApi = {
+  sdk: OpenAI,
+  errorBody: openAiErrorBody,
+  sentBody: (error) => ({ error }),
+  call: (gateway, body, signal) => gateway.openai().chat.completions.create(body as never, { signal }),
+  frame: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
+  end: 'data: [DONE]\n\n',
+};
+
+const ANTHROPIC: RelayedApi = {
+  sdk: Anthropic,
+  errorBody: anthropicErrorBody,
+  sentBody: (error) => error as Record<string, unknown>,
+  call: (gateway, body, signal) => gateway.anthropic().messages.create(body as never, { signal }),
+  frame: (event) => `event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`,
+  end: '',
+};
+
+interface RelayError {
+  status: number;
+  body: Record<string, unknown>;
+  retryAfter?: string;
+}
+
+/**
+ * Morpheus's answer to a failed call, as the caller's client expects it: Morpheus's own status
+ * and error body (its zod field paths included), or, when Morpheus cannot be reached, a 502 or
+ * 504 in the same shape.
+ */
+function relayError(api: RelayedApi, error: unknown): RelayError {
+  if (error instanceof api.sdk.APIConnectionTimeoutError) return { status: 504, body: api.errorBody(504, 'Morpheus did not answer in time') };
+  if (error instanceof api.sdk.APIConnectionError) return { status: 502, body: api.errorBody(502, `Morpheus is unreachable: ${error.message}`) };
+  if (error instanceof api.sdk.APIError) {
+    // No status: Morpheus's error event in the middle of a stream.
+    const status = error.status ?? 502;
+    const body = error.error && typeof error.error === 'object' ? api.sentBody(error.error) : api.errorBody(status, error.message);
+    return { status, body, retryAfter: error.headers?.get('retry-after') ?? undefined };
+  }
+  if (isKgentsError(error)) return { status: httpStatusOf(error), body: api.errorBody(httpStatusOf(error), error.message) };
+  return { status: 500, body: api.errorBody(500, 'internal error') };
+}
+
+function answerError(c: Context, { status, body, retryAfter }: RelayError): Response {
+  return c.json(body, status as 400, retryAfter ? { 'retry-after': retryAfter } : {});
+}
+
+async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Response> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return answerError(c, { status: 400, body: api.errorBody(400, 'the body must be JSON') });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return answerError(c, { status: 400, body: api.errorBody(400, 'the body must be a JSON object') });
+  }
+  const signal = c.req.raw.signal;
+  try {
+    // Failures before the first event (an unknown model, a full queue) still get their status.
+    const answer = await api.call(gateway, body as Record<string, unknown>, signal);
+    if ((body as { stream?: unknown }).stream !== true) return c.json(answer as Record<string, unknown>);
+    c.header('content-type', 'text/event-stream');
+    c.header('cache-control', 'no-cache');
+    return stream(c, async (out) => {
+      try {
+        for await (const event of answer as AsyncIterable<unknown>) await out.write(api.frame(event));
+        if (api.end) await out.write(api.end);
+      } catch (error) {
+        // Mid-stream, each API's way: its error body as an event (Anthropic's is typed "error"), then the end.
+        if (!signal.aborted) await out.write(api.frame(relayError(api, error).body));
+      }
+    });
+  } catch (error) {
+    return answerError(c, relayError(api, error));
+  }
+}
+
+/** `POST /v1/chat/completions`: the OpenAI chat API. */
+export const relayChat = (c: Context, gateway: Gateway) => relay(c, gateway, OPENAI);
+
+/** `POST /v1/messages`: the Anthropic Messages API. */
+export const relayMessages = (c: Context, gateway: Gateway) => relay(c, gateway, ANTHROPIC);
