@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { KgentsError } from '../common/errors.ts';
+import { isHttpUrl, protocolOf } from '../common/url.ts';
 
 // Option values are checked as the command line is read: a bad one is a usage error (exit 64)
 // that names the option, before anything builds, connects or listens.
@@ -15,7 +16,7 @@ export function wholeNumber(value: string): number {
 }
 
 export function httpUrl(value: string): string {
-  if (!/^https?:$/.test(protocolOf(value))) throw new InvalidArgumentError('expected an http:// or https:// URL.');
+  if (!isHttpUrl(value)) throw new InvalidArgumentError('expected an http:// or https:// URL.');
   return value;
 }
 
@@ -30,6 +31,3 @@ export function checkRedisUrl(url: string | undefined): void {
     throw new KgentsError('INVALID_REQUEST', 'expected a redis:// or rediss:// URL, such as redis://127.0.0.1:6379', { field: '--redis (or KGENTS_REDIS_URL)' });
   }
 }
-
-// URL.canParse, not URL.parse: the latter needs Node 20.18, and the package allows 20.10.
-const protocolOf = (value: string) => (URL.canParse(value) ? new URL(value).protocol : '');

@@ -18,9 +18,10 @@ export const CORE_EXPORTS = {
 } as const;
 
 /**
- * The most of a request body a reflex sees (the embedded host passes the first this many bytes;
- * the upstream gets the whole body). Body rules look at the start of a body, and the memory cap
- * of a body-reading reflex is sized from this.
+ * The most of a request body a reflex sees (the embedded host passes the first this many bytes,
+ * and the generated entry tells the Spin path to read as many; the upstream gets the whole
+ * body). Body rules look at the start of a body, and the memory cap of a body-reading reflex is
+ * sized from this.
  */
 export const REFLEX_BODY_BYTES = 1024 * 1024;
 

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { KgentsError } from '../common/errors.ts';
+import { isHttpUrl } from '../common/url.ts';
 import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
 import { PART_OF } from './labels.ts';
@@ -110,7 +111,3 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
 }
 
 export const toYaml = (objects: KubernetesObject[]): string => objects.map((o) => stringify(o)).join('---\n');
-
-function isHttpUrl(value: string | undefined): boolean {
-  return value !== undefined && /^https?:\/\/[^/]/.test(value) && URL.canParse(value);
-}

@@ -120,8 +120,6 @@ declare function drop_output_stream(stream: i32): void;
 declare function stream_splice(output: i32, input: i32, len: i64, ret: usize): void;
 
 const METHODS: string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
-/** What a reflex sees of a request body: REFLEX_BODY_BYTES in compiler/abi.ts. */
-const MAX_BODY: i32 = 1 << 20;
 const READ_CHUNK: i32 = 65536;
 const WRITE_CHUNK: i32 = 4096;
 const SPLICE_CHUNK: i64 = 1 << 20;
@@ -155,22 +153,22 @@ function readFields(fields: i32, names: string[], values: string[]): void {
 }
 
 /**
- * Opens the request body. A reflex that reads it gets its first MAX_BODY bytes, read into one
+ * Opens the request body. A reflex that reads it gets its first `seen` bytes, read into one
  * buffer of that size (each chunk is the arena's newest allocation, so freeing it after the copy
  * takes it back). The rest stays in the stream: a forward passes it on with `pipe`, and no byte
  * of it enters this module's memory, whatever the body's size.
  */
-function openBody(request: i32, reads: bool, req: Request): void {
+function openBody(request: i32, seen: i32, req: Request): void {
   request_consume(request, RET);
   if (load<u8>(RET) != 0) return;
   requestBody = load<i32>(RET, 4);
   incoming_body_stream(requestBody, RET);
   if (load<u8>(RET) != 0) return;
   requestStream = load<i32>(RET, 4);
-  if (!reads) return;
-  const head = new Writer(MAX_BODY);
-  while (head.len < MAX_BODY) {
-    const room = MAX_BODY - head.len;
+  if (seen == 0) return;
+  const head = new Writer(seen);
+  while (head.len < seen) {
+    const room = seen - head.len;
     stream_read(requestStream, <i64>(room < READ_CHUNK ? room : READ_CHUNK), RET);
     if (load<u8>(RET) != 0) {
       // Closed (or failed): the whole body is in hand, nothing is left to pass on.
@@ -211,7 +209,7 @@ function firstHop(list: string): string {
   return list.substring(start, end);
 }
 
-export function readRequest(handle: i32, readsBody: bool): Request {
+export function readRequest(handle: i32, bodyBytes: i32): Request {
   const req = new Request();
   req.method = readMethod(handle);
   request_path(handle, RET);
@@ -226,7 +224,7 @@ export function readRequest(handle: i32, readsBody: bool): Request {
   const forwardedFor = req.header('x-forwarded-for');
   const spinClient = req.header('spin-client-addr');
   req.client = forwardedFor !== null ? firstHop(forwardedFor) : spinClient !== null ? spinClient : '';
-  openBody(handle, readsBody, req);
+  openBody(handle, bodyBytes, req);
   return req;
 }
 
@@ -424,9 +422,12 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
   return decide(req);
 }
 
-/** The flags say which paths this reflex can take; the generated entry passes them as literals. */
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, readsBody: bool): void {
-  const req = readRequest(request, readsBody);
+/**
+ * The flags say which paths this reflex can take, and `bodyBytes` how much of a request body it
+ * reads (0: none; else compiler/abi.ts's REFLEX_BODY_BYTES); the generated entry passes literals.
+ */
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, bodyBytes: i32): void {
+  const req = readRequest(request, bodyBytes);
   drop_incoming_request(request);
   let d = decide(req);
   if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);

@@ -1,4 +1,4 @@
-import { CORE_EXPORTS } from '../abi.ts';
+import { CORE_EXPORTS, REFLEX_BODY_BYTES } from '../abi.ts';
 import type { ReflexSpec } from '../spec/schema.ts';
 import { str } from './literals.ts';
 
@@ -63,15 +63,15 @@ export function handle(request: i32, outparam: i32): void {
 }
 
 /**
- * Which wasi:http paths the reflex can take (forward, probe, send webhooks), and whether it
- * reads the request body, as literals: the optimizer then drops the code, and the imports, of
+ * Which wasi:http paths the reflex can take (forward, probe, send webhooks), and how much of the
+ * request body it reads, as literals: the optimizer then drops the code, and the imports, of
  * the paths it cannot take.
  */
 function httpPaths(spec: ReflexSpec, readsBody: boolean): string {
   const forwards = spec.kind === 'rate-limit' || (spec.kind === 'router' && [...spec.rules.map((r) => r.action), spec.fallback].some((a) => 'route' in a));
   const probes = spec.kind === 'health' && spec.checks.some((c) => 'upstream' in c);
   const webhooks = spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
-  return [forwards, probes, webhooks, readsBody].join(', ');
+  return [forwards, probes, webhooks, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
 }
 
 /**

@@ -12,7 +12,6 @@ import { sectionsOf } from '../../common/wasm-sections.ts';
  * reflex module is the one exporting `cabi_realloc` and the decide interface.
  */
 const CORE_MODULE_SECTION = 1;
-const DECIDE_EXPORT = CORE_EXPORTS.decide;
 
 export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   const isComponent = component[0] === 0 && component[1] === 0x61 && component[2] === 0x73 && component[3] === 0x6d && component[6] === 1 && component[7] === 0;
@@ -23,7 +22,7 @@ export function coreModulesOf(component: Uint8Array): Uint8Array[] {
 export async function compileReflexModule(component: Uint8Array): Promise<WebAssembly.Module> {
   for (const bytes of coreModulesOf(component)) {
     const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    if (WebAssembly.Module.exports(module).some((e) => e.name === DECIDE_EXPORT)) return module;
+    if (WebAssembly.Module.exports(module).some((e) => e.name === CORE_EXPORTS.decide)) return module;
   }
-  throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${DECIDE_EXPORT}; was it built by kgents build?`);
+  throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${CORE_EXPORTS.decide}; was it built by kgents build?`);
 }
