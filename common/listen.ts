@@ -1,4 +1,5 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { KgentsError } from './errors.ts';
 
 export interface Listening {
@@ -11,19 +12,41 @@ export interface Listening {
 
 type FetchHandler = (request: Request, env: never) => Response | Promise<Response>;
 
+export interface ListenOptions {
+  port: number;
+  host: string;
+  /**
+   * The answer, in the server's own error shape, when the adapter fails before the app can:
+   * 400 for a request no `Request` can be made of (a target like `*` or `ftp://x`), 500 for a
+   * handler that throws. The adapter's own answers have no body.
+   */
+  errorBody?: (status: 400 | 500, message: string) => unknown;
+}
+
+const plainErrorBody = (status: 400 | 500, message: string) => ({ error: { code: status === 400 ? 'bad_request' : 'internal', message } });
+
 /**
  * Serves a fetch handler on Node (port 0 picks a free one) and resolves once it listens. A port
  * it cannot take rejects with a KgentsError saying which and why (it used to crash the process
  * with an unhandled 'error' event).
  */
-export async function listen(fetch: FetchHandler, opts: { port: number; host: string }): Promise<Listening> {
+export async function listen(fetch: FetchHandler, opts: ListenOptions): Promise<Listening> {
+  const errorBody = opts.errorBody ?? plainErrorBody;
+  const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
+    hostname: opts.host,
+    errorHandler: (error) =>
+      (error as Error).name === 'RequestError'
+        ? Response.json(errorBody(400, `bad request: ${(error as Error).message}`), { status: 400 })
+        : Response.json(errorBody(500, 'internal error'), { status: 500 }),
+  });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: fetch as Parameters<typeof serve>[0]['fetch'], port: opts.port, hostname: opts.host }, () => {
+    const s = createServer(listener);
+    const refuse = (error: NodeJS.ErrnoException) => reject(listenError(error, opts));
+    s.once('error', refuse);
+    s.listen(opts.port, opts.host, () => {
       s.off('error', refuse);
       resolve(s);
     });
-    const refuse = (error: NodeJS.ErrnoException) => reject(listenError(error, opts));
-    s.once('error', refuse);
   });
   const port = (server.address() as { port: number }).port;
   return {

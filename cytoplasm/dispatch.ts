@@ -1,6 +1,7 @@
 import { REFLEX_BODY_BYTES, type Decision, type ReflexRequest } from '../compiler/abi.ts';
 import { httpStatusOf, isKgentsError, KgentsError } from '../common/errors.ts';
 import { readHead, type BodyHead } from './body-head.ts';
+import { parseTarget, upstreamUrl, type RequestTarget } from './request-target.ts';
 import type { Logger } from '../common/log.ts';
 import type { LoadedApp, LoadedReflex } from './app.ts';
 import type { HostMetrics } from './metrics.ts';
@@ -36,11 +37,6 @@ export interface IncomingCall {
 export function incomingFromRequest(request: Request, client: string): IncomingCall {
   const url = new URL(request.url);
   return { method: request.method, target: url.pathname + url.search, client, header: (n) => request.headers.get(n), request: () => request };
-}
-
-function splitTarget(target: string): { path: string; query: string } {
-  const q = target.indexOf('?');
-  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
 function json(status: number, code: string, message: string, extra: Record<string, string> = {}): Response {
@@ -82,7 +78,9 @@ function withHeaders(response: Response, extra: [string, string][]): Response {
 /** Serves one request through the reflex on its route and whatever it chains to. */
 export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response> {
   const app = ctx.app();
-  const { path, query } = splitTarget(call.target);
+  const target = parseTarget(call.target);
+  if ('refused' in target) return json(400, 'bad_request', target.refused);
+  const { path, query } = target;
   const matched = app.routes.match(path);
   if (!matched) return json(404, 'not_found', `no reflex serves ${path}`);
 
@@ -114,7 +112,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
         continue;
       }
       ctx.metrics.decisions.inc(name, 'forward');
-      const response = await forward(ctx, reflex, decision.target, call, body);
+      const response = await forward(ctx, reflex, decision.target, call, target, body);
       status = response.status;
       return withHeaders(response, [...carried, ...decision.headers]);
     }
@@ -173,12 +171,9 @@ async function probe(reflex: LoadedReflex, target: string): Promise<number> {
   }
 }
 
-async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, body: BodyHead | undefined): Promise<Response> {
-  const target = reflex.outbound.check(base);
+async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, target: RequestTarget, body: BodyHead | undefined): Promise<Response> {
+  const destination = upstreamUrl(reflex.outbound.check(base), target);
   const request = call.request();
-  const destination = new URL(call.target, target);
-  // Keep any base path the upstream URL carries (e.g. http://svc/api).
-  if (target.pathname !== '/') destination.pathname = target.pathname.replace(/\/$/, '') + destination.pathname;
   const headers = new Headers();
   request.headers.forEach((value, key) => {
     if (!HOP_BY_HOP.has(key)) headers.set(key, value);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../compiler/build.ts';
 import { freePort } from '../../common/net.ts';
 import { encodeDeposit } from '../../common/pheromone.ts';
+import { rawGet } from '../support/raw-http.ts';
 import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
 import { startUpstreamProcess } from '../support/upstream-process.ts';
@@ -94,6 +95,18 @@ describe('wasi:http export (the Spin path)', () => {
     expect(response.status).toBe(201);
     expect(response.headers.get('x-upstream')).toBe('echo');
     expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc' });
+  });
+
+  it('router: a path with a dot segment gets 400 before any rule runs, as on the embedded host', async () => {
+    const base = await serve('api-router');
+    for (const target of ['/v1/chat/../../admin', '/v1/chat/%2E%2e/x', '/v1/chat/.', '/v1/chat\\..\\x']) {
+      const answer = await rawGet(base, target);
+      expect(answer.status, target).toBe(400);
+      expect(JSON.parse(answer.body).error).toEqual({ code: 'bad_request', message: 'path has a . or .. segment' });
+    }
+    const ordinary = await rawGet(base, '/v1/chat/.x/..y?z=/../');
+    expect(ordinary.status).toBe(201);
+    expect(JSON.parse(ordinary.body).url).toBe('/v1/chat/.x/..y?z=/../');
   });
 
   it('rate limit: forwards within the budget, then answers 429 with Retry-After', async () => {

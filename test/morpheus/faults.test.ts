@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../common/net.ts';
+import { rawGet } from '../support/raw-http.ts';
 import { ANTHROPIC_SECRET, startMorpheusRig, type MorpheusRig } from '../support/morpheus-rig.ts';
 
 let rig: MorpheusRig;
@@ -98,6 +99,12 @@ describe('request errors, in each API shape', () => {
     const response = await fetch(`${rig.morpheus.url}/v1/models`, { method: 'PUT' });
     expect(response.status).toBe(404);
     expect((await response.json()).error).toMatchObject({ message: expect.stringContaining('no route for PUT /v1/models'), type: 'invalid_request_error', code: null });
+  });
+
+  it('400 in OpenAI shape for a request target no URL can be made of', async () => {
+    const answer = await rawGet(rig.morpheus.url, '*');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).toMatchObject({ type: 'invalid_request_error', code: null, message: expect.stringContaining('bad request') });
   });
 });
 
