@@ -199,14 +199,17 @@ function pipe(input: i32, output: i32): void {
   while (load<u8>(RET) == 0);
 }
 
-/** The client in `x-forwarded-for: client, proxy1, proxy2`. */
-function firstHop(list: string): string {
-  const comma = list.indexOf(',');
-  let end = comma < 0 ? list.length : comma;
-  while (end > 0 && list.charCodeAt(end - 1) == 32) end--;
-  let start = 0;
-  while (start < end && list.charCodeAt(start) == 32) start++;
-  return list.substring(start, end);
+/**
+ * The peer's address without its port (Spin's `spin-client-addr` is `10.0.0.7:51234` or
+ * `[::1]:51234`), as the embedded host gives it: a client's new connection is the same client.
+ */
+function withoutPort(address: string): string {
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    return end < 0 ? address : address.substring(1, end);
+  }
+  const colon = address.indexOf(':');
+  return colon < 0 || address.indexOf(':', colon + 1) >= 0 ? address : address.substring(0, colon);
 }
 
 export function readRequest(handle: i32, bodyBytes: i32): Request {
@@ -221,9 +224,8 @@ export function readRequest(handle: i32, bodyBytes: i32): Request {
   const headers = request_headers(handle);
   readFields(headers, req.names, req.values);
   drop_fields(headers);
-  const forwardedFor = req.header('x-forwarded-for');
-  const spinClient = req.header('spin-client-addr');
-  req.client = forwardedFor !== null ? firstHop(forwardedFor) : spinClient !== null ? spinClient : '';
+  const peer = req.header('spin-client-addr');
+  req.client = peer !== null ? withoutPort(peer) : '';
   openBody(handle, bodyBytes, req);
   return req;
 }

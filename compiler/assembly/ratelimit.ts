@@ -16,6 +16,19 @@ export class Verdict {
 // The generated reflex calls only the key, cost and algorithm functions its spec names, so
 // the optimizer drops the others (and the store imports only they use).
 
+/**
+ * The client `proxies` hops out: X-Forwarded-For's entries (all its fields, in order), then the
+ * peer, counted from the right. Entries further left are whatever the client wrote, so they count
+ * only when the list is shorter than the chain of trusted proxies.
+ */
+export function clientBehind(req: Request, proxies: i32): string {
+  let list = '';
+  for (let i = 0; i < req.names.length; i++) if (req.names[i] == 'x-forwarded-for') list = list.length > 0 ? list + ',' + req.values[i] : req.values[i];
+  if (list.length == 0) return req.client;
+  const hops = list.split(',');
+  return hops[max(hops.length - proxies, 0)].trim();
+}
+
 export function headerKey(req: Request, name: string): string {
   const v = req.header(name);
   return v === null ? '-' : v;

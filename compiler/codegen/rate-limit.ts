@@ -17,7 +17,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
       ? `gcra(STORE, ${key}, ${cost}, ${i64(interval)}, ${i64(burst)}, ${failOpen})`
       : `fixedWindow(STORE, ${key}, ${cost}, ${i64(spec.rate)}, ${i64(periodMicros)}, ${failOpen})`;
   return {
-    imports: ["import { gcra, fixedWindow, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable } from './ratelimit';"],
+    imports: ["import { gcra, fixedWindow, clientBehind, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable } from './ratelimit';"],
     // Everything that never changes (policy, key prefix, algorithm, key source) is a literal
     // here, so the optimizer keeps only the code, and the imports, this spec uses.
     body: `const POLICY = ${str(`"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`)};
@@ -41,7 +41,7 @@ function keyExpression(key: RateLimitSpec['key']): string {
     case 'header':
       return `headerKey(req, ${str(key.name)})`;
     case 'client':
-      return 'req.client';
+      return key.trustedProxies > 0 ? `clientBehind(req, ${key.trustedProxies})` : 'req.client';
     case 'path-segment':
       return `pathSegmentKey(req.path, ${key.index})`;
     case 'constant':
@@ -53,6 +53,7 @@ function keyExpression(key: RateLimitSpec['key']): string {
 export function rateLimitReads(spec: RateLimitSpec): string[] {
   const reads: string[] = [];
   if (spec.key.from === 'header') reads.push(spec.key.name);
+  if (spec.key.from === 'client' && spec.key.trustedProxies > 0) reads.push('x-forwarded-for');
   if (spec.cost !== 1) reads.push(spec.cost.header);
   return reads;
 }

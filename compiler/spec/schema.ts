@@ -57,7 +57,13 @@ const common = {
 
 export const RateLimitKey = z.discriminatedUnion('from', [
   z.object({ from: z.literal('header'), name: z.string().min(1).transform((s) => s.toLowerCase()) }).strict(),
-  z.object({ from: z.literal('client') }).strict(),
+  z
+    .object({
+      from: z.literal('client'),
+      /** Proxies in front that each append the address they saw to X-Forwarded-For; 0: the peer itself. */
+      trustedProxies: z.number().int().min(0).max(10).default(0),
+    })
+    .strict(),
   z.object({ from: z.literal('path-segment'), index: z.number().int().min(0) }).strict(),
   z.object({ from: z.literal('constant'), value: z.string().min(1) }).strict(),
 ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDecision, encodeRequest, type Decision } from '../../compiler/abi.ts';
-import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS } from '../../compiler/codegen/index.ts';
+import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from '../../compiler/codegen/index.ts';
 import { ReflexSpec } from '../../compiler/spec/schema.ts';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
 import { componentize } from '../../compiler/toolchain/component.ts';
@@ -35,6 +35,30 @@ describe('rate-limit variants through jco glue', () => {
     expect(decide('/x', [], '10.0.0.2').action).toBe('forward');
     now += 40_000;
     expect(decide('/x').action).toBe('forward');
+  });
+
+  it('client key: the peer, whatever X-Forwarded-For says, unless proxies are trusted', async () => {
+    const direct = await limiter({ key: { from: 'client' }, rate: 1, period: '1m' });
+    expect(actions([direct('/x', [['x-forwarded-for', '1.1.1.1']]), direct('/x', [['x-forwarded-for', '2.2.2.2']])])).toEqual(['forward', 'respond']);
+
+    // Behind one proxy, the client is the last entry: the address that proxy saw.
+    const behindOne = await limiter({ key: { from: 'client', trustedProxies: 1 }, rate: 1, period: '1m' });
+    const xff = (value: string): [string, string][] => [['x-forwarded-for', value]];
+    expect(behindOne('/x', xff('forged-1, 203.0.113.7')).action).toBe('forward');
+    expect(behindOne('/x', xff('forged-2, 203.0.113.7')).action).toBe('respond');
+    expect(behindOne('/x', xff('203.0.113.8')).action).toBe('forward');
+    // A second X-Forwarded-For field continues the list.
+    expect(behindOne('/x', [...xff('forged-3'), ...xff('203.0.113.7')]).action).toBe('respond');
+    // No header: the peer itself.
+    expect(actions([behindOne('/x', [], '10.9.9.9'), behindOne('/x', [], '10.9.9.9')])).toEqual(['forward', 'respond']);
+
+    // Behind two, the entry before the last; a list shorter than the chain gives its first entry.
+    const behindTwo = await limiter({ key: { from: 'client', trustedProxies: 2 }, rate: 1, period: '1m' });
+    expect(behindTwo('/x', xff('forged, 198.51.100.1, 10.0.0.5')).action).toBe('forward');
+    expect(behindTwo('/x', xff('198.51.100.1,10.0.0.6')).action).toBe('respond');
+    expect(behindTwo('/x', xff('198.51.100.2')).action).toBe('forward');
+    // The embedded host passes a reflex only the headers it reads.
+    expect(readsOf(ReflexSpec.parse({ kind: 'rate-limit', name: 'v', description: 'v', route: '/...', upstream: { variable: 'u', default: 'http://u:1' }, key: { from: 'client', trustedProxies: 1 }, rate: 1, period: '1m' })).headers).toEqual(['x-forwarded-for']);
   });
 
   it('path-segment key: each segment value has its own limit; a path too short shares the "-" key', async () => {

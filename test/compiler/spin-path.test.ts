@@ -32,6 +32,10 @@ beforeAll(async () => {
     `export default { kind: 'rate-limit', name: 'tiny-limit', description: 'two per minute', route: '/limited/...', key: { from: 'constant', value: 'all' }, rate: 2, period: '1m', burst: 2, upstream: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } };`,
   );
   writeFileSync(
+    join(root, 'reflexes', 'peer-limit.reflex.ts'),
+    `export default { kind: 'rate-limit', name: 'peer-limit', description: 'one per client', route: '/peer/...', key: { from: 'client' }, rate: 1, period: '1m', upstream: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } };`,
+  );
+  writeFileSync(
     join(root, 'reflexes', 'alarm.reflex.ts'),
     `export default { kind: 'pheromone-sensor', name: 'alarm', description: 'pages on warnings', route: '/_reflexes/alarm', every: '1s', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 }, upstreams: { pager: { variable: 'pager_url', default: 'http://127.0.0.1:1' } }, onRise: [{ webhook: { upstream: 'pager', path: '/alert' } }] };`,
   );
@@ -107,6 +111,16 @@ describe('wasi:http export (the Spin path)', () => {
     const ordinary = await rawGet(base, '/v1/chat/.x/..y?z=/../');
     expect(ordinary.status).toBe(201);
     expect(JSON.parse(ordinary.body).url).toBe('/v1/chat/.x/..y?z=/../');
+  });
+
+  it('rate limit by client: the peer Spin names, without its port; X-Forwarded-For is not trusted by default', async () => {
+    const base = await serve('peer-limit');
+    const from = (peer: string, forwardedFor?: string) => fetch(`${base}/peer/x`, { headers: { 'spin-client-addr': peer, ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) } }).then((r) => r.status);
+    expect(await from('10.1.1.1:40001')).toBe(201);
+    expect(await from('10.1.1.1:40002', 'forged')).toBe(429);
+    expect(await from('[2001:db8::1]:40003')).toBe(201);
+    expect(await from('[2001:db8::1]:40004')).toBe(429);
+    expect(await from('10.1.1.2:40001')).toBe(201);
   });
 
   it('rate limit: forwards within the budget, then answers 429 with Retry-After', async () => {
