@@ -15,6 +15,11 @@ export function wholeNumber(value: string): number {
   return Number(value);
 }
 
+export function positiveNumber(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('expected a number above 0.');
+  return Number(value);
+}
+
 export function httpUrl(value: string): string {
   if (!isHttpUrl(value)) throw new InvalidArgumentError('expected an http:// or https:// URL.');
   return value;

@@ -179,6 +179,10 @@ async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string,
     if (!HOP_BY_HOP.has(key)) headers.set(key, value);
   });
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  // The budget runs until the upstream's headers: a streamed body (an LLM's SSE) then takes as
+  // long as it needs, and stops when the client goes away.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException('upstream timeout', 'TimeoutError')), ctx.upstreamTimeoutMs);
   try {
     // undici needs `duplex: 'half'` to stream a request body; the DOM RequestInit type lacks it.
     const init = {
@@ -186,7 +190,7 @@ async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string,
       headers,
       body: hasBody ? ((body?.whole as BodyInit | undefined) ?? request.body) : undefined,
       redirect: 'manual',
-      signal: AbortSignal.any([request.signal, AbortSignal.timeout(ctx.upstreamTimeoutMs)]),
+      signal: AbortSignal.any([request.signal, deadline.signal]),
       duplex: 'half',
     } as RequestInit;
     const response = await fetch(destination, init);
@@ -195,6 +199,9 @@ async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string,
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers: out });
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError';
-    throw new KgentsError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `upstream ${destination.origin} ${timedOut ? 'timed out' : 'is unreachable'}`, { reflex: reflex.reflex.name });
+    const problem = timedOut ? `did not answer within ${ctx.upstreamTimeoutMs} ms` : 'is unreachable';
+    throw new KgentsError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `upstream ${destination.origin} ${problem}`, { reflex: reflex.reflex.name });
+  } finally {
+    clearTimeout(timer);
   }
 }

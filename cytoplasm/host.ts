@@ -23,10 +23,14 @@ export interface HostOptions {
   env?: Record<string, string | undefined>;
   /** Run sensors on their schedule (default true). */
   sensors?: boolean;
+  /** How long a forwarded request may wait for the upstream's headers (default 120 s, as Morpheus waits for an LLM's answer). */
   upstreamTimeoutMs?: number;
   /** How long shutdown waits for in-flight requests. */
   drainTimeoutMs?: number;
 }
+
+/** A non-streaming completion answers only once the LLM is done: Morpheus's response timeout. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 
 /** The embedded reflex host: serves a built app's routes through its components. */
 export class ReflexHost extends EventEmitter {
@@ -46,7 +50,7 @@ export class ReflexHost extends EventEmitter {
     this.kv = options.kv ?? new MemoryKv();
     this.logger = options.logger ?? createLogger('reflex-host');
     this.metrics = createHostMetrics(() => Object.fromEntries([...(this.app?.reflexes ?? new Map())].map(([n, r]) => [n, r.runtime.instances])));
-    this.context = { app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000 };
+    this.context = { app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS };
     this.sensors = new SensorScheduler(this.metrics, this.logger, (event) => this.onSensor(event));
   }
 

@@ -6,7 +6,7 @@ import type { KvStore } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
-import { checkRedisUrl, portNumber } from '../options.ts';
+import { checkRedisUrl, portNumber, positiveNumber } from '../options.ts';
 import { openServerStore } from '../store.ts';
 import { runBuild } from './build.ts';
 
@@ -22,6 +22,8 @@ interface UpOptions {
   morpheus: boolean;
   nucleusPort: number;
   morpheusPort: number;
+  /** Seconds. */
+  upstreamTimeout: number;
 }
 
 interface Service {
@@ -80,6 +82,7 @@ export function registerUp(program: Command): void {
     .option('--no-morpheus', 'do not start Morpheus')
     .option('--nucleus-port <port>', 'nucleus port', portNumber, 8081)
     .option('--morpheus-port <port>', 'Morpheus port', portNumber, 8080)
+    .option('--upstream-timeout <seconds>', "how long a forwarded request waits for the upstream's headers (a streamed body is not cut)", positiveNumber, 120)
     .action(async (opts: UpOptions) => {
       checkRedisUrl(opts.redis);
       const log = createLogger('kgents');
@@ -89,7 +92,7 @@ export function registerUp(program: Command): void {
       // Loaded here, not at the top: every other command starts faster without them.
       const [kv, { startHost }] = await Promise.all([openServerStore(opts.redis, log), import('../../cytoplasm/host.ts')]);
       const services = await startCompanions(opts, kv, log);
-      const host = await startHost({ distDir, port: opts.port, host: opts.host, kv, logger: log, env: { ...companionVariables(services), ...process.env } });
+      const host = await startHost({ distDir, port: opts.port, host: opts.host, kv, logger: log, upstreamTimeoutMs: opts.upstreamTimeout * 1000, env: { ...companionVariables(services), ...process.env } });
       const nucleusHub = services.find((s) => s.hub)?.hub;
       if (nucleusHub) {
         const { mirrorReflexFlags } = await import('../../nucleus/observe/reflex-flags.ts');

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { checkRedisUrl, httpUrl, portNumber, wholeNumber } from '../../cli/options.ts';
+import { checkRedisUrl, httpUrl, portNumber, positiveNumber, wholeNumber } from '../../cli/options.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 function kgents(args: string[], env: Record<string, string> = {}) {
@@ -17,6 +17,8 @@ describe('bad command lines', () => {
     for (const bad of ['', 'abc', '-1', '1.5', '65536', '8080x']) expect(() => portNumber(bad), bad).toThrow(InvalidArgumentError);
     expect(wholeNumber('3')).toBe(3);
     for (const bad of ['', '2x', '-2', '0.5']) expect(() => wholeNumber(bad), bad).toThrow(InvalidArgumentError);
+    expect(['0.5', '30', '120'].map(positiveNumber)).toEqual([0.5, 30, 120]);
+    for (const bad of ['', '0', '-1', '1e3', '10s']) expect(() => positiveNumber(bad), bad).toThrow(InvalidArgumentError);
     expect(httpUrl('http://kgents-morpheus:8080')).toBe('http://kgents-morpheus:8080');
     for (const bad of ['notaurl', 'ftp://x', 'localhost:8080']) expect(() => httpUrl(bad), bad).toThrow(InvalidArgumentError);
     expect(() => checkRedisUrl('rediss://user:pw@cache:6380/1')).not.toThrow();
@@ -28,6 +30,7 @@ describe('bad command lines', () => {
     [['nucleus', '--port', 'abc'], {}, /option '-p, --port <port>' argument 'abc' is invalid\. expected a port number from 0 to 65535/],
     [['up', '--no-build', '--morpheus-port', '70000'], {}, /option '--morpheus-port <port>' argument '70000' is invalid/],
     [['nucleus', '--morpheus', 'ftp://m'], {}, /option '--morpheus <url>' argument 'ftp:\/\/m' is invalid\. expected an http:\/\/ or https:\/\/ URL/],
+    [['up', '--no-build', '--upstream-timeout', '0'], {}, /option '--upstream-timeout <seconds>' argument '0' is invalid\. expected a number above 0/],
     [['scaffold', '--image', 'x', '--replicas', '2x'], {}, /option '--replicas <n>' argument '2x' is invalid\. expected a whole number/],
     [['up', '--no-build', '--redis', 'notaurl'], {}, /^error: --redis \(or KGENTS_REDIS_URL\): expected a redis:\/\/ or rediss:\/\/ URL, such as redis:\/\/127\.0\.0\.1:6379$/m],
     // Not echoed back: a Redis URL may carry a password.
