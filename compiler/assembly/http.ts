@@ -4,6 +4,7 @@
 // `wasi:http/outgoing-handler` (streamed back), or health probes followed by a second decision.
 import { RET, Writer, lowerAscii, strFrom, utf8 } from './abi';
 import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, respond } from './codec';
+import { decodeUnreserved, hasDotSegment } from './target';
 
 // ---- wasi:http/types@0.2.0 ----
 // @ts-ignore: decorator
@@ -427,41 +428,15 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
 const DOT_SEGMENT_REFUSED = '{"error":{"code":"bad_request","message":"path has a . or .. segment"}}';
 
 /**
- * A `.` or `..` segment, plain or percent-encoded, between `/` or `\` (URL parsers resolve
- * both). Spin hands the path over as sent; an upstream that resolves it would get a path the
- * reflex never decided on. The embedded host refuses the same paths (cytoplasm/request-target.ts).
+ * The flags say which paths this reflex can take, whether it decides on the request path, and
+ * `bodyBytes` how much of a request body it reads (0: none; else compiler/abi.ts's
+ * REFLEX_BODY_BYTES); the generated entry passes literals.
  */
-function hasDotSegment(path: string): bool {
-  const n = path.length;
-  let i = 0;
-  while (i < n) {
-    let dots = 0;
-    let j = i;
-    while (j < n) {
-      if (path.charCodeAt(j) == 46) j++;
-      else if (j + 2 < n && path.charCodeAt(j) == 37 && path.charCodeAt(j + 1) == 50 && (path.charCodeAt(j + 2) | 32) == 101) j += 3;
-      else break;
-      dots++;
-    }
-    if (dots > 0 && dots < 3 && (j == n || isSlash(path.charCodeAt(j)))) return true;
-    while (j < n && !isSlash(path.charCodeAt(j))) j++;
-    i = j + 1;
-  }
-  return false;
-}
-
-function isSlash(c: i32): bool {
-  return c == 47 || c == 92;
-}
-
-/**
- * The flags say which paths this reflex can take, and `bodyBytes` how much of a request body it
- * reads (0: none; else compiler/abi.ts's REFLEX_BODY_BYTES); the generated entry passes literals.
- */
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, bodyBytes: i32): void {
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, readsPath: bool, bodyBytes: i32): void {
   const req = readRequest(request, bodyBytes);
   drop_incoming_request(request);
-  let d = forwards && hasDotSegment(req.path) ? respond(400, 'application/json', DOT_SEGMENT_REFUSED) : decide(req);
+  if (readsPath) req.path = decodeUnreserved(req.path);
+  let d = readsPath && hasDotSegment(req.path) ? respond(400, 'application/json', DOT_SEGMENT_REFUSED) : decide(req);
   if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);
   if (webhooks) notifyAll(d);
   if (forwards && d.action == ACTION_FORWARD) forward(req, d, outparam);

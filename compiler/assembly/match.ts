@@ -1,6 +1,7 @@
 // Matchers that generated router code calls. Iterative (no backtracking blow-up).
 import { includesIgnoringCase } from './abi';
 import { Request } from './codec';
+import { hexValue } from './target';
 
 export function pathPrefix(path: string, prefix: string): bool {
   if (!path.startsWith(prefix)) return false;
@@ -36,14 +37,36 @@ export function glob(pattern: string, text: string): bool {
   return p == pattern.length;
 }
 
+/** The first value of `name` in a query string, decoded as a form field is. */
 export function queryParam(query: string, name: string): string | null {
   const parts = query.split('&');
   for (let i = 0; i < parts.length; i++) {
     const eq = parts[i].indexOf('=');
-    const key = eq < 0 ? parts[i] : parts[i].substring(0, eq);
-    if (key == name) return eq < 0 ? '' : parts[i].substring(eq + 1);
+    const key = formDecode(eq < 0 ? parts[i] : parts[i].substring(0, eq));
+    if (key == name) return eq < 0 ? '' : formDecode(parts[i].substring(eq + 1));
   }
   return null;
+}
+
+/** `+` is a space and `%XX` a byte, the bytes read as UTF-8 (`a+b`, `a%20b` and `caf%C3%A9` as a client meant them). */
+function formDecode(s: string): string {
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+  const bytes = Uint8Array.wrap(String.UTF8.encode(s));
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    let b = <i32>bytes[i];
+    if (b == 43) b = 32;
+    else if (b == 37 && i + 2 < bytes.length) {
+      const high = hexValue(bytes[i + 1]);
+      const low = hexValue(bytes[i + 2]);
+      if (high >= 0 && low >= 0) {
+        b = (high << 4) | low;
+        i += 2;
+      }
+    }
+    bytes[n++] = <u8>b;
+  }
+  return String.UTF8.decodeUnsafe(bytes.dataStart, <usize>n);
 }
 
 export function containsKeyword(req: Request, keyword: string): bool {

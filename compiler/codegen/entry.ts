@@ -63,15 +63,16 @@ export function handle(request: i32, outparam: i32): void {
 }
 
 /**
- * Which wasi:http paths the reflex can take (forward, probe, send webhooks), and how much of the
- * request body it reads, as literals: the optimizer then drops the code, and the imports, of
+ * Which wasi:http paths the reflex can take (forward, probe, send webhooks), whether it decides
+ * on the request path, and how much of the request body it reads, as literals: the optimizer then drops the code, and the imports, of
  * the paths it cannot take.
  */
 function httpPaths(spec: ReflexSpec, readsBody: boolean): string {
   const forwards = spec.kind === 'rate-limit' || (spec.kind === 'router' && [...spec.rules.map((r) => r.action), spec.fallback].some((a) => 'route' in a));
   const probes = spec.kind === 'health' && spec.checks.some((c) => 'upstream' in c);
   const webhooks = spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
-  return [forwards, probes, webhooks, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
+  const readsPath = spec.kind === 'router' || spec.kind === 'rate-limit';
+  return [forwards, probes, webhooks, readsPath, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
 }
 
 /**

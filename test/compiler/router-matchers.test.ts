@@ -33,6 +33,7 @@ const SPEC = {
     { match: { header: { name: 'X-Tier', equals: 'gold' } }, action: { route: 'gold' } },
     { match: { header: { name: 'x-debug', present: true } }, action: { respond: { status: 200, body: 'debug' } } },
     { match: { query: { name: 'beta', equals: '1' } }, action: { route: 'beta' } },
+    { match: { query: { name: 'order', equals: 'café au lait' } }, action: { respond: { status: 200, body: 'coffee' } } },
     { match: { jsonField: { path: 'metadata.tier', equals: 'free' } }, action: { deny: {} } },
     { match: { keyword: 'URGENT' }, action: { route: 'gold' } },
     { match: { method: 'POST', path: { prefix: '/v1' } }, action: { route: 'agents' } },
@@ -84,6 +85,14 @@ describe('router matchers through jco glue', () => {
   it('query: a parameter with a value', () => {
     expect(outcome(decide('GET', '/x?a=2&beta=1'))).toBe('forward http://beta:3');
     expect(outcome(decide('GET', '/x?beta=10'))).toBe('404 {"error":"no rule"}');
+  });
+
+  it('query: names and values are compared decoded, as a client encoded them', () => {
+    expect(outcome(decide('GET', '/x?be%74a=%31'))).toBe('forward http://beta:3');
+    for (const order of ['caf%C3%A9+au+lait', 'caf%c3%a9%20au%20lait', 'café au+lait']) expect(outcome(decide('GET', `/x?order=${order}`)), order).toBe('200 coffee');
+    expect(outcome(decide('GET', '/x?order=cafe+au+lait'))).toBe('404 {"error":"no rule"}');
+    // A broken escape is taken as written.
+    expect(outcome(decide('GET', '/x?beta=%3'))).toBe('404 {"error":"no rule"}');
   });
 
   it('jsonField: a nested field of the body; deny defaults to 403', () => {

@@ -53,6 +53,14 @@ describe('request targets', () => {
     },
   );
 
+  it('escapes of unreserved characters are decoded before any rule runs; others stay', async () => {
+    expect((await rawGet('/%61dmin')).status).toBe(403);
+    expect((await rawGet('/%41dmin')).status).not.toBe(403); // paths are case-sensitive: /Admin
+    const before = upstream.seen.length;
+    expect((await rawGet('/public%2Fadmin/%7euser')).status).toBe(200);
+    expect(upstream.seen[before].url).toBe('/public%2Fadmin/~user');
+  });
+
   it('segments that only start with a dot are ordinary', async () => {
     const before = upstream.seen.length;
     expect((await rawGet('/.well-known/x/..y/...')).status).toBe(200);
