@@ -25,6 +25,12 @@ export const CORE_EXPORTS = {
  */
 export const REFLEX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Why a path is refused that Spin's routes, a reflex and an upstream could read differently
+ * (cytoplasm/request-target.ts on the host; on the Spin path, routers and rate limits).
+ */
+export const AMBIGUOUS_PATH = 'path has a . or .. segment, or an escaped letter, digit or -._~';
+
 export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
 export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
 

@@ -1,9 +1,13 @@
+import { AMBIGUOUS_PATH } from '../compiler/abi.ts';
+
 /**
  * The request target as reflexes and upstreams see it, the same on the Spin path
- * (compiler/assembly/target.ts): escapes of unreserved characters are decoded, since an upstream
- * routes `/v1/%63hat` as `/v1/chat`; a path with a dot segment is refused; an absolute-form
- * target keeps only its path and query. So neither an escape, nor `..`, nor a host written into
- * the target takes a request past a rule or outside `allowed_outbound_hosts`.
+ * (compiler/assembly/target.ts). A path that Spin's routes, a reflex and an upstream could read
+ * differently is refused: one with a `.` or `..` segment (an upstream that resolves
+ * `/public/../admin` gets a path no rule saw), or with an escaped unreserved character (an
+ * upstream routes `/v1/%63hat` as `/v1/chat`; Spin's routes do not). An absolute-form target
+ * keeps only its path and query, and `//host/x` is a path, so no host written into the target
+ * takes a request outside `allowed_outbound_hosts`.
  */
 export interface RequestTarget {
   path: string;
@@ -15,31 +19,23 @@ export interface RequestTarget {
 const PLAIN = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
 /** `.` or `..` between `/` or `\` (URL parsers resolve both). */
 const DOT_SEGMENT = /(?:^|[/\\])\.{1,2}(?:[/\\]|$)/;
-const ESCAPE = /%([0-9A-Fa-f]{2})/g;
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
-
-function decodeUnreserved(path: string): string {
-  return path.replace(ESCAPE, (escape, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return UNRESERVED.test(char) ? char : escape;
-  });
-}
+/** `%XX` for a letter, digit, `-`, `.`, `_` or `~`. */
+const ESCAPED_UNRESERVED = /%(?:3[0-9]|[46][1-9a-f]|[57][0-9a]|2[de]|5f|7e)/i;
 
 const NOT_A_TARGET = 'the request target is neither a path nor an http(s) URL';
 
 /** The target's path and query, or why it is refused. */
 export function parseTarget(target: string): RequestTarget | { refused: string } {
   const q = target.indexOf('?');
-  const rawPath = q < 0 ? target : target.slice(0, q);
-  const path = rawPath.includes('%') ? decodeUnreserved(rawPath) : rawPath;
-  if (DOT_SEGMENT.test(path)) return { refused: 'path has a . or .. segment' };
+  const path = q < 0 ? target : target.slice(0, q);
+  if (DOT_SEGMENT.test(path) || ESCAPED_UNRESERVED.test(path)) return { refused: AMBIGUOUS_PATH };
   const query = q < 0 ? '' : target.slice(q + 1);
   if (PLAIN.test(target)) return { path, query };
   const originForm = path.startsWith('/');
   let url: URL;
   try {
     // A fixed origin in front, so a target like `//host/x` stays a path.
-    url = new URL(`${originForm ? `http://origin${path}` : path}${q < 0 ? '' : `?${query}`}`);
+    url = new URL(originForm ? `http://origin${target}` : target);
   } catch {
     return { refused: NOT_A_TARGET };
   }

@@ -4,7 +4,6 @@
 // `wasi:http/outgoing-handler` (streamed back), or health probes followed by a second decision.
 import { RET, Writer, lowerAscii, strFrom, utf8 } from './abi';
 import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, respond } from './codec';
-import { decodeUnreserved, hasDotSegment } from './target';
 
 // ---- wasi:http/types@0.2.0 ----
 // @ts-ignore: decorator
@@ -425,18 +424,14 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
   return decide(req);
 }
 
-const DOT_SEGMENT_REFUSED = '{"error":{"code":"bad_request","message":"path has a . or .. segment"}}';
-
 /**
- * The flags say which paths this reflex can take, whether it decides on the request path, and
- * `bodyBytes` how much of a request body it reads (0: none; else compiler/abi.ts's
- * REFLEX_BODY_BYTES); the generated entry passes literals.
+ * The flags say which paths this reflex can take, and `bodyBytes` how much of a request body it
+ * reads (0: none; else compiler/abi.ts's REFLEX_BODY_BYTES); the generated entry passes literals.
  */
-export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, readsPath: bool, bodyBytes: i32): void {
+export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, bodyBytes: i32): void {
   const req = readRequest(request, bodyBytes);
   drop_incoming_request(request);
-  if (readsPath) req.path = decodeUnreserved(req.path);
-  let d = readsPath && hasDotSegment(req.path) ? respond(400, 'application/json', DOT_SEGMENT_REFUSED) : decide(req);
+  let d = decide(req);
   if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);
   if (webhooks) notifyAll(d);
   if (forwards && d.action == ACTION_FORWARD) forward(req, d, outparam);

@@ -15,34 +15,20 @@ function isUnreserved(c: i32): bool {
 }
 
 /**
- * `%XX` escapes of unreserved characters decoded (RFC 3986 6.2.2.2: `/v1/%63hat` is `/v1/chat`,
- * and an upstream routes it so); other escapes, `%2F` among them, stay as they are.
+ * Whether Spin's routes, the reflex and the upstream could read the path differently: a `.` or
+ * `..` segment between `/` or `\` (URL parsers resolve both, Spin does not), or an escaped
+ * unreserved character (an upstream routes `/v1/%63hat` as `/v1/chat`; Spin's routes do not).
  */
-export function decodeUnreserved(path: string): string {
-  if (path.indexOf('%') < 0) return path;
-  let out = '';
-  let from = 0;
-  for (let i = 0; i + 2 < path.length; i++) {
-    if (path.charCodeAt(i) != 37) continue;
-    const high = hexValue(path.charCodeAt(i + 1));
-    const low = hexValue(path.charCodeAt(i + 2));
-    if (high < 0 || low < 0 || !isUnreserved((high << 4) | low)) continue;
-    out += path.substring(from, i) + String.fromCharCode((high << 4) | low);
-    from = i + 3;
-    i += 2;
-  }
-  return from == 0 ? path : out + path.substring(from);
-}
-
-/**
- * A `.` or `..` segment between `/` or `\` (URL parsers resolve both). Spin hands the path over
- * as sent; an upstream that resolves it would get a path the reflex never decided on.
- */
-export function hasDotSegment(path: string): bool {
+export function isAmbiguousPath(path: string): bool {
   const n = path.length;
   let start = 0;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? path.charCodeAt(i) : 47;
+    if (c == 37 && i + 2 < n) {
+      const high = hexValue(path.charCodeAt(i + 1));
+      const low = hexValue(path.charCodeAt(i + 2));
+      if (high >= 0 && low >= 0 && isUnreserved((high << 4) | low)) return true;
+    }
     if (c != 47 && c != 92) continue;
     const length = i - start;
     if ((length == 1 || length == 2) && path.charCodeAt(start) == 46 && path.charCodeAt(i - 1) == 46) return true;

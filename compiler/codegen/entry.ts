@@ -1,4 +1,4 @@
-import { CORE_EXPORTS, REFLEX_BODY_BYTES } from '../abi.ts';
+import { AMBIGUOUS_PATH, CORE_EXPORTS, REFLEX_BODY_BYTES } from '../abi.ts';
 import type { ReflexSpec } from '../spec/schema.ts';
 import { str } from './literals.ts';
 
@@ -29,7 +29,7 @@ export { cabi_realloc } from './abi';
 import { Request, Decision, decodeRequest, respond, forward, jsonString, ACTION_PROBE } from './codec';
 import { resetStoreState, storeFailed, variable, nowMicros } from './wasi';
 import { handleHttp } from './http';
-${kind.imports.join('\n')}
+${readsPath(spec) ? "import { isAmbiguousPath } from './target';\n" : ''}${kind.imports.join('\n')}
 
 const REFLEX = ${str(spec.name)};
 const STORE = ${str(spec.kv)};
@@ -56,23 +56,39 @@ export function post_tick(ret: usize): void {
 
 export function handle(request: i32, outparam: i32): void {
   resetStoreState();
-  handleHttp(request, outparam, decideRequest, ${httpPaths(spec, readsBody)});
+  handleHttp(request, outparam, ${readsPath(spec) ? 'decideSpinRequest' : 'decideRequest'}, ${httpPaths(spec, readsBody)});
   resetArena();
 }
-`;
+${readsPath(spec) ? SPIN_PATH_GUARD : ''}`;
+}
+
+/** Routers and rate limits decide on the path; health checks and sensors answer whatever it is. */
+function readsPath(spec: ReflexSpec): boolean {
+  return spec.kind === 'router' || spec.kind === 'rate-limit';
 }
 
 /**
- * Which wasi:http paths the reflex can take (forward, probe, send webhooks), whether it decides
- * on the request path, and how much of the request body it reads, as literals: the optimizer then drops the code, and the imports, of
+ * Spin hands a reflex the path as sent, and matches its routes on it. A path that Spin, the
+ * reflex and the upstream could read differently is refused, as the embedded host refuses it
+ * before any reflex runs (cytoplasm/request-target.ts). Only these reflexes hold the text.
+ */
+const SPIN_PATH_GUARD = `
+function decideSpinRequest(req: Request): Decision {
+  if (isAmbiguousPath(req.path)) return respond(400, 'application/json', ${str(JSON.stringify({ error: { code: 'bad_request', message: AMBIGUOUS_PATH } }))});
+  return decideRequest(req);
+}
+`;
+
+/**
+ * Which wasi:http paths the reflex can take (forward, probe, send webhooks), and how much of the
+ * request body it reads, as literals: the optimizer then drops the code, and the imports, of
  * the paths it cannot take.
  */
 function httpPaths(spec: ReflexSpec, readsBody: boolean): string {
   const forwards = spec.kind === 'rate-limit' || (spec.kind === 'router' && [...spec.rules.map((r) => r.action), spec.fallback].some((a) => 'route' in a));
   const probes = spec.kind === 'health' && spec.checks.some((c) => 'upstream' in c);
   const webhooks = spec.kind === 'pheromone-sensor' && [...spec.onRise, ...spec.onFall].some((a) => 'webhook' in a);
-  const readsPath = spec.kind === 'router' || spec.kind === 'rate-limit';
-  return [forwards, probes, webhooks, readsPath, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
+  return [forwards, probes, webhooks, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
 }
 
 /**
