@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
+import { StateSweeper } from './state-sweeper.ts';
 import { postWebhook } from './webhook.ts';
 
 export interface HostOptions {
@@ -40,6 +41,7 @@ export class ReflexHost extends EventEmitter {
   private app!: LoadedApp;
   private server: ServerType | null = null;
   private sensors: SensorScheduler;
+  private readonly sweeper: StateSweeper;
   private inFlight = 0;
   private draining = false;
   url = '';
@@ -52,6 +54,7 @@ export class ReflexHost extends EventEmitter {
     this.metrics = createHostMetrics(() => Object.fromEntries([...(this.app?.reflexes ?? new Map())].map(([n, r]) => [n, r.runtime.instances])));
     this.context = { app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS };
     this.sensors = new SensorScheduler(this.metrics, this.logger, (event) => this.onSensor(event));
+    this.sweeper = new StateSweeper(this.kv, options.nowMs ?? Date.now, this.metrics, this.logger);
   }
 
   get loaded(): LoadedApp {
@@ -72,6 +75,7 @@ export class ReflexHost extends EventEmitter {
   async load(): Promise<void> {
     await this.reload();
     if (this.options.sensors !== false) this.sensors.start();
+    this.sweeper.start();
   }
 
   /**
@@ -146,10 +150,16 @@ export class ReflexHost extends EventEmitter {
     return this.sensors.tickAll();
   }
 
+  /** Deletes the rate-limit state that has run out now, as the host does every minute. */
+  sweepState(): Promise<number> {
+    return this.sweeper.sweep();
+  }
+
   /** Stops accepting, waits for in-flight requests (bounded), then closes. */
   async close(): Promise<void> {
     this.draining = true;
     this.sensors.stop();
+    this.sweeper.stop();
     const server = this.server;
     this.server = null;
     if (server) {

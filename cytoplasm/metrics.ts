@@ -65,7 +65,8 @@ export function createHostMetrics(instances: () => Record<string, number>) {
   const traps = new Counter({ name: 'kgents_reflex_traps_total', help: 'Reflex calls stopped (fuel or memory exhausted, trap)', labelNames: ['reflex'], registers: [registry] });
   const outboundDenied = new Counter({ name: 'kgents_outbound_denied_total', help: 'Outbound requests refused by allowed_outbound_hosts', labelNames: ['reflex'], registers: [registry] });
   const webhookFailures = new Counter({ name: 'kgents_sensor_webhook_failures_total', help: 'Sensor webhook calls that failed (unreachable, timeout, non-2xx)', labelNames: ['reflex'], registers: [registry] });
-  return { registry, requests, decisions, latency, tickJitter, ticksSkipped, traps, outboundDenied, webhookFailures };
+  const stateSwept = new Counter({ name: 'kgents_rate_limit_state_swept_total', help: 'Rate-limit state entries deleted once they meant nothing any more', registers: [registry] });
+  return { registry, requests, decisions, latency, tickJitter, ticksSkipped, traps, outboundDenied, webhookFailures, stateSwept };
 }
 
 export type HostMetrics = ReturnType<typeof createHostMetrics>;

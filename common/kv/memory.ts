@@ -82,6 +82,16 @@ export class MemoryKv implements KvStore {
     return this.commitSync(txn);
   }
 
+  async sweep(prefix: string, isStale: (value: Uint8Array) => boolean) {
+    let swept = 0;
+    for (const [key, value] of this.data) {
+      if (!key.startsWith(prefix) || !isStale(value)) continue;
+      this.put(key, null);
+      swept++;
+    }
+    return swept;
+  }
+
   async ping() {
     return true;
   }

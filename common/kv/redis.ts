@@ -34,6 +34,23 @@ end
 return 1
 `;
 
+/** Deletes each key still holding the value the sweep read (KEYS[i], ARGV[i]); returns how many. */
+const DELETE_IF_UNCHANGED_SCRIPT = `
+local n = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    redis.call('DEL', key)
+    n = n + 1
+  end
+end
+return n
+`;
+
+/** Keys scanned per round trip while sweeping. */
+const SWEEP_BATCH = 500;
+
+const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+
 /** A plain Uint8Array view of what ioredis returns (no copy). */
 function bytesOf(buffer: Buffer | null): Uint8Array | null {
   return buffer ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length) : null;
@@ -64,6 +81,7 @@ export class RedisKv implements KvStore {
     // Errors surface on each command; an unhandled 'error' event would crash the process.
     this.client.on('error', () => {});
     this.client.defineCommand('kgentsCommit', { lua: COMMIT_SCRIPT });
+    this.client.defineCommand('kgentsDeleteIfUnchanged', { lua: DELETE_IF_UNCHANGED_SCRIPT });
   }
 
   /** Resolves when connected, or rejects after `timeoutMs`. */
@@ -133,6 +151,23 @@ export class RedisKv implements KvStore {
     const client = this.client as Redis & { kgentsCommit(numKeys: number, ...rest: (string | Buffer)[]): Promise<number> };
     const ok = await this.wrap('commit', client.kgentsCommit(keys.length, ...keys, ...args));
     return ok === 1;
+  }
+
+  async sweep(prefix: string, isStale: (value: Uint8Array) => boolean) {
+    // ioredis prefixes the keys of commands, not SCAN's pattern or the keys SCAN returns.
+    const keyPrefix = this.client.options.keyPrefix ?? '';
+    const client = this.client as Redis & { kgentsDeleteIfUnchanged(numKeys: number, ...rest: (string | Buffer)[]): Promise<number> };
+    let swept = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.wrap('SCAN', this.client.scan(cursor, 'MATCH', `${escapeGlob(keyPrefix + prefix)}*`, 'COUNT', SWEEP_BATCH));
+      cursor = next;
+      const keys = found.map((key) => key.slice(keyPrefix.length));
+      const values = await this.getMany(keys);
+      const stale = keys.flatMap((key, i) => (values[i] && isStale(values[i]) ? [{ key, value: Buffer.from(values[i]) }] : []));
+      if (stale.length > 0) swept += await this.wrap('sweep', client.kgentsDeleteIfUnchanged(stale.length, ...stale.map((s) => s.key), ...stale.map((s) => s.value)));
+    } while (cursor !== '0');
+    return swept;
   }
 
   async ping() {

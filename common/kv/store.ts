@@ -44,6 +44,11 @@ export interface KvStore {
   commit(txn: KvTransaction): Promise<boolean>;
   /** The value's bytes from `offset` on (empty when shorter); readers of append-only keys fetch only what is new. */
   getFrom(key: string, offset: number): Promise<Uint8Array | null>;
+  /**
+   * Deletes the keys under `prefix` whose value `isStale` says means nothing any more, each only
+   * if it has not changed since it was read; returns how many went.
+   */
+  sweep(prefix: string, isStale: (value: Uint8Array) => boolean): Promise<number>;
   /** Answers quickly whether the backing store is reachable now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,9 +1,9 @@
 // Rate limiting over wasi:keyvalue. GCRA keeps one number per key (the theoretical arrival
-// time, in microseconds) and updates it with compare-and-swap, so replicas sharing a store
-// share the limit. Fixed windows use the store's atomic increment.
+// time, in microseconds), a fixed window its end and count; both update with compare-and-swap,
+// so replicas sharing a store share the limit.
 import { Bytes, ceilDiv, parseI64, parseI64At } from './abi';
 import { Decision, Request, respond } from './codec';
-import { bucket, CasUpdate, kvCas, kvIncrement, nowMicros, storeFailed } from './wasi';
+import { bucket, CasUpdate, kvCas, nowMicros, storeFailed } from './wasi';
 
 export class Verdict {
   allowed: bool = true;
@@ -87,25 +87,48 @@ class GcraUpdate extends CasUpdate {
 
 /** `interval` = period / rate in microseconds, at least 1: the build works it out. */
 export function gcra(store: string, key: string, cost: i64, interval: i64, burst: i64, failOpen: bool): Verdict {
-  const b = bucket(store);
   const update = new GcraUpdate(nowMicros(), interval, burst, cost);
-  const ok = kvCas(b, key, update);
+  const ok = kvCas(bucket(store), key, update);
   return !ok || storeFailed ? storeDown(failOpen) : update.verdict;
 }
 
+/**
+ * A fixed window keeps `<window end in µs>:<count>` under one key per client: like GCRA's
+ * theoretical arrival time, the value starts with the time after which it means nothing, so the
+ * host can sweep stale state away (a key per window piled up one per client per period).
+ */
+class FixedWindowUpdate extends CasUpdate {
+  verdict: Verdict = new Verdict();
+  constructor(public now: i64, public periodMicros: i64, public rate: i64, public cost: i64) {
+    super();
+  }
+  next(current: Bytes | null): string | null {
+    let end: i64 = 0;
+    let count: i64 = 0;
+    if (current !== null) {
+      end = parseI64At(current.ptr, current.len);
+      let colon = 0;
+      while (colon < current.len && load<u8>(current.ptr + <usize>colon) != 58) colon++;
+      if (colon < current.len) count = parseI64At(current.ptr + <usize>colon + 1, current.len - colon - 1);
+    }
+    if (end <= this.now) {
+      end = (this.now / this.periodMicros + 1) * this.periodMicros;
+      count = 0;
+    }
+    count += this.cost;
+    const v = this.verdict;
+    v.allowed = count <= this.rate;
+    v.remaining = v.allowed ? this.rate - count : 0;
+    v.resetSeconds = ceilDiv(end - this.now, 1_000_000);
+    v.retryAfterSeconds = v.resetSeconds;
+    return v.allowed ? end.toString() + ':' + count.toString() : null;
+  }
+}
+
 export function fixedWindow(store: string, key: string, cost: i64, rate: i64, periodMicros: i64, failOpen: bool): Verdict {
-  const b = bucket(store);
-  const now = nowMicros();
-  const window = now / periodMicros;
-  const count = kvIncrement(b, key + '/' + window.toString(), cost);
-  if (count == i64.MIN_VALUE) return storeDown(failOpen);
-  const v = new Verdict();
-  const windowEnd = (window + 1) * periodMicros;
-  v.allowed = count <= rate;
-  v.remaining = v.allowed ? rate - count : 0;
-  v.resetSeconds = ceilDiv(windowEnd - now, 1_000_000);
-  v.retryAfterSeconds = v.resetSeconds;
-  return v;
+  const update = new FixedWindowUpdate(nowMicros(), periodMicros, rate, cost);
+  const ok = kvCas(bucket(store), key, update);
+  return !ok || storeFailed ? storeDown(failOpen) : update.verdict;
 }
 
 /** IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): policy and current state. */

@@ -17,9 +17,6 @@ declare function kv_set(bucket: i32, keyPtr: usize, keyLen: usize, valPtr: usize
 @external('wasi:keyvalue/store@0.2.0-draft2', '[method]bucket.delete')
 declare function kv_delete(bucket: i32, keyPtr: usize, keyLen: usize, ret: usize): void;
 // @ts-ignore: decorator
-@external('wasi:keyvalue/atomics@0.2.0-draft2', 'increment')
-declare function kv_increment(bucket: i32, keyPtr: usize, keyLen: usize, delta: i64, ret: usize): void;
-// @ts-ignore: decorator
 @external('wasi:keyvalue/atomics@0.2.0-draft2', '[static]cas.new')
 declare function cas_new(bucket: i32, keyPtr: usize, keyLen: usize, ret: usize): void;
 // @ts-ignore: decorator
@@ -92,18 +89,6 @@ export function kvDelete(b: i32, key: string): bool {
   kv_delete(b, changetype<usize>(k), <usize>k.byteLength, RET);
   if (load<u8>(RET) != 0) storeFailed = true;
   return load<u8>(RET) == 0;
-}
-
-/** Atomic add; returns the new value, or i64.MIN_VALUE when the store failed. */
-export function kvIncrement(b: i32, key: string, delta: i64): i64 {
-  if (b < 0) return i64.MIN_VALUE;
-  const k = utf8(key);
-  kv_increment(b, changetype<usize>(k), <usize>k.byteLength, delta, RET);
-  if (load<u8>(RET) != 0) {
-    storeFailed = true;
-    return i64.MIN_VALUE;
-  }
-  return load<i64>(RET, 8);
 }
 
 /** Compare-and-swap: read the current value, let `update` compute the next, retry on conflict. */

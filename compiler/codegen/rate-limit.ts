@@ -1,3 +1,4 @@
+import { RATE_LIMIT_STATE_PREFIX } from '../abi.ts';
 import type { RateLimitSpec } from '../spec/schema.ts';
 import { NO_TICK, type KindBody } from './entry.ts';
 import { bool, chainUrl, i64, str, upstreamUrl } from './literals.ts';
@@ -8,7 +9,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   const burst = spec.burst ?? spec.rate;
   const quota = spec.algorithm === 'gcra' ? burst : spec.rate;
   const periodMicros = spec.period * 1000;
-  const key = `${str(`rl/${spec.name}/`)} + ${keyExpression(spec.key)}`;
+  const key = `${str(`${RATE_LIMIT_STATE_PREFIX}${spec.name}/`)} + ${keyExpression(spec.key)}`;
   const cost = spec.cost === 1 ? '1' : `headerCost(req, ${str(spec.cost.header)}, ${i64(spec.cost.max)})`;
   // At least 1 us between requests: rates above a million per second count as one per microsecond.
   const interval = Math.max(1, Math.floor(periodMicros / spec.rate));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDecision, encodeRequest, type Decision } from '../../compiler/abi.ts';
+import { decodeDecision, encodeRequest, rateLimitStateEnd, type Decision } from '../../compiler/abi.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from '../../compiler/codegen/index.ts';
 import { ReflexSpec } from '../../compiler/spec/schema.ts';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
@@ -11,11 +11,11 @@ import { instantiateThroughGlue } from '../support/transpiled-reflex.ts';
 
 const NOW = 1_700_000_000_000;
 
-async function limiter(fields: Record<string, unknown>, nowMs: () => number = () => NOW) {
+async function limiter(fields: Record<string, unknown>, nowMs: () => number = () => NOW, kv = new Map<string, Uint8Array>()) {
   const spec = ReflexSpec.parse({ kind: 'rate-limit', name: 'variant', description: 'a variant', route: '/...', upstream: { variable: 'u', default: 'http://127.0.0.1:1' }, ...fields });
   const source = generateAssemblyScript(spec, 'variant.reflex.ts', 'test');
   const core = await compileAssemblyScript(source, { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: 1 });
-  const reflex = await instantiateThroughGlue(await componentize(core), { kv: new Map(), nowMs });
+  const reflex = await instantiateThroughGlue(await componentize(core), { kv, nowMs });
   return (path: string, headers: [string, string][] = [], client = '10.0.0.1'): Decision =>
     decodeDecision(reflex.decide(encodeRequest({ method: 'GET', path, query: '', client, headers })));
 }
@@ -35,6 +35,18 @@ describe('rate-limit variants through jco glue', () => {
     expect(decide('/x', [], '10.0.0.2').action).toBe('forward');
     now += 40_000;
     expect(decide('/x').action).toBe('forward');
+  });
+
+  it('fixed window: one key per client, holding the window end first, however many windows pass', async () => {
+    let now = NOW;
+    const kv = new Map<string, Uint8Array>();
+    const decide = await limiter({ key: { from: 'client' }, algorithm: 'fixed-window', rate: 2, period: '1s' }, () => now, kv);
+    for (let window = 0; window < 5; window++, now += 1000) expect(actions([decide('/x'), decide('/x'), decide('/x')])).toEqual(['forward', 'forward', 'respond']);
+    expect([...kv.keys()]).toEqual(['rl/variant/10.0.0.1']);
+    const value = new TextDecoder().decode(kv.get('rl/variant/10.0.0.1'));
+    // The last window ran from NOW + 4 s (NOW is a whole second) and ends a second later.
+    expect(value).toBe(`${(NOW + 5000) * 1000}:2`);
+    expect(rateLimitStateEnd(kv.get('rl/variant/10.0.0.1')!)).toBe((NOW + 5000) * 1000);
   });
 
   it('client key: the peer, whatever X-Forwarded-For says, unless proxies are trusted', async () => {

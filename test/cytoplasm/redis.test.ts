@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../common/net.ts';
 import { RedisKv } from '../../common/kv/redis.ts';
-import type { Decision } from '../../compiler/abi.ts';
+import { rateLimitStateEnd, type Decision } from '../../compiler/abi.ts';
 import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
@@ -152,6 +152,30 @@ describe('reflex hosts sharing one Redis', () => {
       expect(await decide('known-agent')).toMatchObject({ action: 'respond', status: 429 });
       expect(await calls('mget')).toBe(1); // the failed check made it read the key afresh
     }));
+
+  it('sweeps rate-limit state that has run out, under its key prefix, and keeps a key another writer renewed meanwhile', async () => {
+    const kv = new RedisKv(redis.url, { keyPrefix: 'app1:' });
+    await kv.ready();
+    const admin = new Redis(redis.url);
+    try {
+      const now = Date.now() * 1000;
+      const later = String(now + 60_000_000);
+      await admin.mset({ 'app1:rl/x/gone': String(now - 1), 'app1:rl/y/window': `${now - 5}:3`, 'app1:rl/x/live': later, 'app1:rl/x/renewed': String(now - 2), 'app1:other': String(now - 1), 'rl/x/other-app': String(now - 1) });
+      const swept = await kv.sweep('rl/', (value) => {
+        const end = rateLimitStateEnd(value);
+        // Another writer renews this key between the sweep's read and its delete (one connection: in order).
+        if (end === now - 2) void kv.client.set('rl/x/renewed', later);
+        return end <= now;
+      });
+      expect(swept).toBe(2);
+      expect((await admin.keys('app1:*')).sort()).toEqual(['app1:other', 'app1:rl/x/live', 'app1:rl/x/renewed']);
+      expect(await admin.exists('rl/x/other-app')).toBe(1);
+      expect(await admin.get('app1:rl/x/renewed')).toBe(later);
+    } finally {
+      admin.disconnect();
+      await kv.close();
+    }
+  });
 
   it('a call that traps inside a batch fails alone, and its trap is counted once, though the batch ran twice', () =>
     withLimit(async ({ decide, host }) => {
