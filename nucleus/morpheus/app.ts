@@ -72,7 +72,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
   const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean, started: number) => {
     const signal = clientSignal(c);
-    const labels = { model: request.model, backend: 'none' };
+    const labels = { model: metrics.modelLabel(request.model), backend: 'none' };
     metrics.requests.inc({ ...labels, api });
     try {
       if (!wantsStream) {

@@ -1,11 +1,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Distinct model names kept as label values; any further name counts as `other`. */
+export const MAX_MODEL_LABELS = 100;
+const MAX_MODEL_LABEL_LENGTH = 128;
+
 export function createMorpheusMetrics() {
   const registry = new Registry();
+  const models = new Set<string>();
+  /**
+   * Model names come from clients, and each distinct label value is a series kept for the life
+   * of the process: random names would grow memory and /metrics without bound.
+   */
+  const modelLabel = (model: string): string => {
+    const name = model.slice(0, MAX_MODEL_LABEL_LENGTH);
+    if (models.has(name)) return name;
+    if (models.size >= MAX_MODEL_LABELS) return 'other';
+    models.add(name);
+    return name;
+  };
   collectDefaultMetrics({ register: registry, prefix: 'morpheus_process_' });
   const labelNames = ['model', 'backend'] as const;
   return {
     registry,
+    modelLabel,
     requests: new Counter({ name: 'morpheus_requests_total', help: 'LLM requests, by model, backend and API', labelNames: [...labelNames, 'api'], registers: [registry] }),
     errors: new Counter({ name: 'morpheus_errors_total', help: 'Failed requests, by model, backend and error code', labelNames: [...labelNames, 'code'], registers: [registry] }),
     tokensIn: new Counter({ name: 'morpheus_tokens_in_total', help: 'Prompt tokens', labelNames, registers: [registry] }),

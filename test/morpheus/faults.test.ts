@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../common/net.ts';
+import { MAX_MODEL_LABELS } from '../../nucleus/morpheus/metrics.ts';
 import { rawGet } from '../support/raw-http.ts';
 import { ANTHROPIC_SECRET, startMorpheusRig, type MorpheusRig } from '../support/morpheus-rig.ts';
 
@@ -99,6 +100,17 @@ describe('request errors, in each API shape', () => {
     const response = await fetch(`${rig.morpheus.url}/v1/models`, { method: 'PUT' });
     expect(response.status).toBe(404);
     expect((await response.json()).error).toMatchObject({ message: expect.stringContaining('no route for PUT /v1/models'), type: 'invalid_request_error', code: null });
+  });
+
+  it('keeps at most 100 model names as metric labels; the rest count as "other"', async () => {
+    const before = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+    const seen = (text: string) => new Set([...text.matchAll(/^morpheus_requests_total\{model="([^"]*)"/gm)].map((m) => m[1]));
+    const known = seen(before).size;
+    await Promise.all(Array.from({ length: 120 }, (_, i) => openai.chat.completions.create({ model: `random-${i}`, messages: user('hi') }).catch(() => null)));
+    const after = seen(await (await fetch(`${rig.morpheus.url}/metrics`)).text());
+    expect(after.size).toBe(MAX_MODEL_LABELS + 1);
+    expect(after.has('other')).toBe(true);
+    expect([...after].filter((m) => m.startsWith('random-'))).toHaveLength(MAX_MODEL_LABELS - known);
   });
 
   it('400 in OpenAI shape for a request target no URL can be made of', async () => {
