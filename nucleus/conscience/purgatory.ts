@@ -16,9 +16,15 @@ export interface HeldDecision {
   resolution?: { input: string; at: string };
 }
 
-/** Decisions the conscience held, waiting for a human: list, resolve with input, cancel; entries expire. */
+/**
+ * Decisions the conscience held, waiting for a human: list, resolve with input, cancel; entries
+ * expire. A settled entry (resolved, cancelled, expired) stays readable for another TTL, then
+ * goes: each holds an agent's input and answer, and a nucleus runs for months.
+ */
 export class Purgatory {
   private readonly entries = new Map<string, HeldDecision>();
+  /** When each settled entry settled (ms). */
+  private readonly settledAt = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -54,6 +60,7 @@ export class Purgatory {
     const entry = this.pending(token);
     entry.status = 'resolved';
     entry.resolution = { input, at: new Date(this.now()).toISOString() };
+    this.settledAt.set(token, this.now());
     this.hub.publish('decision.resolved', { token, agent: entry.agent });
     return entry;
   }
@@ -61,6 +68,7 @@ export class Purgatory {
   cancel(token: string): HeldDecision {
     const entry = this.pending(token);
     entry.status = 'cancelled';
+    this.settledAt.set(token, this.now());
     this.hub.publish('decision.cancelled', { token, agent: entry.agent });
     return entry;
   }
@@ -70,8 +78,14 @@ export class Purgatory {
     for (const entry of this.entries.values()) {
       if (entry.status === 'pending' && Date.parse(entry.expiresAt) <= now) {
         entry.status = 'expired';
+        this.settledAt.set(entry.token, Date.parse(entry.expiresAt));
         this.hub.publish('decision.expired', { token: entry.token, agent: entry.agent });
       }
+    }
+    for (const [token, at] of this.settledAt) {
+      if (at + this.ttlMs > now) continue;
+      this.settledAt.delete(token);
+      this.entries.delete(token);
     }
   }
 

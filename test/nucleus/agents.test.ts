@@ -132,4 +132,18 @@ describe('conscience and purgatory', () => {
     expect(entry.status).toBe('expired');
     expect((await post(`/v1/purgatory/${token}/resolve`, { input: 'late' })).status).toBe(409);
   });
+
+  it('forgets a settled decision one TTL after it settled', async () => {
+    const { token } = await (await invoke('release-notes', { input: 'feat: export' })).json();
+    expect((await post(`/v1/purgatory/${token}/resolve`, { input: 'ok' })).status).toBe(200);
+    const tokens = async () => (await purgatory()).map((e: { token: string }) => e.token);
+    now += 59_000;
+    expect(await tokens()).toContain(token);
+    now += 2_000;
+    const left = await tokens();
+    expect(left).not.toContain(token);
+    // The decisions that expired in the test before went one TTL after they expired, too.
+    expect(left).toHaveLength(0);
+    expect((await post(`/v1/purgatory/${token}/cancel`)).status).toBe(404);
+  });
 });
