@@ -1,6 +1,6 @@
 import { defineReflex } from 'kgents-edge';
 
-// Chat and agent traffic goes to the nucleus; /healthz is answered here; the rest is 404.
+// Chat, agent, model and embedding traffic goes to the nucleus; /healthz is answered here; the rest is 404.
 // While the `degraded` flag is up (see nucleus-degraded), everything gets 503 + Retry-After.
 export default defineReflex({
   kind: 'router',
@@ -19,6 +19,8 @@ export default defineReflex({
     { match: { path: { prefix: '/v1/chat' } }, action: { route: 'nucleus' } },
     { match: { path: { exact: '/v1/messages' } }, action: { route: 'nucleus' } },
     { match: { path: { prefix: '/v1/agents' } }, action: { route: 'nucleus' } },
+    { match: { path: { exact: '/v1/models' } }, action: { route: 'nucleus' } },
+    { match: { path: { exact: '/v1/embeddings' } }, action: { route: 'nucleus' } },
     { match: { method: 'GET', path: { exact: '/healthz' } }, action: { respond: { status: 200, body: { status: 'ok' } } } },
   ],
   fallback: { respond: { status: 404, body: { error: { code: 'not_found', message: 'no route' } } } },

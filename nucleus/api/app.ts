@@ -15,7 +15,7 @@ import type { PheromoneField } from '../pheromones/field.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../morpheus/config.ts';
 import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
 import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
-import { relayChat, relayMessages } from './relay.ts';
+import { relayChat, relayEmbeddings, relayMessages, relayModels } from './relay.ts';
 import { errorResponse, jsonBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { InvokeRequest, ResolveRequest } from './schemas.ts';
@@ -70,6 +70,8 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
 
   app.post('/v1/chat/completions', llmBodyLimit(openAiErrorBody), (c) => relayChat(c, deps.gateway));
   app.post('/v1/messages', llmBodyLimit(anthropicErrorBody), (c) => relayMessages(c, deps.gateway));
+  app.get('/v1/models', (c) => relayModels(c, deps.gateway));
+  app.post('/v1/embeddings', llmBodyLimit(openAiErrorBody), (c) => relayEmbeddings(c, deps.gateway));
 
   app.get('/v1/agents', (c) => c.json({ agents: deps.agents }));
   app.post('/v1/agents/:name/invoke', apiBodyLimit, async (c) => {

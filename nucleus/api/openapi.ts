@@ -25,6 +25,13 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'message, or text/event-stream of message events' }, '400': { description: 'invalid request (Anthropic error shape)' }, '502': { description: 'Morpheus unreachable' } },
         },
       },
+      '/v1/models': { get: { summary: 'The models Morpheus serves (OpenAI list shape), relayed', responses: { '200': { description: 'list of model' }, '502': { description: 'Morpheus unreachable' } } } },
+      '/v1/embeddings': {
+        post: {
+          summary: 'OpenAI embeddings, relayed to Morpheus, which validates the body and passes it to a backend that has embeddings',
+          responses: { '200': { description: 'list of embedding' }, '400': { description: 'invalid request (OpenAI error shape)' }, '502': { description: 'Morpheus unreachable' } },
+        },
+      },
       '/v1/agents': { get: { summary: 'List agents', responses: { '200': { description: 'agents', ...json(z.object({ agents: z.array(AgentManifest) })) } } } },
       '/v1/agents/{name}/invoke': {
         post: {

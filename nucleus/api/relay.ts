@@ -71,7 +71,8 @@ function answerError(c: Context, { status, body, retryAfter }: RelayError): Resp
   return c.json(body, status as 400, retryAfter ? { 'retry-after': retryAfter } : {});
 }
 
-async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Response> {
+/** The request body as a JSON object, or the API's 400. */
+async function jsonObject(c: Context, api: RelayedApi): Promise<Record<string, unknown> | Response> {
   let body: unknown;
   try {
     body = await c.req.json();
@@ -81,11 +82,17 @@ async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Res
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return answerError(c, { status: 400, body: api.errorBody(400, 'the body must be a JSON object') });
   }
+  return body as Record<string, unknown>;
+}
+
+async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Response> {
+  const body = await jsonObject(c, api);
+  if (body instanceof Response) return body;
   const signal = c.req.raw.signal;
   try {
     // Failures before the first event (an unknown model, a full queue) still get their status.
-    const answer = await api.call(gateway, body as Record<string, unknown>, signal);
-    if ((body as { stream?: unknown }).stream !== true) return c.json(answer as Record<string, unknown>);
+    const answer = await api.call(gateway, body, signal);
+    if (body.stream !== true) return c.json(answer as Record<string, unknown>);
     c.header('content-type', 'text/event-stream');
     c.header('cache-control', 'no-cache');
     return stream(c, async (out) => {
@@ -100,6 +107,30 @@ async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Res
   } catch (error) {
     return answerError(c, relayError(api, error));
   }
+}
+
+/**
+ * An OpenAI call with no streaming and nothing to translate, passed through as Morpheus answered
+ * it. The SDK's generic methods leave the body alone (its `embeddings.create` would ask for
+ * base64 vectors on the caller's behalf).
+ */
+async function passThrough(c: Context, gateway: Gateway, call: (client: OpenAI, signal: AbortSignal) => { asResponse(): Promise<Response> }): Promise<Response> {
+  try {
+    const answer = await call(gateway.openai(), c.req.raw.signal).asResponse();
+    return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.headers.get('content-type') ?? 'application/json' } });
+  } catch (error) {
+    return answerError(c, relayError(OPENAI, error));
+  }
+}
+
+/** `GET /v1/models`: the models Morpheus serves. */
+export const relayModels = (c: Context, gateway: Gateway) => passThrough(c, gateway, (client, signal) => client.get('/models', { signal }));
+
+/** `POST /v1/embeddings`, to a backend that has embeddings. */
+export async function relayEmbeddings(c: Context, gateway: Gateway): Promise<Response> {
+  const body = await jsonObject(c, OPENAI);
+  if (body instanceof Response) return body;
+  return passThrough(c, gateway, (client, signal) => client.post('/embeddings', { body, signal }));
 }
 
 /** `POST /v1/chat/completions`: the OpenAI chat API. */

@@ -147,6 +147,22 @@ describe('LLM APIs at the edge', () => {
     expect((error as InstanceType<typeof Anthropic.APIError>).message).toMatch(/ended before it was complete/);
   });
 
+  it('lists the models and makes embeddings for an OpenAI client at the edge, as Morpheus answers them', async () => {
+    const models = await client.models.list();
+    expect(models.data).toContainEqual(expect.objectContaining({ id: 'fake-model', object: 'model' }));
+    expect(models.data).toEqual((await (await fetch(`${morpheus.url}/v1/models`)).json()).data);
+    // The client asks for base64 vectors and decodes them; a plain request gets floats.
+    const embedding = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
+    expect(embedding.data[0].embedding).toEqual([0.25, 0.5, 0.75]);
+    const plain = await fetch(`${host.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'text-embedding-3-small', input: 'hi' }) });
+    expect((await plain.json()).data[0].embedding).toEqual([0.25, 0.5, 0.75]);
+    expect(llm.requests.at(-1)).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: 'hi' } });
+    // Morpheus's validation error comes back in the OpenAI shape.
+    const invalid = await client.embeddings.create({ model: 'text-embedding-3-small' } as never).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((invalid as InstanceType<typeof OpenAI.APIError>).message).toContain('input');
+  });
+
   it('answers an unknown nucleus route with its JSON error, not plain text', async () => {
     const response = await fetch(`${nucleus.url}/v1/nothing-here`);
     expect(response.status).toBe(404);
