@@ -29,7 +29,7 @@ export async function startMorpheus(opts: MorpheusOptions = {}): Promise<Morpheu
   const metrics = createMorpheusMetrics();
   const gateway = new Gateway(loaded, logger);
   const app = createMorpheusApp({ gateway, metrics, keys: new ApiKeys(env.MORPHEUS_API_KEYS), secrets: loaded.secrets, logger, maxBodyBytes: loaded.config.maxBodyBytes });
-  if (loaded.missing.length) logger.warn({ missing: loaded.missing }, `no LLM backend configured: ${loaded.missing.join('; ')}`);
+  if (loaded.missing.length) logger.warn(`no LLM backend configured: ${loaded.missing.join('; ')}`);
   else logger.info({ backends: gateway.backends.map((b) => `${b.name} (${b.kind})`), routes: loaded.config.routes }, 'backends ready');
   const { url, port, close } = await listen(app.fetch, { port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1', errorBody: (status, message) => openAiErrorBody(status, message, null) });
   return { url, port, close };
