@@ -19,6 +19,15 @@ export const Route = z
 /** Spin variable names: lower-case snake case. */
 export const VariableName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a Spin variable name: lower-case letters, digits and "_", starting with a letter');
 
+/** An HTTP field name (an RFC 9110 token), lower-cased as HTTP/2 and `wasi:http` carry it. */
+export const HeaderName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-")
+  .transform((s) => s.toLowerCase());
+
+/** An HTTP field value. A line break in one would let a spec write headers of its choosing, and Node refuses it at run time. */
+export const HeaderValue = z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'an HTTP header value: printable characters, no line breaks');
+
 /** Where requests go: a Spin variable, so each environment sets its own URL. */
 export const Upstream = z
   .object({
@@ -56,7 +65,7 @@ const common = {
 // ---------- rate-limit ----------
 
 export const RateLimitKey = z.discriminatedUnion('from', [
-  z.object({ from: z.literal('header'), name: z.string().min(1).transform((s) => s.toLowerCase()) }).strict(),
+  z.object({ from: z.literal('header'), name: HeaderName }).strict(),
   z
     .object({
       from: z.literal('client'),
@@ -78,7 +87,7 @@ export const RateLimitSpec = z
     period: Duration,
     burst: z.number().int().positive().optional(),
     cost: z
-      .union([z.literal(1), z.object({ header: z.string().min(1).transform((s) => s.toLowerCase()), max: z.number().int().positive().default(1_000_000) }).strict()])
+      .union([z.literal(1), z.object({ header: HeaderName, max: z.number().int().positive().default(1_000_000) }).strict()])
       .default(1),
     /** Pass allowed requests to this reflex instead of the upstream (a chain on one route). */
     next: ReflexName.optional(),
@@ -87,7 +96,7 @@ export const RateLimitSpec = z
 
 // ---------- router ----------
 
-const HeaderMatch = z.object({ name: z.string().min(1).transform((s) => s.toLowerCase()), equals: z.string().optional(), present: z.boolean().optional() }).strict();
+const HeaderMatch = z.object({ name: HeaderName, equals: HeaderValue.optional(), present: z.boolean().optional() }).strict();
 
 export const RouterMatch = z
   .object({
@@ -105,7 +114,7 @@ export const FixedResponse = z
   .object({
     status: z.number().int().min(100).max(599),
     body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: z.record(HeaderName, HeaderValue).optional(),
   })
   .strict();
 

@@ -28,6 +28,7 @@ const SPEC = {
   rules: [
     { match: { method: ['DELETE', 'PUT'] }, action: { deny: { status: 405, message: 'read-only' } } },
     { match: { path: { exact: '/ping' } }, action: { respond: { status: 200, body: 'pong', headers: { 'x-pong': '1' } } } },
+    { match: { path: { exact: '/page' } }, action: { respond: { status: 200, body: '<p>hi</p>', headers: { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' } } } },
     { match: { path: { glob: '/v1/agents/*/invoke' } }, action: { route: 'agents' } },
     { match: { path: { glob: '/static/**' } }, action: { respond: { status: 200, body: { static: true } } } },
     { match: { header: { name: 'X-Tier', equals: 'gold' } }, action: { route: 'gold' } },
@@ -71,6 +72,9 @@ describe('router matchers through jco glue', () => {
     expect(outcome(ping)).toBe('200 pong');
     expect(ping.action === 'respond' && Object.fromEntries(ping.headers)).toMatchObject({ 'x-pong': '1' });
     expect(outcome(decide('GET', '/ping/more'))).toBe('404 {"error":"no rule"}');
+    // Header names in any case: a spec's own Content-Type replaces the default, once.
+    const page = decide('GET', '/page');
+    expect(page.action === 'respond' && page.headers).toEqual([['content-type', 'text/html'], ['cache-control', 'no-store']]);
     expect(outcome(decide('GET', '/v1/agents/triage/invoke'))).toBe('forward http://agents:1');
     expect(outcome(decide('GET', '/v1/agents/a/b/invoke'))).toBe('404 {"error":"no rule"}');
     expect(outcome(decide('GET', '/static/css/site.css'))).toBe('200 {"static":true}');
