@@ -64,6 +64,9 @@ const common = {
 
 // ---------- rate-limit ----------
 
+/** About 73,000 years in µs, well inside the reflex's 64-bit arithmetic. */
+const MAX_TRACKED_MICROS = 2 ** 61;
+
 export const RateLimitKey = z.discriminatedUnion('from', [
   z.object({ from: z.literal('header'), name: HeaderName }).strict(),
   z
@@ -92,7 +95,12 @@ export const RateLimitSpec = z
     /** Pass allowed requests to this reflex instead of the upstream (a chain on one route). */
     next: ReflexName.optional(),
   })
-  .strict();
+  .strict()
+  // GCRA adds `period / rate` per unit of cost, in µs, up to `burst` (or a cost's max) at once.
+  .refine((s) => Math.floor((s.period * 1000) / s.rate) * Math.max(s.burst ?? s.rate, s.cost === 1 ? 1 : s.cost.max) <= MAX_TRACKED_MICROS, {
+    path: ['burst'],
+    message: 'burst (or cost.max) times period / rate must stay under 73,000 years: the limit could not track it',
+  });
 
 // ---------- router ----------
 
