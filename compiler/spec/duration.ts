@@ -5,7 +5,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 const EXPECTED = 'a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds';
 
 /** A year and a day: longer durations are typing mistakes, and would overflow the µs arithmetic of rate limits. */
-export const MAX_DURATION_MS = 366 * 24 * 3_600_000;
+const MAX_DURATION_MS = 366 * 24 * 3_600_000;
 
 /** `250ms`, `10s`, `1m`, `1h`, or a number of milliseconds; always milliseconds after parsing. */
 export const Duration = z
