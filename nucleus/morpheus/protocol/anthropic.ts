@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+import { refuseUncarried } from './uncarried.ts';
 
 const TextBlock = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
 const Blocks = z.union([z.string(), z.array(TextBlock).min(1)]);
@@ -16,7 +17,8 @@ export const MessagesRequest = z
     stop_sequences: z.array(z.string()).optional(),
     stream: z.boolean().optional(),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine(refuseUncarried(['tools', 'tool_choice', 'thinking', 'mcp_servers', 'container']));
 export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
 const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : b.map((x) => x.text).join(''));

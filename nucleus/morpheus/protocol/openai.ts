@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+import { refuseUncarried } from './uncarried.ts';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
 const Content = z.union([z.string(), z.array(TextPart).min(1), z.null()]);
@@ -8,7 +9,15 @@ const Content = z.union([z.string(), z.array(TextPart).min(1), z.null()]);
 export const ChatCompletionRequest = z
   .object({
     model: z.string().min(1),
-    messages: z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: Content }).passthrough()).min(1),
+    messages: z
+      .array(
+        z
+          .object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: Content })
+          .passthrough()
+          .superRefine(refuseUncarried(['tool_calls', 'function_call', 'audio'])),
+      )
+      .min(1),
+    n: z.number().int().min(1).max(1, 'Morpheus returns one choice: n must be 1').optional(),
     max_tokens: z.number().int().positive().optional(),
     max_completion_tokens: z.number().int().positive().optional(),
     temperature: z.number().min(0).max(2).optional(),
@@ -17,7 +26,8 @@ export const ChatCompletionRequest = z
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine(refuseUncarried(['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options']));
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.union([z.string(), z.array(z.string()).min(1)]) }).passthrough();
