@@ -88,6 +88,22 @@ describe('translation', () => {
     expect(sent.body.max_tokens).toBeGreaterThan(0);
   });
 
+  it("passes an API's own sampling knobs and labels to a backend of that API, and leaves them out for the other", async () => {
+    const knobs = { seed: 7, presence_penalty: 0.5, frequency_penalty: 0.25, user: 'agent-7', logit_bias: { '50256': -100 } };
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'same API' }], ...knobs });
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject(knobs);
+    await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'other API' }], ...knobs });
+    const toAnthropic = rig.upstream.requests.at(-1)!.body;
+    for (const name of Object.keys(knobs)) expect(toAnthropic, name).not.toHaveProperty(name);
+
+    // Fields this client's types do not know yet (top_k) pass as well.
+    const labels = { metadata: { user_id: 'u1' }, service_tier: 'auto' as const, top_k: 5 };
+    await anthropic.messages.create({ model: 'claude-sonnet-4', max_tokens: 16, messages: [{ role: 'user', content: 'same API' }], ...labels });
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject(labels);
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'other API' }], ...labels });
+    for (const name of Object.keys(labels)) expect(rig.upstream.requests.at(-1)!.body, name).not.toHaveProperty(name);
+  });
+
   it('runs the claude CLI in print mode with JSON output, the prompt on stdin and the Secret path as config dir', async () => {
     await openai.chat.completions.create({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'secret prompt' }] });
     await openai.chat.completions.create({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'streamed' }], stream: true }).then(async (s) => {

@@ -74,12 +74,12 @@ describe('request errors, in each API shape', () => {
 
   it('400 naming a field Morpheus cannot carry (tools, JSON mode, n > 1), instead of dropping it', async () => {
     const before = rig.upstream.requests.length;
-    const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } };
-    for (const [fields, field] of [
-      [{ tools: [tool] }, 'tools'],
-      [{ response_format: { type: 'json_object' as const } }, 'response_format'],
+    const asks: [Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>, string][] = [
+      [{ tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }] }, 'tools'],
+      [{ response_format: { type: 'json_object' } }, 'response_format'],
       [{ n: 2 }, 'n'],
-    ] as const) {
+    ];
+    for (const [fields, field] of asks) {
       const error = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('hi'), ...fields }).catch((e: unknown) => e);
       expect(error, field).toBeInstanceOf(OpenAI.BadRequestError);
       expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(new RegExp(`^400 ${field}: `));

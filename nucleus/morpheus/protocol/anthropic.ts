@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
 import { refuseUncarried } from './uncarried.ts';
 
 const TextBlock = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
@@ -23,6 +23,9 @@ export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
 const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : b.map((x) => x.text).join(''));
 
+/** The fields fromAnthropic translates; the Anthropic API gets the others as sent. */
+const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream'] as const;
+
 export function fromAnthropic(r: MessagesRequest): ChatRequest {
   return {
     model: r.model,
@@ -31,6 +34,7 @@ export function fromAnthropic(r: MessagesRequest): ChatRequest {
     temperature: r.temperature,
     topP: r.top_p,
     stop: r.stop_sequences,
+    native: { api: 'anthropic', fields: untranslated(r, TRANSLATED) },
   };
 }
 
@@ -38,6 +42,7 @@ export function fromAnthropic(r: MessagesRequest): ChatRequest {
 export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unknown> {
   const system = r.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
   return {
+    ...(r.native?.api === 'anthropic' ? r.native.fields : {}),
     model: r.model,
     max_tokens: r.maxTokens ?? 1024,
     messages: r.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),

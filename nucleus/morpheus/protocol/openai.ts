@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
 import { refuseUncarried } from './uncarried.ts';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
@@ -34,6 +34,9 @@ export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.u
 
 const text = (c: z.infer<typeof Content>) => (c === null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join(''));
 
+/** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
+const TRANSLATED = ['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n'] as const;
+
 export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
   return {
     model: r.model,
@@ -42,12 +45,14 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
     temperature: r.temperature,
     topP: r.top_p,
     stop: r.stop === undefined ? undefined : Array.isArray(r.stop) ? r.stop : [r.stop],
+    native: { api: 'openai', fields: untranslated(r, TRANSLATED) },
   };
 }
 
 /** The request an OpenAI-compatible backend receives. */
 export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknown> {
   return {
+    ...(r.native?.api === 'openai' ? r.native.fields : {}),
     model: r.model,
     messages: r.messages,
     ...(r.maxTokens ? { max_tokens: r.maxTokens } : {}),
