@@ -96,6 +96,13 @@ describe('translation', () => {
     const toAnthropic = rig.upstream.requests.at(-1)!.body;
     for (const name of Object.keys(knobs)) expect(toAnthropic, name).not.toHaveProperty(name);
 
+    // max_completion_tokens stays as sent to OpenAI (its reasoning models refuse max_tokens), and is max_tokens elsewhere.
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 21 });
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ max_completion_tokens: 21 });
+    expect(rig.upstream.requests.at(-1)!.body).not.toHaveProperty('max_tokens');
+    await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 21 });
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ max_tokens: 21 });
+
     // Fields this client's types do not know yet (top_k) pass as well.
     const labels = { metadata: { user_id: 'u1' }, service_tier: 'auto' as const, top_k: 5 };
     await anthropic.messages.create({ model: 'claude-sonnet-4', max_tokens: 16, messages: [{ role: 'user', content: 'same API' }], ...labels });

@@ -35,7 +35,7 @@ export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.u
 const text = (c: z.infer<typeof Content>) => (c === null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join(''));
 
 /** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n'] as const;
+const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n'] as const;
 
 export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
   return {
@@ -51,11 +51,13 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
 
 /** The request an OpenAI-compatible backend receives. */
 export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknown> {
+  const native = r.native?.api === 'openai' ? r.native.fields : {};
   return {
-    ...(r.native?.api === 'openai' ? r.native.fields : {}),
+    ...native,
     model: r.model,
     messages: r.messages,
-    ...(r.maxTokens ? { max_tokens: r.maxTokens } : {}),
+    // A caller's max_completion_tokens stays as sent: OpenAI's reasoning models refuse max_tokens.
+    ...(r.maxTokens && native.max_completion_tokens === undefined ? { max_tokens: r.maxTokens } : {}),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.topP !== undefined ? { top_p: r.topP } : {}),
     ...(r.stop ? { stop: r.stop } : {}),
