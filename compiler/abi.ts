@@ -25,6 +25,9 @@ export const CORE_EXPORTS = {
  */
 export const REFLEX_BODY_BYTES = 1024 * 1024;
 
+/** What the embedded host answers itself on its port, before any reflex: a route there would never run. */
+export const HOST_PATHS = { health: '/healthz', ready: '/readyz', metrics: '/metrics' } as const;
+
 /** Rate limits keep their state under `rl/<reflex>/<key>`. */
 export const RATE_LIMIT_STATE_PREFIX = 'rl/';
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { HOST_PATHS } from '../compiler/abi.ts';
 import type { ServerType } from '@hono/node-server';
 import { listen } from '../common/listen.ts';
 import { Hono } from 'hono';
@@ -106,13 +107,13 @@ export class ReflexHost extends EventEmitter {
 
   private honoApp(): Hono<{ Bindings: { incoming: IncomingMessage } }> {
     const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
-    app.get('/healthz', (c) => c.json({ status: 'ok' }));
-    app.get('/readyz', async (c) => {
+    app.get(HOST_PATHS.health, (c) => c.json({ status: 'ok' }));
+    app.get(HOST_PATHS.ready, async (c) => {
       const kvOk = await this.kv.ping();
       const ready = !this.draining && kvOk && this.app.reflexes.size > 0;
       return c.json({ ready, store: { kind: this.kv.kind, ok: kvOk }, reflexes: this.app.reflexes.size }, ready ? 200 : 503);
     });
-    app.get('/metrics', async (c) => c.text(await this.metrics.registry.metrics(), 200, { 'content-type': this.metrics.registry.contentType }));
+    app.get(HOST_PATHS.metrics, async (c) => c.text(await this.metrics.registry.metrics(), 200, { 'content-type': this.metrics.registry.contentType }));
     app.all('*', (c) => {
       const incoming = c.env.incoming;
       return this.serve({

@@ -3,6 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { SpecError } from '../../common/errors.ts';
+import { HOST_PATHS } from '../abi.ts';
 import { checkWasmCompatible } from './compat.ts';
 import { parseOrThrow } from '../../common/zod-issues.ts';
 import { describeIssue } from './issues.ts';
@@ -95,6 +96,8 @@ export function checkSpecSet(loaded: LoadedSpec[]): void {
     if (twin) throw new SpecError('DUPLICATE_NAME', `two reflexes are named "${spec.name}" (also in ${twin.file})`, { file, field: 'name' });
     byName.set(spec.name, item);
     if (spec.route) {
+      const reserved = Object.values(HOST_PATHS).find((path) => spec.route === path || spec.route === `${path}/...`);
+      if (reserved) throw new SpecError('INVALID_SPEC', `route "${spec.route}": the embedded host answers ${reserved} itself (health, readiness, metrics), so this reflex would never run there; choose another route`, { file, field: 'route' });
       const other = byRoute.get(spec.route);
       if (other) throw new SpecError('DUPLICATE_ROUTE', `two reflexes serve route "${spec.route}" (also "${other.spec.name}" in ${other.file}); chain them with \`next\` instead`, { file, field: 'route' });
       byRoute.set(spec.route, item);
