@@ -1,4 +1,7 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { addToCounter, bytesEqual, type KvStore, type KvTransaction } from './store.ts';
+
+const SWEEP_SLICE = 10_000;
 
 /** The embedded default: one process, so every operation is trivially atomic. */
 export class MemoryKv implements KvStore {
@@ -82,9 +85,12 @@ export class MemoryKv implements KvStore {
     return this.commitSync(txn);
   }
 
+  /** Gives the event loop a turn every SWEEP_SLICE keys: a store of a million keys would stall requests. */
   async sweep(prefix: string, isStale: (value: Uint8Array) => boolean) {
     let swept = 0;
+    let seen = 0;
     for (const [key, value] of this.data) {
+      if (++seen % SWEEP_SLICE === 0) await yieldToEventLoop();
       if (!key.startsWith(prefix) || !isStale(value)) continue;
       this.put(key, null);
       swept++;

@@ -27,6 +27,18 @@ const invoke = async (agent: string) => {
 };
 
 describe('rate-limit state sweep', () => {
+  it('sweeps a large memory store in slices, letting other work run between them', async () => {
+    const store = new MemoryKv();
+    const stale = new TextEncoder().encode('1');
+    for (let i = 0; i < 50_000; i++) await store.set(`rl/x/${i}`, stale);
+    await store.set('other/key', stale);
+    let ranDuringSweep = false;
+    const sweeping = store.sweep('rl/', () => true).then((n) => ({ n, ranDuringSweep }));
+    setImmediate(() => (ranDuringSweep = true));
+    expect(await sweeping).toEqual({ n: 50_000, ranDuringSweep: true });
+    expect(store.size).toBe(1);
+  });
+
   it('deletes the state of clients whose limit has refilled, and keeps the rest', async () => {
     for (const agent of ['once-1', 'once-2', 'once-3']) expect(await invoke(agent)).toBe(200);
     const burst = await Promise.all(Array.from({ length: 11 }, () => invoke('busy')));
