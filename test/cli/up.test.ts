@@ -3,11 +3,12 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../common/net.ts';
+import { startFakeLlm } from '../support/fake-llm-upstream.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 const KGENTS = resolve(REPO_ROOT, 'bin/kgents.js');
-const { SPIN_VARIABLE_NUCLEUS_URL: _ignored, KGENTS_REDIS_URL: _alsoIgnored, ...inherited } = process.env;
+const { SPIN_VARIABLE_NUCLEUS_URL: _ignored, KGENTS_REDIS_URL: _alsoIgnored, MORPHEUS_API_KEY: _key, MORPHEUS_API_KEYS: _keys, ...inherited } = process.env;
 
 beforeAll(async () => {
   await shippedApp();
@@ -32,6 +33,31 @@ describe('kgents up', () => {
       expect(await agents.json()).toHaveProperty('agents');
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+
+  it('with inbound keys on its Morpheus, lets the nucleus beside it in with the first key', async () => {
+    const llm = await startFakeLlm((input) => `keyed: ${input}`);
+    const [port, morpheusPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [KGENTS, 'up', '--no-build', '--out', SHIPPED_DIST, '--port', String(port), '--nucleus-port', '0', '--morpheus-port', String(morpheusPort)], {
+      cwd: REPO_ROOT,
+      env: { ...inherited, KGENTS_LOG_LEVEL: 'error', MORPHEUS_API_KEYS: 'k-one,k-two', MORPHEUS_UPSTREAM_URL: `${llm.url}/v1` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((started, failed) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('reflex host on') && started());
+        child.once('exit', (code) => failed(new Error(`kgents up exited with ${code}`)));
+      });
+      const chat = (base: string, headers: Record<string, string> = {}) =>
+        fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect((await chat(`http://127.0.0.1:${morpheusPort}`)).status).toBe(401);
+      const relayed = await chat(`http://127.0.0.1:${port}`);
+      expect(relayed.status).toBe(200);
+      expect((await relayed.json()).choices[0].message.content).toBe('keyed: hi');
+    } finally {
+      child.kill('SIGTERM');
+      await llm.close();
     }
   });
 
