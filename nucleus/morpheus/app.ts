@@ -8,12 +8,23 @@ import type { ChatChunk, ChatRequest } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { anthropicErrorBody, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
-import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
+import { anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
 type Api = 'openai' | 'anthropic';
+
+/** The token counts in a whole answer of either API, when it has them. */
+function usageOf(api: Api, text: string): { input: number; output: number } | null {
+  try {
+    const usage = (JSON.parse(text) as { usage?: Record<string, number> }).usage;
+    if (!usage) return null;
+    return api === 'openai' ? { input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 } : { input: usage.input_tokens ?? 0, output: usage.output_tokens ?? 0 };
+  } catch {
+    return null;
+  }
+}
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
 export interface MorpheusDeps {
@@ -67,6 +78,35 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   const countTokens = (labels: { model: string; backend: string }, usage: { input: number; output: number }) => {
     metrics.tokensIn.inc(labels, usage.input);
     metrics.tokensOut.inc(labels, usage.output);
+  };
+
+  /**
+   * A request the canonical chat cannot carry (tools, images, JSON mode...): sent as it is to a
+   * backend of the caller's API, and answered as that backend answered. Tokens are counted from
+   * a whole answer; a streamed one passes through unread.
+   */
+  const nativeChat = async (c: Context, api: Api, body: Record<string, unknown> & { model: string }, needs: string[], started: number) => {
+    const signal = clientSignal(c);
+    const labels = { model: metrics.modelLabel(body.model), backend: 'none' };
+    metrics.requests.inc({ ...labels, api });
+    try {
+      const upstreamStart = performance.now();
+      const { value, backend } = await gateway.native(api, body, needs, signal);
+      const upstreamMs = performance.now() - upstreamStart;
+      labels.backend = backend;
+      const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
+      if (typeof value.body !== 'string') {
+        metrics.ttft.observe(labels, (performance.now() - started) / 1000);
+        return new Response(value.body, { headers: { ...headers, 'cache-control': 'no-cache' } });
+      }
+      const usage = usageOf(api, value.body);
+      if (usage) countTokens(labels, usage);
+      metrics.duration.observe(labels, (performance.now() - started) / 1000);
+      return new Response(value.body, { headers });
+    } catch (error) {
+      metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+      return fail(c, api, error);
+    }
   };
 
   /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
@@ -131,6 +171,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     '/v1/chat/completions',
     endpoint('openai', async (c, started) => {
       const body = await parse(c, ChatCompletionRequest);
+      const needs = openAiNativeNeeds(body);
+      if (needs.length > 0) return nativeChat(c, 'openai', body, needs, started);
       return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true, started);
     }),
   );
@@ -138,6 +180,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     '/v1/messages',
     endpoint('anthropic', async (c, started) => {
       const body = await parse(c, MessagesRequest);
+      const needs = anthropicNativeNeeds(body);
+      if (needs.length > 0) return nativeChat(c, 'anthropic', body, needs, started);
       return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true, started);
     }),
   );

@@ -2,6 +2,7 @@ import type { Logger } from '../../common/log.ts';
 import { AnthropicBackend } from './backends/anthropic.ts';
 import { ClaudeCliBackend } from './backends/claude-cli.ts';
 import { OpenAiBackend } from './backends/openai.ts';
+import { upstreamText } from './backends/http.ts';
 import type { Backend, CallOptions } from './backends/types.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
 import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
@@ -67,9 +68,9 @@ export class Gateway {
    * Runs `run` on the model's backends in order, retrying each; `run` gets the slot already
    * acquired and a release function it must call (a stream releases when it ends).
    */
-  private async attempt<T>(model: string, signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>): Promise<{ value: T; backend: string }> {
+  private async attempt<T>(model: string, signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>, slots = this.route(model)): Promise<{ value: T; backend: string }> {
     let last: unknown;
-    for (const slot of this.route(model)) {
+    for (const slot of slots) {
       for (let attempt = 0; attempt <= this.loaded.config.retries; attempt++) {
         if (attempt > 0) await sleep(Math.min(50 * 2 ** (attempt - 1), 1000), signal);
         const release = await this.acquire(slot, signal);
@@ -136,6 +137,35 @@ export class Gateway {
     });
   }
 
+  /**
+   * The caller's request as sent, to the model's backends that speak the caller's API (with
+   * retries and fallback among them), for what the canonical chat cannot carry (`needs`: tools,
+   * images, JSON mode...). The answer comes back as the upstream sent it; a stream holds its
+   * slots until it ends.
+   */
+  native(api: 'openai' | 'anthropic', body: Record<string, unknown> & { model: string }, needs: string[], signal: AbortSignal): Promise<{ value: NativeAnswer; backend: string }> {
+    const slots = this.route(body.model).filter((slot) => slot.backend.kind === api && slot.backend.native);
+    if (slots.length === 0) {
+      throw new GatewayError('INVALID_REQUEST', `${needs.join(', ')}: Morpheus passes these on only to a backend that speaks the ${api === 'openai' ? 'OpenAI' : 'Anthropic'} API, and model "${body.model}" goes to none`);
+    }
+    return this.attempt(
+      body.model,
+      signal,
+      async (slot, release) => {
+        const options = this.options(signal);
+        const response = await slot.backend.native!(body, options);
+        const contentType = String(response.headers['content-type'] ?? 'application/json');
+        if (body.stream !== true) {
+          const text = await upstreamText(response, options);
+          release();
+          return { contentType, body: text };
+        }
+        return { contentType, body: releasingAtEnd(response.body, release) };
+      },
+      slots,
+    );
+  }
+
   async embeddings(model: string, body: unknown, signal: AbortSignal): Promise<{ value: unknown; backend: string }> {
     const slots = this.route(model).filter((s) => s.backend.embeddings);
     if (slots.length === 0) throw new GatewayError('NOT_FOUND', `no backend with embeddings serves model "${model}"`);
@@ -159,6 +189,30 @@ export class Gateway {
     for (const rule of this.loaded.config.routes) if (rule.prefix && !out.some((m) => m.id === rule.prefix)) out.push({ id: `${rule.prefix}*`, owned_by: rule.backends[0] });
     return out;
   }
+}
+
+/** What a backend answered a native request: the whole body, or a stream of it. */
+export interface NativeAnswer {
+  contentType: string;
+  body: string | ReadableStream<Uint8Array>;
+}
+
+/** The upstream body as a web stream that gives back its slots when it ends, fails or is cancelled. */
+function releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): void }, release: () => void): ReadableStream<Uint8Array> {
+  // ReadableStream.from exists from Node 20.6 on; @types/node 20 does not declare it.
+  const Streams = ReadableStream as unknown as { from<T>(source: AsyncIterable<T>): ReadableStream<T> };
+  return Streams.from(
+    (async function* () {
+      let complete = false;
+      try {
+        yield* body;
+        complete = true;
+      } finally {
+        release();
+        if (!complete) body.destroy();
+      }
+    })(),
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -169,3 +169,58 @@ describe('other endpoints', () => {
     expect(metrics).toContain('morpheus_in_flight');
   });
 });
+
+describe('what the canonical chat cannot carry: tools, JSON mode, images', () => {
+  const lookup = { type: 'function' as const, function: { name: 'lookup', description: 'find a thing', parameters: { type: 'object', properties: { q: { type: 'string' } } } } };
+
+  it('an OpenAI client gets tool calls from an OpenAI-style backend, whole and streamed, and sends tool results back', async () => {
+    const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'weather in Oslo' }], tools: [lookup], tool_choice: 'auto' });
+    expect(completion.choices[0].finish_reason).toBe('tool_calls');
+    expect(completion.choices[0].message.tool_calls).toEqual([{ id: 'call_fake', type: 'function', function: { name: 'lookup', arguments: '{"q":"weather in Oslo"}' } }]);
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [lookup], tool_choice: 'auto' });
+
+    const chunks = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true });
+    let args = '';
+    for await (const chunk of chunks) args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+    expect(JSON.parse(args)).toEqual({ q: 'streamed' });
+
+    // The tool's result goes back in the history; the backend gets that history as sent.
+    const history = [
+      { role: 'user' as const, content: 'weather in Oslo' },
+      { role: 'assistant' as const, content: null, tool_calls: completion.choices[0].message.tool_calls! },
+      { role: 'tool' as const, tool_call_id: 'call_fake', content: '4 degrees' },
+    ];
+    const answer = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: history });
+    expect(answer.choices[0].message.content).toBe('echo: weather in Oslo');
+    expect(rig.upstream.requests.at(-1)!.body.messages).toEqual(history);
+  });
+
+  it('an Anthropic client gets tool use from the Anthropic API, whole and streamed', async () => {
+    const tool = { name: 'lookup', description: 'find a thing', input_schema: { type: 'object' as const, properties: { q: { type: 'string' } } } };
+    const message = await anthropic.messages.create({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'weather in Oslo' }], tools: [tool] });
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.content).toEqual([{ type: 'tool_use', id: 'toolu_fake', name: 'lookup', input: { q: 'weather in Oslo' } }]);
+    const streamed = await anthropic.messages.stream({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'streamed' }], tools: [tool] }).finalMessage();
+    expect(streamed.content[0]).toMatchObject({ type: 'tool_use', input: { q: 'streamed' } });
+  });
+
+  it('JSON mode reaches an OpenAI-style backend as asked, and its tokens are counted', async () => {
+    const before = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+    const count = (text: string) => Number(/^morpheus_tokens_out_total\{model="gpt-4o-json",backend="[^"]+"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const completion = await openai.chat.completions.create({ model: 'gpt-4o-json', messages: [{ role: 'user', content: 'as json please' }], response_format: { type: 'json_object' } });
+    expect(completion.choices[0].message.content).toBe('echo: as json please');
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ response_format: { type: 'json_object' } });
+    expect(count(await (await fetch(`${rig.morpheus.url}/metrics`)).text()) - count(before)).toBe(completion.usage!.completion_tokens);
+  });
+
+  it('refuses with 400, naming what, when the model goes to a backend of the other API or the CLI', async () => {
+    const before = rig.upstream.requests.length;
+    const crossed = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'x' }], tools: [lookup] }).catch((e: unknown) => e);
+    expect(crossed).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((crossed as InstanceType<typeof OpenAI.APIError>).message).toBe('400 tools: Morpheus passes these on only to a backend that speaks the OpenAI API, and model "claude-sonnet-4" goes to none');
+    const cli = await anthropic.messages.create({ model: 'claude-cli-sonnet', max_tokens: 16, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }] }).catch((e: unknown) => e);
+    expect(cli).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((cli as InstanceType<typeof Anthropic.APIError>).message).toContain('content blocks other than text (tool use, tool results, images): Morpheus passes these on only to a backend that speaks the Anthropic API');
+    expect(rig.upstream.requests.length).toBe(before);
+  });
+});

@@ -163,6 +163,16 @@ describe('LLM APIs at the edge', () => {
     expect((invalid as InstanceType<typeof OpenAI.APIError>).message).toContain('input');
   });
 
+  it('carries tool calls between an OpenAI client at the edge and the model', async () => {
+    const lookup = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } };
+    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'find it' }], tools: [lookup] });
+    expect(completion.choices[0].message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'lookup', arguments: '{"q":"find it"}' } });
+    const chunks = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'stream it' }], tools: [lookup], stream: true });
+    let args = '';
+    for await (const chunk of chunks) args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+    expect(JSON.parse(args)).toEqual({ q: 'stream it' });
+  });
+
   it('answers an unknown nucleus route with its JSON error, not plain text', async () => {
     const response = await fetch(`${nucleus.url}/v1/nothing-here`);
     expect(response.status).toBe(404);

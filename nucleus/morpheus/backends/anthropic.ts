@@ -1,7 +1,7 @@
 import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { STOP_IN, toAnthropic } from '../protocol/anthropic.ts';
-import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson } from './http.ts';
+import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
 interface Message {
@@ -30,11 +30,11 @@ export class AnthropicBackend implements Backend {
     private readonly apiKey: string | undefined,
   ) {}
 
-  private init(request: ChatRequest, stream: boolean) {
+  private init(body: Record<string, unknown>) {
     return {
       method: 'POST' as const,
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) },
-      body: JSON.stringify(toAnthropic(request, stream)),
+      body: JSON.stringify(body),
     };
   }
 
@@ -43,7 +43,7 @@ export class AnthropicBackend implements Backend {
   }
 
   async complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
-    const body = await upstreamJson<Message>(await upstreamFetch(this.url(), this.init(request, false), options), options);
+    const body = await upstreamJson<Message>(await upstreamFetch(this.url(), this.init(toAnthropic(request, false)), options), options);
     if (!Array.isArray(body.content)) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the upstream answer has no content blocks');
     return {
       id: body.id ?? 'msg_morpheus',
@@ -54,8 +54,12 @@ export class AnthropicBackend implements Backend {
     };
   }
 
+  native(body: Record<string, unknown>, options: CallOptions): Promise<UpstreamResponse> {
+    return upstreamFetch(this.url(), this.init(body), options);
+  }
+
   async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
-    const response = await upstreamFetch(this.url(), this.init(request, true), options);
+    const response = await upstreamFetch(this.url(), this.init(toAnthropic(request, true)), options);
     let input = 0;
     let output = 0;
     let finish: FinishReason = 'stop';

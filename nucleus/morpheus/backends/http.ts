@@ -39,16 +39,20 @@ export async function upstreamFetch(url: string, init: { method: 'GET' | 'POST';
   return response;
 }
 
-/** Reads a JSON body; garbage is an upstream failure (502), not a crash. */
-export async function upstreamJson<T>(response: UpstreamResponse, options: CallOptions): Promise<T> {
-  let text: string;
+/** Reads a whole body; a stall or a cut is an upstream failure, not a crash. */
+export async function upstreamText(response: UpstreamResponse, options: CallOptions): Promise<string> {
   try {
-    text = await response.body.text();
+    return await response.body.text();
   } catch (error) {
     if (options.signal.aborted) throw error;
     if (isTimeout(error)) throw new GatewayError('UPSTREAM_TIMEOUT', 'the upstream response did not complete in time');
     throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the upstream response was cut off');
   }
+}
+
+/** Reads a JSON body; garbage is an upstream failure (502), not a crash. */
+export async function upstreamJson<T>(response: UpstreamResponse, options: CallOptions): Promise<T> {
+  const text = await upstreamText(response, options);
   try {
     return JSON.parse(text) as T;
   } catch {

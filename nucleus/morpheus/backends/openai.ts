@@ -1,7 +1,7 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { FINISH_IN, toOpenAi } from '../protocol/openai.ts';
-import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson } from './http.ts';
+import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
 interface Completion {
@@ -66,6 +66,10 @@ export class OpenAiBackend implements Backend {
       if (choice?.finish_reason) finish = { type: 'done', finish: FINISH_IN[choice.finish_reason] ?? 'stop' };
     }
     if (!ended) throw streamCut();
+  }
+
+  native(body: Record<string, unknown>, options: CallOptions): Promise<UpstreamResponse> {
+    return upstreamFetch(this.url('/chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(body) }, options);
   }
 
   async embeddings(body: unknown, options: CallOptions): Promise<unknown> {

@@ -1,4 +1,5 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
+import type { UpstreamResponse } from './http.ts';
 
 export interface CallOptions {
   signal: AbortSignal;
@@ -12,6 +13,8 @@ export interface Backend {
   readonly kind: 'openai' | 'anthropic' | 'claude-cli';
   complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse>;
   stream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>;
+  /** The caller's request as sent, to a backend of the caller's own API; answered as the upstream answers (2xx only). */
+  native?(body: Record<string, unknown>, options: CallOptions): Promise<UpstreamResponse>;
   embeddings?(body: unknown, options: CallOptions): Promise<unknown>;
   models?(options: CallOptions): Promise<string[]>;
 }

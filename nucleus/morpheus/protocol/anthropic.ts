@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
-import { refuseUncarried } from './uncarried.ts';
+import { fieldsSet } from './uncarried.ts';
 
-const TextBlock = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
-const Blocks = z.union([z.string(), z.array(TextBlock).min(1)]);
+/** A content block: text, or another kind (tool use, an image...) that only a native request carries. */
+const Block = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+const Blocks = z.union([z.string(), z.array(Block).min(1)]);
 
 export const MessagesRequest = z
   .object({
@@ -17,11 +18,20 @@ export const MessagesRequest = z
     stop_sequences: z.array(z.string()).optional(),
     stream: z.boolean().optional(),
   })
-  .passthrough()
-  .superRefine(refuseUncarried(['tools', 'tool_choice', 'thinking', 'mcp_servers', 'container']));
+  .passthrough();
 export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
-const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : b.map((x) => x.text).join(''));
+const NATIVE_ONLY = ['tools', 'tool_choice', 'thinking', 'mcp_servers', 'container'] as const;
+
+/** What the request asks for beyond text chat (see uncarried.ts); empty when it translates whole. */
+export function anthropicNativeNeeds(r: MessagesRequest): string[] {
+  const needs = fieldsSet(r, NATIVE_ONLY);
+  const beyondText = (b: z.infer<typeof Blocks> | undefined) => Array.isArray(b) && b.some((block) => block.type !== 'text');
+  if (beyondText(r.system) || r.messages.some((m) => beyondText(m.content))) needs.push('content blocks other than text (tool use, tool results, images)');
+  return needs;
+}
+
+const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : b.map((x) => x.text ?? '').join(''));
 
 /** The fields fromAnthropic translates; the Anthropic API gets the others as sent. */
 const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream'] as const;

@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
-import { refuseUncarried } from './uncarried.ts';
+import { fieldsSet } from './uncarried.ts';
 
-const TextPart = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
-const Content = z.union([z.string(), z.array(TextPart).min(1), z.null()]);
+/** A content part: text, or another kind (an image...) that only a native request carries. */
+const Part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+const Content = z.union([z.string(), z.array(Part).min(1), z.null()]);
 
 export const ChatCompletionRequest = z
   .object({
     model: z.string().min(1),
-    messages: z
-      .array(
-        z
-          .object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: Content })
-          .passthrough()
-          .superRefine(refuseUncarried(['tool_calls', 'function_call', 'audio'])),
-      )
-      .min(1),
-    n: z.number().int().min(1).max(1, 'Morpheus returns one choice: n must be 1').optional(),
+    messages: z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']), content: Content.optional() }).passthrough()).min(1),
+    n: z.number().int().min(1).optional(),
     max_tokens: z.number().int().positive().optional(),
     max_completion_tokens: z.number().int().positive().optional(),
     temperature: z.number().min(0).max(2).optional(),
@@ -26,13 +20,23 @@ export const ChatCompletionRequest = z
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
   })
-  .passthrough()
-  .superRefine(refuseUncarried(['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options']));
+  .passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+const NATIVE_ONLY = ['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
+
+/** What the request asks for beyond text chat (see uncarried.ts); empty when it translates whole. */
+export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
+  const needs = fieldsSet(r, NATIVE_ONLY);
+  if ((r.n ?? 1) > 1) needs.push('n');
+  const beyondText = r.messages.some((m) => m.role === 'tool' || fieldsSet(m, ['tool_calls', 'function_call', 'audio']).length > 0 || (Array.isArray(m.content) && m.content.some((p) => p.type !== 'text')));
+  if (beyondText) needs.push('messages with tool calls, tool results or non-text parts');
+  return needs;
+}
 
 export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.union([z.string(), z.array(z.string()).min(1)]) }).passthrough();
 
-const text = (c: z.infer<typeof Content>) => (c === null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join(''));
+const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === undefined ? '' : typeof c === 'string' ? c : c.map((p) => p.text ?? '').join(''));
 
 /** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
 const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n'] as const;
@@ -40,7 +44,8 @@ const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', '
 export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
   return {
     model: r.model,
-    messages: r.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: text(m.content) })),
+    // Only requests with no tool messages get here (openAiNativeNeeds).
+    messages: r.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : (m.role as 'system' | 'user' | 'assistant'), content: text(m.content) })),
     maxTokens: r.max_completion_tokens ?? r.max_tokens,
     temperature: r.temperature,
     topP: r.top_p,
