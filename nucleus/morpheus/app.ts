@@ -83,7 +83,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   /**
    * A request the canonical chat cannot carry (tools, images, JSON mode...): sent as it is to a
    * backend of the caller's API, and answered as that backend answered. Tokens are counted from
-   * a whole answer; a streamed one passes through unread.
+   * a whole answer; a streamed one passes through unread (its duration is timed).
    */
   const nativeChat = async (c: Context, api: Api, body: Record<string, unknown> & { model: string }, needs: string[], started: number) => {
     const signal = clientSignal(c);
@@ -97,7 +97,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
       if (typeof value.body !== 'string') {
         metrics.ttft.observe(labels, (performance.now() - started) / 1000);
-        return new Response(value.body, { headers: { ...headers, 'cache-control': 'no-cache' } });
+        const timed = value.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => metrics.duration.observe(labels, (performance.now() - started) / 1000) }));
+        return new Response(timed, { headers: { ...headers, 'cache-control': 'no-cache' } });
       }
       const usage = usageOf(api, value.body);
       if (usage) countTokens(labels, usage);

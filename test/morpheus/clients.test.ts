@@ -179,10 +179,13 @@ describe('what the canonical chat cannot carry: tools, JSON mode, images', () =>
     expect(completion.choices[0].message.tool_calls).toEqual([{ id: 'call_fake', type: 'function', function: { name: 'lookup', arguments: '{"q":"weather in Oslo"}' } }]);
     expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [lookup], tool_choice: 'auto' });
 
+    const timed = async () => Number(/^morpheus_request_duration_seconds_count\{model="gpt-4o-mini",backend="openai"\} (\d+)$/m.exec(await (await fetch(`${rig.morpheus.url}/metrics`)).text())?.[1] ?? 0);
+    const timedBefore = await timed();
     const chunks = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true });
     let args = '';
     for await (const chunk of chunks) args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
     expect(JSON.parse(args)).toEqual({ q: 'streamed' });
+    expect(await timed()).toBe(timedBefore + 1); // the stream's duration, once it ended
 
     // The tool's result goes back in the history; the backend gets that history as sent.
     const history = [
