@@ -8,8 +8,8 @@ import type { ChatChunk, ChatRequest } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
-import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
+import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -79,6 +79,13 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     metrics.tokensIn.inc(labels, usage.input);
     metrics.tokensOut.inc(labels, usage.output);
   };
+
+  /**
+   * A request that asks for more than text chat goes untranslated to a backend of its own API
+   * when the model has one (nothing is lost); otherwise it is translated when all it asks for is
+   * tools, which the canonical chat carries.
+   */
+  const translatable = (api: Api, model: string, needs: string[], carried: ReadonlySet<string>) => !gateway.speaks(api, model) && needs.every((need) => carried.has(need));
 
   /**
    * A request the canonical chat cannot carry (tools, images, JSON mode...): sent as it is to a
@@ -173,7 +180,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     endpoint('openai', async (c, started) => {
       const body = await parse(c, ChatCompletionRequest);
       const needs = openAiNativeNeeds(body);
-      if (needs.length > 0) return nativeChat(c, 'openai', body, needs, started);
+      if (needs.length > 0 && !translatable('openai', body.model, needs, OPENAI_TRANSLATABLE)) return nativeChat(c, 'openai', body, needs, started);
       return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true, started);
     }),
   );
@@ -182,7 +189,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     endpoint('anthropic', async (c, started) => {
       const body = await parse(c, MessagesRequest);
       const needs = anthropicNativeNeeds(body);
-      if (needs.length > 0) return nativeChat(c, 'anthropic', body, needs, started);
+      if (needs.length > 0 && !translatable('anthropic', body.model, needs, ANTHROPIC_TRANSLATABLE)) return nativeChat(c, 'anthropic', body, needs, started);
       return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true, started);
     }),
   );

@@ -2,9 +2,30 @@
  * Morpheus's internal form of a chat request and answer. Every endpoint translates into it and
  * every backend translates out of it, so N APIs and M backends need N + M translators.
  */
+/** A tool the model may call: its parameters are a JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+/** Whether the model may call a tool (`auto`), must call one (`required`), may not (`none`), or must call this one. */
+export type ToolChoice = 'auto' | 'required' | 'none' | { name: string };
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, as OpenAI carries them (Anthropic carries an object). */
+  arguments: string;
+}
+
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** An assistant's tool calls. */
+  toolCalls?: ToolCall[];
+  /** A tool message: the call whose result `content` is. */
+  toolCallId?: string;
 }
 
 export interface ChatRequest {
@@ -14,6 +35,8 @@ export interface ChatRequest {
   temperature?: number;
   topP?: number;
   stop?: string[];
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
   /**
    * The caller's fields that are not translated (seed, user, metadata, top_k, fields newer than
    * Morpheus): a backend speaking the caller's API gets them as sent; the other API's backends
@@ -27,7 +50,7 @@ export function untranslated(body: Record<string, unknown>, translated: readonly
   return Object.fromEntries(Object.entries(body).filter(([name, value]) => value !== undefined && !translated.includes(name)));
 }
 
-export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'error';
+export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'tool_calls' | 'error';
 
 export interface Usage {
   input: number;
@@ -38,8 +61,19 @@ export interface ChatResponse {
   id: string;
   model: string;
   content: string;
+  toolCalls?: ToolCall[];
   finish: FinishReason;
   usage: Usage;
 }
 
-export type ChatChunk = { type: 'delta'; text: string } | { type: 'done'; finish: FinishReason; usage?: Usage };
+/**
+ * A piece of a streamed answer. A tool call arrives as its first piece (`id` and `name`, at its
+ * `index` among the answer's calls), then pieces of its arguments' JSON text.
+ */
+export type ChatChunk =
+  | { type: 'delta'; text: string }
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
+  | { type: 'done'; finish: FinishReason; usage?: Usage };
+
+/** Whether a request needs a backend that can call tools. */
+export const usesTools = (r: ChatRequest): boolean => (r.tools?.length ?? 0) > 0 || r.messages.some((m) => m.role === 'tool' || (m.toolCalls?.length ?? 0) > 0);

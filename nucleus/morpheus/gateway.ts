@@ -137,6 +137,11 @@ export class Gateway {
     });
   }
 
+  /** Whether one of the model's backends speaks `api` itself, so a request can go to it untranslated. */
+  speaks(api: 'openai' | 'anthropic', model: string): boolean {
+    return this.route(model).some((slot) => slot.backend.kind === api && slot.backend.native !== undefined);
+  }
+
   /**
    * The caller's request as sent, to the model's backends that speak the caller's API (with
    * retries and fallback among them), for what the canonical chat cannot carry (`needs`: tools,

@@ -216,14 +216,74 @@ describe('what the canonical chat cannot carry: tools, JSON mode, images', () =>
     expect(count(await (await fetch(`${rig.morpheus.url}/metrics`)).text()) - count(before)).toBe(completion.usage!.completion_tokens);
   });
 
-  it('refuses with 400, naming what, when the model goes to a backend of the other API or the CLI', async () => {
+  it('translates tools, tool calls and tool results from an OpenAI client to the Anthropic API, whole and streamed', async () => {
+    const completion = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'weather in Oslo' }], tools: [lookup], tool_choice: 'required' });
+    expect(completion.choices[0].finish_reason).toBe('tool_calls');
+    expect(completion.choices[0].message.tool_calls).toEqual([{ id: 'toolu_fake', type: 'function', function: { name: 'lookup', arguments: '{"q":"weather in Oslo"}' } }]);
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [{ name: 'lookup', description: 'find a thing', input_schema: lookup.function.parameters }], tool_choice: { type: 'any' } });
+
+    const chunks = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true });
+    let args = '';
+    let finish: string | null = null;
+    for await (const chunk of chunks) {
+      args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([JSON.parse(args), finish]).toEqual([{ q: 'streamed' }, 'tool_calls']);
+
+    await openai.chat.completions.create({
+      model: 'claude-sonnet-4',
+      messages: [
+        { role: 'user', content: 'weather in Oslo and Bergen' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'lookup', arguments: '{"q":"Oslo"}' } }, { id: 't2', type: 'function', function: { name: 'lookup', arguments: '{"q":"Bergen"}' } }] },
+        { role: 'tool', tool_call_id: 't1', content: '4 degrees' },
+        { role: 'tool', tool_call_id: 't2', content: '9 degrees' },
+      ],
+    });
+    expect(rig.upstream.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: 'weather in Oslo and Bergen' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: { q: 'Oslo' } }, { type: 'tool_use', id: 't2', name: 'lookup', input: { q: 'Bergen' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: '4 degrees' }, { type: 'tool_result', tool_use_id: 't2', content: '9 degrees' }] },
+    ]);
+  });
+
+  it('translates tools, tool use and tool results from an Anthropic client to an OpenAI-style backend, whole and streamed', async () => {
+    const tool = { name: 'lookup', description: 'find a thing', input_schema: { type: 'object' as const, properties: { q: { type: 'string' } } } };
+    const message = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'weather in Oslo' }], tools: [tool], tool_choice: { type: 'tool', name: 'lookup' } });
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.content).toEqual([{ type: 'tool_use', id: 'call_fake', name: 'lookup', input: { q: 'weather in Oslo' } }]);
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [{ type: 'function', function: { name: 'lookup', description: 'find a thing', parameters: tool.input_schema } }], tool_choice: { type: 'function', function: { name: 'lookup' } } });
+
+    const streamed = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'streamed' }], tools: [tool] }).finalMessage();
+    expect(streamed.stop_reason).toBe('tool_use');
+    expect(streamed.content).toEqual([{ type: 'tool_use', id: 'call_fake', name: 'lookup', input: { q: 'streamed' } }]);
+
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'weather in Oslo' },
+        { role: 'assistant', content: [{ type: 'text', text: 'Looking.' }, { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'Oslo' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '4 degrees' }, { type: 'text', text: 'and tomorrow?' }] },
+      ],
+    });
+    expect(rig.upstream.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: 'weather in Oslo' },
+      { role: 'assistant', content: 'Looking.', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"Oslo"}' } }] },
+      { role: 'tool', tool_call_id: 'toolu_1', content: '4 degrees' },
+      { role: 'user', content: 'and tomorrow?' },
+    ]);
+  });
+
+  it('refuses with 400, naming what, what neither a backend of its API nor translation can carry', async () => {
     const before = rig.upstream.requests.length;
-    const crossed = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'x' }], tools: [lookup] }).catch((e: unknown) => e);
-    expect(crossed).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((crossed as InstanceType<typeof OpenAI.APIError>).message).toBe('400 tools: Morpheus passes these on only to a backend that speaks the OpenAI API, and model "claude-sonnet-4" goes to none');
-    const cli = await anthropic.messages.create({ model: 'claude-cli-sonnet', max_tokens: 16, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }] }).catch((e: unknown) => e);
-    expect(cli).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((cli as InstanceType<typeof Anthropic.APIError>).message).toContain('content blocks other than text (tool use, tool results, images): Morpheus passes these on only to a backend that speaks the Anthropic API');
+    const image = [{ type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'iVBORw0KGgo=' } }];
+    const crossed = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: image }] }).catch((e: unknown) => e);
+    expect(crossed).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((crossed as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ error: { message: 'content blocks other than text (images, documents...): Morpheus passes these on only to a backend that speaks the Anthropic API, and model "gpt-4o-mini" goes to none' } });
+    const cli = await openai.chat.completions.create({ model: 'claude-cli-sonnet', messages: [{ role: 'user', content: 'x' }], tools: [lookup] }).catch((e: unknown) => e);
+    expect(cli).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((cli as InstanceType<typeof OpenAI.APIError>).message).toContain("the claude CLI backend (claude-cli) cannot call the caller's tools");
     expect(rig.upstream.requests.length).toBe(before);
   });
 });

@@ -4,18 +4,28 @@ import { STOP_IN, toAnthropic } from '../protocol/anthropic.ts';
 import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
+interface ContentBlock {
+  type: string;
+  text?: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+}
+
 interface Message {
   id?: string;
   model?: string;
-  content?: { type: string; text?: string }[];
+  content?: ContentBlock[];
   stop_reason?: string | null;
   usage?: { input_tokens?: number; output_tokens?: number };
 }
 
 interface StreamEvent {
   type: string;
+  index?: number;
   message?: Message;
-  delta?: { type?: string; text?: string; stop_reason?: string };
+  content_block?: ContentBlock;
+  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string };
   usage?: { output_tokens?: number; input_tokens?: number };
   error?: { type?: string; message?: string };
 }
@@ -49,6 +59,7 @@ export class AnthropicBackend implements Backend {
       id: body.id ?? 'msg_morpheus',
       model: body.model ?? request.model,
       content: body.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join(''),
+      ...(body.content.some((b) => b.type === 'tool_use') ? { toolCalls: body.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) })) } : {}),
       finish: STOP_IN[body.stop_reason ?? 'end_turn'] ?? 'stop',
       usage: { input: body.usage?.input_tokens ?? 0, output: body.usage?.output_tokens ?? 0 },
     };
@@ -64,6 +75,8 @@ export class AnthropicBackend implements Backend {
     let output = 0;
     let finish: FinishReason = 'stop';
     let ended = false;
+    /** Content block index -> the tool call's index among the answer's calls. */
+    const toolBlocks = new Map<number, number>();
     // Read to the end of the body after message_stop: leaving early destroys the connection.
     for await (const event of readSse(response.body)) {
       if (ended) continue;
@@ -71,6 +84,11 @@ export class AnthropicBackend implements Backend {
       if (e.type === 'error') throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`);
       if (e.type === 'message_start') input = e.message?.usage?.input_tokens ?? 0;
       if (e.type === 'content_block_delta' && e.delta?.type === 'text_delta' && e.delta.text) yield { type: 'delta', text: e.delta.text };
+      if (e.type === 'content_block_start' && e.content_block?.type === 'tool_use') {
+        toolBlocks.set(e.index ?? 0, toolBlocks.size);
+        yield { type: 'tool_call', index: toolBlocks.size - 1, id: e.content_block.id, name: e.content_block.name ?? '', arguments: '' };
+      }
+      if (e.type === 'content_block_delta' && e.delta?.type === 'input_json_delta' && e.delta.partial_json) yield { type: 'tool_call', index: toolBlocks.get(e.index ?? 0) ?? 0, arguments: e.delta.partial_json };
       if (e.type === 'message_delta') {
         finish = STOP_IN[e.delta?.stop_reason ?? 'end_turn'] ?? 'stop';
         output = e.usage?.output_tokens ?? output;

@@ -4,10 +4,16 @@ import { FINISH_IN, toOpenAi } from '../protocol/openai.ts';
 import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
+interface ToolCallOut {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface Completion {
   id?: string;
   model?: string;
-  choices?: { message?: { content?: string | null }; delta?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: { message?: { content?: string | null; tool_calls?: ToolCallOut[] }; delta?: { content?: string | null; tool_calls?: ToolCallOut[] }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string };
 }
@@ -39,6 +45,7 @@ export class OpenAiBackend implements Backend {
       id: body.id ?? 'chatcmpl-morpheus',
       model: body.model ?? request.model,
       content: choice.message.content ?? '',
+      ...(choice.message.tool_calls?.length ? { toolCalls: choice.message.tool_calls.map((c) => ({ id: c.id ?? '', name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' })) } : {}),
       finish: FINISH_IN[choice.finish_reason ?? 'stop'] ?? 'stop',
       usage: { input: body.usage?.prompt_tokens ?? 0, output: body.usage?.completion_tokens ?? 0 },
     };
@@ -63,6 +70,7 @@ export class OpenAiBackend implements Backend {
       if (chunk.usage) usage = { input: chunk.usage.prompt_tokens ?? 0, output: chunk.usage.completion_tokens ?? 0 };
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
+      for (const call of choice?.delta?.tool_calls ?? []) yield { type: 'tool_call', index: call.index ?? 0, id: call.id, name: call.function?.name, arguments: call.function?.arguments ?? '' };
       if (choice?.finish_reason) finish = { type: 'done', finish: FINISH_IN[choice.finish_reason] ?? 'stop' };
     }
     if (!ended) throw streamCut();

@@ -1,11 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type FinishReason, type ToolCall, type ToolChoice } from '../canonical.ts';
+import { GatewayError } from '../errors.ts';
 import { fieldsSet } from './uncarried.ts';
 
-/** A content block: text, or another kind (tool use, an image...) that only a native request carries. */
-const Block = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+/**
+ * A content block: text, a tool use or a tool result (which translation carries), or another
+ * kind (an image...) that only a native request carries.
+ */
+const Block = z
+  .object({
+    type: z.string(),
+    text: z.string().optional(),
+    id: z.string().optional(),
+    name: z.string().optional(),
+    input: z.unknown().optional(),
+    tool_use_id: z.string().optional(),
+    content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough())]).optional(),
+  })
+  .passthrough();
 const Blocks = z.union([z.string(), z.array(Block).min(1)]);
+type Block = z.infer<typeof Block>;
+
+const Tool = z.object({ type: z.string().optional(), name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() }).passthrough();
+const ToolChoiceIn = z.object({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() }).passthrough();
 
 export const MessagesRequest = z
   .object({
@@ -17,87 +35,179 @@ export const MessagesRequest = z
     top_p: z.number().min(0).max(1).optional(),
     stop_sequences: z.array(z.string()).optional(),
     stream: z.boolean().optional(),
+    tools: z.array(Tool).optional(),
+    tool_choice: ToolChoiceIn.optional(),
   })
   .passthrough();
 export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
 const NATIVE_ONLY = ['tools', 'tool_choice', 'thinking', 'mcp_servers', 'container'] as const;
+const TOOL_BLOCKS = 'tool use or tool results in the messages';
+const TRANSLATED_BLOCKS = new Set(['text', 'tool_use', 'tool_result']);
 
-/** What the request asks for beyond text chat (see uncarried.ts); empty when it translates whole. */
+/** What translation carries beyond text chat: tools (custom ones), the choice among them, and their uses and results. */
+export const ANTHROPIC_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_BLOCKS]);
+
+/** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
 export function anthropicNativeNeeds(r: MessagesRequest): string[] {
   const needs = fieldsSet(r, NATIVE_ONLY);
-  const beyondText = (b: z.infer<typeof Blocks> | undefined) => Array.isArray(b) && b.some((block) => block.type !== 'text');
-  if (beyondText(r.system) || r.messages.some((m) => beyondText(m.content))) needs.push('content blocks other than text (tool use, tool results, images)');
+  // Server tools (web search...) have a `type` of their own and no input_schema: only the API runs them.
+  if (r.tools?.some((t) => t.type !== undefined && t.type !== 'custom')) needs.push('server tools');
+  const blocks = [r.system, ...r.messages.map((m) => m.content)].flatMap((b) => (Array.isArray(b) ? b : []));
+  if (blocks.some((b) => b.type === 'tool_use' || b.type === 'tool_result')) needs.push(TOOL_BLOCKS);
+  if (blocks.some((b) => !TRANSLATED_BLOCKS.has(b.type) || (b.type === 'tool_result' && Array.isArray(b.content) && b.content.some((c) => c.type !== 'text')))) needs.push('content blocks other than text (images, documents...)');
   return needs;
 }
 
-const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : b.map((x) => x.text ?? '').join(''));
+const textOf = (blocks: readonly { type: string; text?: string }[]) => blocks.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : textOf(b));
 
 /** The fields fromAnthropic translates; the Anthropic API gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream'] as const;
+const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream', 'tools', 'tool_choice'] as const;
+
+/** One Anthropic message as canonical ones: a user turn's tool results become tool messages, ahead of its text. */
+function messagesOf(role: 'user' | 'assistant', content: z.infer<typeof Blocks>): ChatMessage[] {
+  if (typeof content === 'string') return [{ role, content }];
+  if (role === 'assistant') {
+    const toolCalls = content.filter((b) => b.type === 'tool_use').map((b: Block) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
+    return [{ role, content: textOf(content), ...(toolCalls.length ? { toolCalls } : {}) }];
+  }
+  const results = content.filter((b) => b.type === 'tool_result').map((b): ChatMessage => ({ role: 'tool', toolCallId: b.tool_use_id ?? '', content: typeof b.content === 'string' ? b.content : textOf(b.content ?? []) }));
+  const said = textOf(content);
+  return [...results, ...(said || results.length === 0 ? [{ role, content: said }] : [])];
+}
+
+function toolChoiceIn(choice: z.infer<typeof ToolChoiceIn> | undefined): ToolChoice | undefined {
+  if (!choice) return undefined;
+  if (choice.type === 'tool') return { name: choice.name ?? '' };
+  return choice.type === 'any' ? 'required' : choice.type;
+}
 
 export function fromAnthropic(r: MessagesRequest): ChatRequest {
   return {
     model: r.model,
-    messages: [...(r.system ? [{ role: 'system' as const, content: text(r.system) }] : []), ...r.messages.map((m) => ({ role: m.role, content: text(m.content) }))],
+    messages: [...(r.system ? [{ role: 'system' as const, content: text(r.system) }] : []), ...r.messages.flatMap((m) => messagesOf(m.role, m.content))],
     maxTokens: r.max_tokens,
     temperature: r.temperature,
     topP: r.top_p,
     stop: r.stop_sequences,
+    tools: r.tools?.map((t) => ({ name: t.name, description: t.description, parameters: t.input_schema ?? { type: 'object', properties: {} } })),
+    toolChoice: toolChoiceIn(r.tool_choice),
     native: { api: 'anthropic', fields: untranslated(r, TRANSLATED) },
   };
+}
+
+/** Tool call arguments as the object Anthropic carries; they must be JSON. */
+function argumentsObject(call: ToolCall): unknown {
+  try {
+    return JSON.parse(call.arguments || '{}');
+  } catch {
+    throw new GatewayError('INVALID_REQUEST', `the arguments of tool call ${call.id} are not JSON`);
+  }
+}
+
+/**
+ * Canonical messages as Anthropic turns: tool calls become tool_use blocks, and tool results
+ * tool_result blocks in a user turn (several results in a row share one turn, with any user
+ * text that follows them).
+ */
+function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; content: unknown }[] {
+  const turns: { role: 'user' | 'assistant'; content: unknown }[] = [];
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    if (m.role === 'assistant' && m.toolCalls?.length) {
+      turns.push({ role: 'assistant', content: [...(m.content ? [{ type: 'text', text: m.content }] : []), ...m.toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c) }))] });
+      continue;
+    }
+    const last = turns.at(-1);
+    const block = m.role === 'tool' ? { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content } : { type: 'text', text: m.content };
+    if (m.role !== 'assistant' && last?.role === 'user' && Array.isArray(last.content)) {
+      last.content.push(block);
+      continue;
+    }
+    turns.push(m.role === 'tool' ? { role: 'user', content: [block] } : { role: m.role, content: m.content });
+  }
+  return turns;
 }
 
 /** The request the Anthropic API receives: system prompts move to `system`, max_tokens is required. */
 export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unknown> {
   const system = r.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  const choice = r.toolChoice;
   return {
     ...(r.native?.api === 'anthropic' ? r.native.fields : {}),
     model: r.model,
     max_tokens: r.maxTokens ?? 1024,
-    messages: r.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
+    messages: anthropicTurns(r.messages),
     ...(system ? { system } : {}),
     ...(r.temperature !== undefined ? { temperature: Math.min(1, r.temperature) } : {}),
     ...(r.topP !== undefined ? { top_p: r.topP } : {}),
     ...(r.stop ? { stop_sequences: r.stop } : {}),
+    ...(r.tools?.length ? { tools: r.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters })) } : {}),
+    ...(choice ? { tool_choice: typeof choice === 'string' ? { type: choice === 'required' ? 'any' : choice } : { type: 'tool', name: choice.name } } : {}),
     ...(stream ? { stream: true } : {}),
   };
 }
 
-const STOP_OUT: Record<FinishReason, string> = { stop: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', error: 'end_turn' };
-export const STOP_IN: Record<string, FinishReason> = { end_turn: 'stop', max_tokens: 'length', stop_sequence: 'stop_sequence', tool_use: 'stop', pause_turn: 'stop', refusal: 'stop' };
+const STOP_OUT: Record<FinishReason, string> = { stop: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', tool_calls: 'tool_use', error: 'end_turn' };
+export const STOP_IN: Record<string, FinishReason> = { end_turn: 'stop', max_tokens: 'length', stop_sequence: 'stop_sequence', tool_use: 'tool_calls', pause_turn: 'stop', refusal: 'stop' };
+
+const toolUse = (c: ToolCall) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c) });
 
 export function anthropicResponse(r: ChatResponse): Record<string, unknown> {
+  const calls = r.toolCalls ?? [];
   return {
     id: r.id.startsWith('msg_') ? r.id : `msg_${r.id}`,
     type: 'message',
     role: 'assistant',
     model: r.model,
-    content: [{ type: 'text', text: r.content }],
+    content: [...(r.content || calls.length === 0 ? [{ type: 'text', text: r.content }] : []), ...calls.map(toolUse)],
     stop_reason: STOP_OUT[r.finish],
     stop_sequence: null,
     usage: { input_tokens: r.usage.input, output_tokens: r.usage.output },
   };
 }
 
-/** The Anthropic event sequence: message_start, content_block_start, deltas, content_block_stop, message_delta, message_stop. */
+/**
+ * The Anthropic event sequence: message_start, then content blocks (a text block for text, a
+ * tool_use block per tool call, whose arguments come as input_json_delta), each opened with
+ * content_block_start and closed with content_block_stop, then message_delta and message_stop.
+ */
 export function anthropicStreamEncoder(model: string) {
   const event = (name: string, data: Record<string, unknown>) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
   let started = false;
-  const start = () =>
-    event('message_start', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } }) +
-    event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  let block = -1;
+  let open: 'text' | 'tool' | null = null;
+  const close = () => {
+    const out = open ? event('content_block_stop', { index: block }) : '';
+    open = null;
+    return out;
+  };
+  const openBlock = (kind: 'text' | 'tool', contentBlock: Record<string, unknown>) => {
+    const out = close() + event('content_block_start', { index: ++block, content_block: contentBlock });
+    open = kind;
+    return out;
+  };
   return {
     chunk(c: ChatChunk): string {
       let out = '';
       if (!started) {
         started = true;
-        out += start();
+        out += event('message_start', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } });
       }
-      if (c.type === 'delta') return out + event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: c.text } });
+      if (c.type === 'delta') {
+        if (open !== 'text') out += openBlock('text', { type: 'text', text: '' });
+        return out + event('content_block_delta', { index: block, delta: { type: 'text_delta', text: c.text } });
+      }
+      if (c.type === 'tool_call') {
+        // A call's first piece names it; the pieces after it carry its arguments.
+        if (c.name !== undefined || open !== 'tool') out += openBlock('tool', { type: 'tool_use', id: c.id ?? `toolu_${c.index}`, name: c.name ?? '', input: {} });
+        return c.arguments ? out + event('content_block_delta', { index: block, delta: { type: 'input_json_delta', partial_json: c.arguments } }) : out;
+      }
+      if (block < 0) out += openBlock('text', { type: 'text', text: '' });
       return (
         out +
-        event('content_block_stop', { index: 0 }) +
+        close() +
         event('message_delta', { delta: { stop_reason: STOP_OUT[c.finish], stop_sequence: null }, usage: { input_tokens: c.usage?.input ?? 0, output_tokens: c.usage?.output ?? 0 } }) +
         event('message_stop', {})
       );

@@ -1,16 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatRequest, type ChatResponse, type FinishReason } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type FinishReason, type ToolCall, type ToolChoice } from '../canonical.ts';
 import { fieldsSet } from './uncarried.ts';
 
 /** A content part: text, or another kind (an image...) that only a native request carries. */
 const Part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
 const Content = z.union([z.string(), z.array(Part).min(1), z.null()]);
 
+const FunctionTool = z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }).passthrough() }).passthrough();
+const ToolCallIn = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }).passthrough() }).passthrough();
+const ToolChoiceIn = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }).passthrough()]);
+
 export const ChatCompletionRequest = z
   .object({
     model: z.string().min(1),
-    messages: z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']), content: Content.optional() }).passthrough()).min(1),
+    messages: z
+      .array(
+        z
+          .object({
+            role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+            content: Content.optional(),
+            tool_calls: z.array(ToolCallIn).optional(),
+            tool_call_id: z.string().optional(),
+          })
+          .passthrough(),
+      )
+      .min(1),
     n: z.number().int().min(1).optional(),
     max_tokens: z.number().int().positive().optional(),
     max_completion_tokens: z.number().int().positive().optional(),
@@ -19,18 +34,24 @@ export const ChatCompletionRequest = z
     stop: z.union([z.string(), z.array(z.string())]).optional(),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
+    tools: z.array(FunctionTool).optional(),
+    tool_choice: ToolChoiceIn.optional(),
   })
   .passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 const NATIVE_ONLY = ['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
+const TOOL_HISTORY = 'tool calls or results in the history';
 
-/** What the request asks for beyond text chat (see uncarried.ts); empty when it translates whole. */
+/** What translation carries beyond text chat: function tools, the choice among them, and their calls and results. */
+export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_HISTORY]);
+
+/** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
 export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
   const needs = fieldsSet(r, NATIVE_ONLY);
   if ((r.n ?? 1) > 1) needs.push('n');
-  const beyondText = r.messages.some((m) => m.role === 'tool' || fieldsSet(m, ['tool_calls', 'function_call', 'audio']).length > 0 || (Array.isArray(m.content) && m.content.some((p) => p.type !== 'text')));
-  if (beyondText) needs.push('messages with tool calls, tool results or non-text parts');
+  if (r.messages.some((m) => m.role === 'tool' || (m.tool_calls?.length ?? 0) > 0)) needs.push(TOOL_HISTORY);
+  if (r.messages.some((m) => fieldsSet(m, ['function_call', 'audio']).length > 0 || (Array.isArray(m.content) && m.content.some((p) => p.type !== 'text')))) needs.push('non-text parts in the messages');
   return needs;
 }
 
@@ -39,39 +60,60 @@ export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.u
 const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === undefined ? '' : typeof c === 'string' ? c : c.map((p) => p.text ?? '').join(''));
 
 /** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n'] as const;
+const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n', 'tools', 'tool_choice'] as const;
+
+function toolChoiceIn(choice: z.infer<typeof ToolChoiceIn> | undefined): ToolChoice | undefined {
+  if (choice === undefined || typeof choice === 'string') return choice;
+  return { name: choice.function.name };
+}
 
 export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
   return {
     model: r.model,
-    // Only requests with no tool messages get here (openAiNativeNeeds).
-    messages: r.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : (m.role as 'system' | 'user' | 'assistant'), content: text(m.content) })),
+    messages: r.messages.map((m): ChatMessage => {
+      if (m.role === 'tool') return { role: 'tool', content: text(m.content), toolCallId: m.tool_call_id ?? '' };
+      const toolCalls = m.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+      return { role: m.role === 'developer' ? 'system' : m.role, content: text(m.content), ...(toolCalls?.length ? { toolCalls } : {}) };
+    }),
     maxTokens: r.max_completion_tokens ?? r.max_tokens,
     temperature: r.temperature,
     topP: r.top_p,
     stop: r.stop === undefined ? undefined : Array.isArray(r.stop) ? r.stop : [r.stop],
+    tools: r.tools?.map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} } })),
+    toolChoice: toolChoiceIn(r.tool_choice),
     native: { api: 'openai', fields: untranslated(r, TRANSLATED) },
   };
+}
+
+const openAiToolCalls = (calls: ToolCall[]) => calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+
+function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  if (m.toolCalls?.length) return { role: m.role, content: m.content || null, tool_calls: openAiToolCalls(m.toolCalls) };
+  return { role: m.role, content: m.content };
 }
 
 /** The request an OpenAI-compatible backend receives. */
 export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknown> {
   const native = r.native?.api === 'openai' ? r.native.fields : {};
+  const choice = r.toolChoice;
   return {
     ...native,
     model: r.model,
-    messages: r.messages,
+    messages: r.messages.map(toOpenAiMessage),
     // A caller's max_completion_tokens stays as sent: OpenAI's reasoning models refuse max_tokens.
     ...(r.maxTokens && native.max_completion_tokens === undefined ? { max_tokens: r.maxTokens } : {}),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.topP !== undefined ? { top_p: r.topP } : {}),
     ...(r.stop ? { stop: r.stop } : {}),
+    ...(r.tools?.length ? { tools: r.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters } })) } : {}),
+    ...(choice ? { tool_choice: typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } } } : {}),
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
 }
 
-const FINISH_OUT: Record<FinishReason, string> = { stop: 'stop', length: 'length', stop_sequence: 'stop', error: 'stop' };
-export const FINISH_IN: Record<string, FinishReason> = { stop: 'stop', length: 'length', content_filter: 'stop', tool_calls: 'stop' };
+const FINISH_OUT: Record<FinishReason, string> = { stop: 'stop', length: 'length', stop_sequence: 'stop', tool_calls: 'tool_calls', error: 'stop' };
+export const FINISH_IN: Record<string, FinishReason> = { stop: 'stop', length: 'length', content_filter: 'stop', tool_calls: 'tool_calls', function_call: 'tool_calls' };
 
 export function openAiResponse(r: ChatResponse): Record<string, unknown> {
   return {
@@ -79,7 +121,7 @@ export function openAiResponse(r: ChatResponse): Record<string, unknown> {
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: r.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: r.content }, finish_reason: FINISH_OUT[r.finish], logprobs: null }],
+    choices: [{ index: 0, message: { role: 'assistant', content: r.toolCalls?.length && !r.content ? null : r.content, ...(r.toolCalls?.length ? { tool_calls: openAiToolCalls(r.toolCalls) } : {}) }, finish_reason: FINISH_OUT[r.finish], logprobs: null }],
     usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output },
   };
 }
@@ -98,6 +140,10 @@ export function openAiStreamEncoder(model: string, includeUsage: boolean) {
         out += frame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
       }
       if (c.type === 'delta') return out + frame([{ index: 0, delta: { content: c.text }, finish_reason: null }]);
+      if (c.type === 'tool_call') {
+        const call = { index: c.index, ...(c.id ? { id: c.id, type: 'function' } : {}), function: { ...(c.name ? { name: c.name } : {}), arguments: c.arguments } };
+        return out + frame([{ index: 0, delta: { tool_calls: [call] }, finish_reason: null }]);
+      }
       out += frame([{ index: 0, delta: {}, finish_reason: FINISH_OUT[c.finish] }]);
       if (includeUsage && c.usage) out += frame([], { usage: { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: c.usage.input + c.usage.output } });
       return `${out}data: [DONE]\n\n`;
