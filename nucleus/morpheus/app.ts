@@ -81,9 +81,9 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   };
 
   /**
-   * A request that asks for more than text chat goes untranslated to a backend of its own API
-   * when the model has one (nothing is lost); otherwise it is translated when all it asks for is
-   * tools, which the canonical chat carries.
+   * A request that asks for more than text chat goes untranslated when the model's first backend
+   * speaks its API (nothing is lost); otherwise it is translated when all it asks for is tools,
+   * which the canonical chat carries, so the model's backends are tried in their order.
    */
   const translatable = (api: Api, model: string, needs: string[], carried: ReadonlySet<string>) => !gateway.speaks(api, model) && needs.every((need) => carried.has(need));
 

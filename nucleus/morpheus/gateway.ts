@@ -137,9 +137,10 @@ export class Gateway {
     });
   }
 
-  /** Whether one of the model's backends speaks `api` itself, so a request can go to it untranslated. */
+  /** Whether the model's first backend speaks `api` itself, so a request can go to it untranslated. */
   speaks(api: 'openai' | 'anthropic', model: string): boolean {
-    return this.route(model).some((slot) => slot.backend.kind === api && slot.backend.native !== undefined);
+    const first = this.route(model)[0].backend;
+    return first.kind === api && first.native !== undefined;
   }
 
   /**

@@ -97,12 +97,15 @@ export function fromAnthropic(r: MessagesRequest): ChatRequest {
   };
 }
 
-/** Tool call arguments as the object Anthropic carries; they must be JSON. */
-function argumentsObject(call: ToolCall): unknown {
+/**
+ * Tool call arguments as the object Anthropic carries. Text that is not JSON is the caller's
+ * mistake in a request (400), the model's in an answer (502).
+ */
+function argumentsObject(call: ToolCall, from: 'request' | 'answer'): unknown {
   try {
     return JSON.parse(call.arguments || '{}');
   } catch {
-    throw new GatewayError('INVALID_REQUEST', `the arguments of tool call ${call.id} are not JSON`);
+    throw new GatewayError(from === 'request' ? 'INVALID_REQUEST' : 'UPSTREAM_UNAVAILABLE', `the arguments of tool call ${call.id} are not JSON`);
   }
 }
 
@@ -116,7 +119,7 @@ function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; 
   for (const m of messages) {
     if (m.role === 'system') continue;
     if (m.role === 'assistant' && m.toolCalls?.length) {
-      turns.push({ role: 'assistant', content: [...(m.content ? [{ type: 'text', text: m.content }] : []), ...m.toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c) }))] });
+      turns.push({ role: 'assistant', content: [...(m.content ? [{ type: 'text', text: m.content }] : []), ...m.toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c, 'request') }))] });
       continue;
     }
     const last = turns.at(-1);
@@ -152,7 +155,7 @@ export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unk
 const STOP_OUT: Record<FinishReason, string> = { stop: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', tool_calls: 'tool_use', error: 'end_turn' };
 export const STOP_IN: Record<string, FinishReason> = { end_turn: 'stop', max_tokens: 'length', stop_sequence: 'stop_sequence', tool_use: 'tool_calls', pause_turn: 'stop', refusal: 'stop' };
 
-const toolUse = (c: ToolCall) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c) });
+const toolUse = (c: ToolCall) => ({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c, 'answer') });
 
 export function anthropicResponse(r: ChatResponse): Record<string, unknown> {
   const calls = r.toolCalls ?? [];
