@@ -7,7 +7,8 @@ import { fieldsSet } from './uncarried.ts';
 const Part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
 const Content = z.union([z.string(), z.array(Part).min(1), z.null()]);
 
-const FunctionTool = z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }).passthrough() }).passthrough();
+/** A tool: a function (which translation carries), or another kind (custom, built-in) that only a native request carries. */
+const Tool = z.object({ type: z.string(), function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }).passthrough().optional() }).passthrough();
 const ToolCallIn = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }).passthrough() }).passthrough();
 const ToolChoiceIn = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }).passthrough()]);
 
@@ -34,7 +35,7 @@ export const ChatCompletionRequest = z
     stop: z.union([z.string(), z.array(z.string())]).optional(),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
-    tools: z.array(FunctionTool).optional(),
+    tools: z.array(Tool).optional(),
     tool_choice: ToolChoiceIn.optional(),
   })
   .passthrough();
@@ -50,6 +51,7 @@ export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_
 export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
   const needs = fieldsSet(r, NATIVE_ONLY);
   if ((r.n ?? 1) > 1) needs.push('n');
+  if (r.tools?.some((t) => t.type !== 'function' || !t.function)) needs.push('tools other than functions');
   if (r.messages.some((m) => m.role === 'tool' || (m.tool_calls?.length ?? 0) > 0)) needs.push(TOOL_HISTORY);
   if (r.messages.some((m) => fieldsSet(m, ['function_call', 'audio']).length > 0 || (Array.isArray(m.content) && m.content.some((p) => p.type !== 'text')))) needs.push('non-text parts in the messages');
   return needs;
@@ -79,7 +81,8 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
     temperature: r.temperature,
     topP: r.top_p,
     stop: r.stop === undefined ? undefined : Array.isArray(r.stop) ? r.stop : [r.stop],
-    tools: r.tools?.map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} } })),
+    // Only function tools get here (openAiNativeNeeds).
+    tools: r.tools?.flatMap((t) => (t.function ? [{ name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} } }] : [])),
     toolChoice: toolChoiceIn(r.tool_choice),
     native: { api: 'openai', fields: untranslated(r, TRANSLATED) },
   };
