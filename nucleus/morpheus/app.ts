@@ -15,6 +15,8 @@ import type { Secrets } from './secrets.ts';
 
 type Api = 'openai' | 'anthropic';
 
+const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
+
 /** The token counts in a whole answer of either API, when it has them. */
 function usageOf(api: Api, text: string): { input: number; output: number } | null {
   try {
@@ -25,7 +27,6 @@ function usageOf(api: Api, text: string): { input: number; output: number } | nu
     return null;
   }
 }
-const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
 export interface MorpheusDeps {
   gateway: Gateway;

@@ -1,7 +1,6 @@
-/**
- * Morpheus's internal form of a chat request and answer. Every endpoint translates into it and
- * every backend translates out of it, so N APIs and M backends need N + M translators.
- */
+// Morpheus's internal form of a chat request and answer. Every endpoint translates into it and
+// every backend translates out of it, so N APIs and M backends need N + M translators.
+
 /** A tool the model may call: its parameters are a JSON Schema. */
 export interface ToolSpec {
   name: string;

@@ -20,7 +20,6 @@ const Block = z
   })
   .passthrough();
 const Blocks = z.union([z.string(), z.array(Block).min(1)]);
-type Block = z.infer<typeof Block>;
 
 const Tool = z.object({ type: z.string().optional(), name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() }).passthrough();
 const ToolChoiceIn = z.object({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() }).passthrough();
@@ -69,7 +68,7 @@ const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 
 function messagesOf(role: 'user' | 'assistant', content: z.infer<typeof Blocks>): ChatMessage[] {
   if (typeof content === 'string') return [{ role, content }];
   if (role === 'assistant') {
-    const toolCalls = content.filter((b) => b.type === 'tool_use').map((b: Block) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
+    const toolCalls = content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
     return [{ role, content: textOf(content), ...(toolCalls.length ? { toolCalls } : {}) }];
   }
   const results = content.filter((b) => b.type === 'tool_result').map((b): ChatMessage => ({ role: 'tool', toolCallId: b.tool_use_id ?? '', content: typeof b.content === 'string' ? b.content : textOf(b.content ?? []) }));
