@@ -28,6 +28,36 @@ function usageOf(api: Api, text: string): { input: number; output: number } | nu
   }
 }
 
+/**
+ * Token counts read off a stream as it passes through: OpenAI sends them in a last chunk (with
+ * include_usage), Anthropic in message_start and message_delta. Only lines that mention usage
+ * are parsed.
+ */
+class StreamUsage {
+  readonly total = { input: 0, output: 0 };
+  private readonly decoder = new TextDecoder();
+  private pending = '';
+
+  constructor(private readonly api: Api) {}
+
+  read(chunk: Uint8Array): void {
+    const lines = (this.pending + this.decoder.decode(chunk, { stream: true })).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('data:') || !line.includes('"usage"')) continue;
+      try {
+        const event = JSON.parse(line.slice(5)) as { usage?: Record<string, number>; message?: { usage?: Record<string, number> } };
+        const usage = event.usage ?? event.message?.usage;
+        if (!usage) continue;
+        if (this.api === 'openai') Object.assign(this.total, { input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 });
+        else Object.assign(this.total, { input: usage.input_tokens || this.total.input, output: usage.output_tokens || this.total.output });
+      } catch {
+        // Not JSON: the backend's business; the client gets it as sent.
+      }
+    }
+  }
+}
+
 export interface MorpheusDeps {
   gateway: Gateway;
   metrics: MorpheusMetrics;
@@ -90,8 +120,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
 
   /**
    * A request the canonical chat cannot carry (tools, images, JSON mode...): sent as it is to a
-   * backend of the caller's API, and answered as that backend answered. Tokens are counted from
-   * a whole answer; a streamed one passes through unread (its duration is timed).
+   * backend of the caller's API, and answered as that backend answered, its tokens counted.
    */
   const nativeChat = async (c: Context, api: Api, body: Record<string, unknown> & { model: string }, needs: string[], started: number) => {
     const signal = clientSignal(c);
@@ -105,8 +134,20 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
       if (typeof value.body !== 'string') {
         metrics.ttft.observe(labels, (performance.now() - started) / 1000);
-        const timed = value.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => metrics.duration.observe(labels, (performance.now() - started) / 1000) }));
-        return new Response(timed, { headers: { ...headers, 'cache-control': 'no-cache' } });
+        const usage = new StreamUsage(api);
+        const watched = value.body.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform: (chunk, out) => {
+              usage.read(chunk);
+              out.enqueue(chunk);
+            },
+            flush: () => {
+              countTokens(labels, usage.total);
+              metrics.duration.observe(labels, (performance.now() - started) / 1000);
+            },
+          }),
+        );
+        return new Response(watched, { headers: { ...headers, 'cache-control': 'no-cache' } });
       }
       const usage = usageOf(api, value.body);
       if (usage) countTokens(labels, usage);

@@ -181,11 +181,19 @@ describe('what the canonical chat cannot carry: tools, JSON mode, images', () =>
 
     const timed = async () => Number(/^morpheus_request_duration_seconds_count\{model="gpt-4o-mini",backend="openai"\} (\d+)$/m.exec(await (await fetch(`${rig.morpheus.url}/metrics`)).text())?.[1] ?? 0);
     const timedBefore = await timed();
-    const chunks = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true });
+    const tokensOut = async () => Number(/^morpheus_tokens_out_total\{model="gpt-4o-mini",backend="openai"\} (\d+)$/m.exec(await (await fetch(`${rig.morpheus.url}/metrics`)).text())?.[1] ?? 0);
+    const outBefore = await tokensOut();
+    const chunks = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true, stream_options: { include_usage: true } });
     let args = '';
-    for await (const chunk of chunks) args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+    let reported = 0;
+    for await (const chunk of chunks) {
+      args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+      reported = chunk.usage?.completion_tokens ?? reported;
+    }
     expect(JSON.parse(args)).toEqual({ q: 'streamed' });
     expect(await timed()).toBe(timedBefore + 1); // the stream's duration, once it ended
+    expect(reported).toBeGreaterThan(0);
+    expect(await tokensOut()).toBe(outBefore + reported); // read off the stream as it passed
 
     // The tool's result goes back in the history; the backend gets that history as sent.
     const history = [
@@ -203,8 +211,16 @@ describe('what the canonical chat cannot carry: tools, JSON mode, images', () =>
     const message = await anthropic.messages.create({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'weather in Oslo' }], tools: [tool] });
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content).toEqual([{ type: 'tool_use', id: 'toolu_fake', name: 'lookup', input: { q: 'weather in Oslo' } }]);
+    const tokens = async () => {
+      const text = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+      const read = (name: string) => Number(new RegExp(`^${name}\\{model="claude-sonnet-4",backend="anthropic"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { input: read('morpheus_tokens_in_total'), output: read('morpheus_tokens_out_total') };
+    };
+    const before = await tokens();
     const streamed = await anthropic.messages.stream({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'streamed' }], tools: [tool] }).finalMessage();
     expect(streamed.content[0]).toMatchObject({ type: 'tool_use', input: { q: 'streamed' } });
+    // Read off the stream as it passed through.
+    expect(await tokens()).toEqual({ input: before.input + streamed.usage.input_tokens, output: before.output + streamed.usage.output_tokens });
   });
 
   it('JSON mode reaches an OpenAI-style backend as asked, and its tokens are counted', async () => {

@@ -130,6 +130,7 @@ function answerWithToolCall(res: ServerResponse, anthropic: boolean, body: Recor
   res.write(data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_fake', type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }] }));
   for (const part of halves) res.write(data({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] }));
   res.write(data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }));
+  if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) res.write(data({ ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }));
   res.end('data: [DONE]\n\n');
 }
 
