@@ -18,9 +18,17 @@ export interface ToolCall {
   arguments: string;
 }
 
+/** An image, inline (base64 with its media type) or by URL. */
+export type ImageSource = { mediaType: string; data: string } | { url: string };
+
+/** A message's text and images in their order, kept only for messages that have images. */
+export type ContentPart = { type: 'text'; text: string } | { type: 'image'; source: ImageSource };
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The text (of every text part, for a message with images). */
   content: string;
+  parts?: ContentPart[];
   /** An assistant's tool calls. */
   toolCalls?: ToolCall[];
   /** A tool message: the call whose result `content` is. */
@@ -73,6 +81,9 @@ export type ChatChunk =
   | { type: 'delta'; text: string }
   | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
   | { type: 'done'; finish: FinishReason; usage?: Usage };
+
+/** Whether a request needs a backend that takes images. */
+export const usesImages = (r: ChatRequest): boolean => r.messages.some((m) => m.parts?.some((p) => p.type === 'image'));
 
 /** Whether a request needs a backend that can call tools. */
 export const usesTools = (r: ChatRequest): boolean => (r.tools?.length ?? 0) > 0 || r.messages.some((m) => m.role === 'tool' || (m.toolCalls?.length ?? 0) > 0);

@@ -170,7 +170,7 @@ describe('other endpoints', () => {
   });
 });
 
-describe('what the canonical chat cannot carry: tools, JSON mode, images', () => {
+describe('beyond text chat: tools, images, JSON mode', () => {
   const lookup = { type: 'function' as const, function: { name: 'lookup', description: 'find a thing', parameters: { type: 'object', properties: { q: { type: 'string' } } } } };
 
   it('an OpenAI client gets tool calls from an OpenAI-style backend, whole and streamed, and sends tool results back', async () => {
@@ -291,15 +291,34 @@ describe('what the canonical chat cannot carry: tools, JSON mode, images', () =>
     ]);
   });
 
+  it('translates images both ways, inline and by URL, keeping their place among the text', async () => {
+    const png = 'iVBORw0KGgo=';
+    await openai.chat.completions.create({
+      model: 'claude-sonnet-4',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'compare' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }, { type: 'image_url', image_url: { url: 'https://example.com/b.jpg' } }] }],
+    });
+    expect(rig.upstream.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'compare' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } }, { type: 'image', source: { type: 'url', url: 'https://example.com/b.jpg' } }] },
+    ]);
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } }, { type: 'text', text: 'what is it?' }] }],
+    });
+    expect(rig.upstream.requests.at(-1)!.body.messages).toEqual([{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }, { type: 'text', text: 'what is it?' }] }]);
+  });
+
   it('refuses with 400, naming what, what neither a backend of its API nor translation can carry', async () => {
     const before = rig.upstream.requests.length;
-    const image = [{ type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'iVBORw0KGgo=' } }];
-    const crossed = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: image }] }).catch((e: unknown) => e);
+    const pdf = [{ type: 'document' as const, source: { type: 'base64' as const, media_type: 'application/pdf' as const, data: 'JVBERi0=' } }];
+    const crossed = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: pdf }] }).catch((e: unknown) => e);
     expect(crossed).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((crossed as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ error: { message: 'content blocks other than text (images, documents...): Morpheus passes these on only to a backend that speaks the Anthropic API, and model "gpt-4o-mini" goes to none' } });
+    expect((crossed as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ error: { message: 'content blocks other than text, images and tools (documents...): Morpheus passes these on only to a backend that speaks the Anthropic API, and model "gpt-4o-mini" goes to none' } });
     const cli = await openai.chat.completions.create({ model: 'claude-cli-sonnet', messages: [{ role: 'user', content: 'x' }], tools: [lookup] }).catch((e: unknown) => e);
     expect(cli).toBeInstanceOf(OpenAI.BadRequestError);
     expect((cli as InstanceType<typeof OpenAI.APIError>).message).toContain("the claude CLI backend (claude-cli) cannot call the caller's tools");
+    const picture = await openai.chat.completions.create({ model: 'claude-cli-sonnet', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }).catch((e: unknown) => e);
+    expect((picture as InstanceType<typeof OpenAI.APIError>).message).toContain('the claude CLI backend (claude-cli) takes text only, not images');
     expect(rig.upstream.requests.length).toBe(before);
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { usesTools, type ChatChunk, type ChatRequest, type ChatResponse } from '../canonical.ts';
+import { usesImages, usesTools, type ChatChunk, type ChatRequest, type ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import type { Backend, CallOptions } from './types.ts';
 import { cliConfigDir, type ClaudeConfigOptions } from './claude-config.ts';
@@ -55,6 +55,7 @@ export class ClaudeCliBackend implements Backend {
   private async *run(request: ChatRequest, format: 'json' | 'stream-json', options: CallOptions): AsyncGenerator<CliLine> {
     // Print mode answers in text: it cannot hand a tool call back to the caller.
     if (usesTools(request)) throw new GatewayError('INVALID_REQUEST', `the claude CLI backend (${this.name}) cannot call the caller's tools; route this model to the Anthropic API or an OpenAI-style backend`);
+    if (usesImages(request)) throw new GatewayError('INVALID_REQUEST', `the claude CLI backend (${this.name}) takes text only, not images; route this model to the Anthropic API or an OpenAI-style backend`);
     const { system, prompt } = this.prompt(request);
     const configDir = await this.cliConfigDir();
     const args = ['-p', '--output-format', format, '--model', request.model, ...(format === 'stream-json' ? ['--verbose'] : []), ...(system ? ['--system-prompt', system] : [])];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type FinishReason, type ToolCall, type ToolChoice } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { fieldsSet } from './uncarried.ts';
 
@@ -16,6 +16,7 @@ const Block = z
     name: z.string().optional(),
     input: z.unknown().optional(),
     tool_use_id: z.string().optional(),
+    source: z.object({ type: z.string(), media_type: z.string().optional(), data: z.string().optional(), url: z.string().optional() }).passthrough().optional(),
     content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough())]).optional(),
   })
   .passthrough();
@@ -42,10 +43,11 @@ export type MessagesRequest = z.infer<typeof MessagesRequest>;
 
 const NATIVE_ONLY = ['tools', 'tool_choice', 'thinking', 'mcp_servers', 'container'] as const;
 const TOOL_BLOCKS = 'tool use or tool results in the messages';
-const TRANSLATED_BLOCKS = new Set(['text', 'tool_use', 'tool_result']);
+const IMAGES = 'images in the messages';
+const TRANSLATED_BLOCKS = new Set(['text', 'tool_use', 'tool_result', 'image']);
 
-/** What translation carries beyond text chat: tools (custom ones), the choice among them, and their uses and results. */
-export const ANTHROPIC_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_BLOCKS]);
+/** What translation carries beyond text chat: tools (custom ones), the choice among them, their uses and results, and images. */
+export const ANTHROPIC_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_BLOCKS, IMAGES]);
 
 /** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
 export function anthropicNativeNeeds(r: MessagesRequest): string[] {
@@ -54,7 +56,9 @@ export function anthropicNativeNeeds(r: MessagesRequest): string[] {
   if (r.tools?.some((t) => t.type !== undefined && t.type !== 'custom')) needs.push('server tools');
   const blocks = [r.system, ...r.messages.map((m) => m.content)].flatMap((b) => (Array.isArray(b) ? b : []));
   if (blocks.some((b) => b.type === 'tool_use' || b.type === 'tool_result')) needs.push(TOOL_BLOCKS);
-  if (blocks.some((b) => !TRANSLATED_BLOCKS.has(b.type) || (b.type === 'tool_result' && Array.isArray(b.content) && b.content.some((c) => c.type !== 'text')))) needs.push('content blocks other than text (images, documents...)');
+  if (blocks.some((b) => b.type === 'image')) needs.push(IMAGES);
+  const systemImages = Array.isArray(r.system) && r.system.some((b) => b.type !== 'text');
+  if (systemImages || blocks.some((b) => !TRANSLATED_BLOCKS.has(b.type) || (b.type === 'tool_result' && Array.isArray(b.content) && b.content.some((c) => c.type !== 'text')))) needs.push('content blocks other than text, images and tools (documents...)');
   return needs;
 }
 
@@ -64,16 +68,27 @@ const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : textOf(
 /** The fields fromAnthropic translates; the Anthropic API gets the others as sent. */
 const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream', 'tools', 'tool_choice'] as const;
 
+function imageSourceIn(source: NonNullable<z.infer<typeof Block>['source']>): ImageSource {
+  return source.type === 'url' ? { url: source.url ?? '' } : { mediaType: source.media_type ?? 'image/png', data: source.data ?? '' };
+}
+
+/** Text and images in order, for blocks that hold images. */
+function partsIn(blocks: z.infer<typeof Block>[]): ContentPart[] | undefined {
+  if (!blocks.some((b) => b.type === 'image')) return undefined;
+  return blocks.flatMap((b): ContentPart[] => (b.type === 'image' && b.source ? [{ type: 'image', source: imageSourceIn(b.source) }] : b.type === 'text' ? [{ type: 'text', text: b.text ?? '' }] : []));
+}
+
 /** One Anthropic message as canonical ones: a user turn's tool results become tool messages, ahead of its text. */
 function messagesOf(role: 'user' | 'assistant', content: z.infer<typeof Blocks>): ChatMessage[] {
   if (typeof content === 'string') return [{ role, content }];
+  const parts = partsIn(content);
   if (role === 'assistant') {
     const toolCalls = content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
-    return [{ role, content: textOf(content), ...(toolCalls.length ? { toolCalls } : {}) }];
+    return [{ role, content: textOf(content), ...(parts ? { parts } : {}), ...(toolCalls.length ? { toolCalls } : {}) }];
   }
   const results = content.filter((b) => b.type === 'tool_result').map((b): ChatMessage => ({ role: 'tool', toolCallId: b.tool_use_id ?? '', content: typeof b.content === 'string' ? b.content : textOf(b.content ?? []) }));
   const said = textOf(content);
-  return [...results, ...(said || results.length === 0 ? [{ role, content: said }] : [])];
+  return [...results, ...(said || parts || results.length === 0 ? [{ role, content: said, ...(parts ? { parts } : {}) }] : [])];
 }
 
 function toolChoiceIn(choice: z.infer<typeof ToolChoiceIn> | undefined): ToolChoice | undefined {
@@ -108,6 +123,9 @@ function argumentsObject(call: ToolCall, from: 'request' | 'answer'): unknown {
   }
 }
 
+const anthropicBlock = (p: ContentPart) =>
+  p.type === 'text' ? p : { type: 'image', source: 'url' in p.source ? { type: 'url', url: p.source.url } : { type: 'base64', media_type: p.source.mediaType, data: p.source.data } };
+
 /**
  * Canonical messages as Anthropic turns: tool calls become tool_use blocks, and tool results
  * tool_result blocks in a user turn (several results in a row share one turn, with any user
@@ -122,12 +140,12 @@ function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; 
       continue;
     }
     const last = turns.at(-1);
-    const block = m.role === 'tool' ? { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content } : { type: 'text', text: m.content };
+    const blocks = m.role === 'tool' ? [{ type: 'tool_result', tool_use_id: m.toolCallId, content: m.content }] : m.parts ? m.parts.map(anthropicBlock) : [{ type: 'text', text: m.content }];
     if (m.role !== 'assistant' && last?.role === 'user' && Array.isArray(last.content)) {
-      last.content.push(block);
+      last.content.push(...blocks);
       continue;
     }
-    turns.push(m.role === 'tool' ? { role: 'user', content: [block] } : { role: m.role, content: m.content });
+    turns.push(m.role === 'tool' || m.parts ? { role: m.role === 'tool' ? 'user' : m.role, content: blocks } : { role: m.role, content: m.content });
   }
   return turns;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type FinishReason, type ToolCall, type ToolChoice } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice } from '../canonical.ts';
 import { fieldsSet } from './uncarried.ts';
 
 /** A content part: text, or another kind (an image...) that only a native request carries. */
-const Part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+const Part = z.object({ type: z.string(), text: z.string().optional(), image_url: z.object({ url: z.string() }).passthrough().optional() }).passthrough();
 const Content = z.union([z.string(), z.array(Part).min(1), z.null()]);
 
 /** A tool: a function (which translation carries), or another kind (custom, built-in) that only a native request carries. */
@@ -43,9 +43,10 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 const NATIVE_ONLY = ['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
 const TOOL_HISTORY = 'tool calls or results in the history';
+const IMAGES = 'images in the messages';
 
-/** What translation carries beyond text chat: function tools, the choice among them, and their calls and results. */
-export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_HISTORY]);
+/** What translation carries beyond text chat: function tools, the choice among them, their calls and results, and images. */
+export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_HISTORY, IMAGES]);
 
 /** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
 export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
@@ -53,7 +54,9 @@ export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
   if ((r.n ?? 1) > 1) needs.push('n');
   if (r.tools?.some((t) => t.type !== 'function' || !t.function)) needs.push('tools other than functions');
   if (r.messages.some((m) => m.role === 'tool' || (m.tool_calls?.length ?? 0) > 0)) needs.push(TOOL_HISTORY);
-  if (r.messages.some((m) => fieldsSet(m, ['function_call', 'audio']).length > 0 || (Array.isArray(m.content) && m.content.some((p) => p.type !== 'text')))) needs.push('non-text parts in the messages');
+  const parts = r.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []));
+  if (parts.some((p) => p.type === 'image_url')) needs.push(IMAGES);
+  if (r.messages.some((m) => fieldsSet(m, ['function_call', 'audio']).length > 0) || parts.some((p) => p.type !== 'text' && p.type !== 'image_url')) needs.push('parts other than text and images in the messages');
   return needs;
 }
 
@@ -63,6 +66,18 @@ const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === un
 
 /** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
 const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n', 'tools', 'tool_choice'] as const;
+
+/** A data URL carries its image inline; any other URL is fetched by the backend. */
+function imageSourceIn(url: string): ImageSource {
+  const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return inline ? { mediaType: inline[1], data: inline[2] } : { url };
+}
+
+/** Text and images in order, for a message that has images. */
+function partsIn(content: z.infer<typeof Content> | undefined): ContentPart[] | undefined {
+  if (!Array.isArray(content) || !content.some((p) => p.type === 'image_url')) return undefined;
+  return content.map((p): ContentPart => (p.type === 'image_url' ? { type: 'image', source: imageSourceIn(p.image_url?.url ?? '') } : { type: 'text', text: p.text ?? '' }));
+}
 
 function toolChoiceIn(choice: z.infer<typeof ToolChoiceIn> | undefined): ToolChoice | undefined {
   if (choice === undefined || typeof choice === 'string') return choice;
@@ -75,7 +90,8 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
     messages: r.messages.map((m): ChatMessage => {
       if (m.role === 'tool') return { role: 'tool', content: text(m.content), toolCallId: m.tool_call_id ?? '' };
       const toolCalls = m.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
-      return { role: m.role === 'developer' ? 'system' : m.role, content: text(m.content), ...(toolCalls?.length ? { toolCalls } : {}) };
+      const parts = partsIn(m.content);
+      return { role: m.role === 'developer' ? 'system' : m.role, content: text(m.content), ...(parts ? { parts } : {}), ...(toolCalls?.length ? { toolCalls } : {}) };
     }),
     maxTokens: r.max_completion_tokens ?? r.max_tokens,
     temperature: r.temperature,
@@ -90,8 +106,12 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
 
 const openAiToolCalls = (calls: ToolCall[]) => calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
 
+const openAiPart = (p: ContentPart) =>
+  p.type === 'text' ? p : { type: 'image_url', image_url: { url: 'url' in p.source ? p.source.url : `data:${p.source.mediaType};base64,${p.source.data}` } };
+
 function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
   if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  if (m.parts) return { role: m.role, content: m.parts.map(openAiPart) };
   if (m.toolCalls?.length) return { role: m.role, content: m.content || null, tool_calls: openAiToolCalls(m.toolCalls) };
   return { role: m.role, content: m.content };
 }
