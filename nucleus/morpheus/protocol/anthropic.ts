@@ -5,8 +5,8 @@ import { GatewayError } from '../errors.ts';
 import { fieldsSet } from './uncarried.ts';
 
 /**
- * A content block: text, a tool use or a tool result (which translation carries), or another
- * kind (an image...) that only a native request carries.
+ * A content block: text, an image, a tool use or a tool result (which translation carries), or
+ * another kind (a document...) that only a native request carries.
  */
 const Block = z
   .object({

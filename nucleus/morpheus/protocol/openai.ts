@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice } from '../canonical.ts';
 import { fieldsSet } from './uncarried.ts';
 
-/** A content part: text, or another kind (an image...) that only a native request carries. */
+/** A content part: text, an image (which translation carries), or another kind (audio, a file...) that only a native request carries. */
 const Part = z.object({ type: z.string(), text: z.string().optional(), image_url: z.object({ url: z.string() }).passthrough().optional() }).passthrough();
 const Content = z.union([z.string(), z.array(Part).min(1), z.null()]);
 
@@ -111,9 +111,10 @@ const openAiPart = (p: ContentPart) =>
 
 function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
   if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
-  if (m.parts) return { role: m.role, content: m.parts.map(openAiPart) };
-  if (m.toolCalls?.length) return { role: m.role, content: m.content || null, tool_calls: openAiToolCalls(m.toolCalls) };
-  return { role: m.role, content: m.content };
+  const calls = m.toolCalls?.length ? m.toolCalls : undefined;
+  // An assistant turn that only calls tools has null content, as OpenAI writes it.
+  const content = m.parts ? m.parts.map(openAiPart) : calls ? m.content || null : m.content;
+  return { role: m.role, content, ...(calls ? { tool_calls: openAiToolCalls(calls) } : {}) };
 }
 
 /** The request an OpenAI-compatible backend receives. */
