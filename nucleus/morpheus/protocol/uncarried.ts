@@ -1,7 +1,7 @@
 /**
- * What a request asks for that the canonical chat (text in, text out) cannot carry: tools,
- * images, JSON mode and the like. Such a request goes to a backend of the caller's own API as
- * sent (Gateway.native) instead of being translated and losing it.
+ * The named fields a request sets. Each protocol lists with it what a request asks for beyond
+ * text chat: what translation carries (tools, images), and what only a backend of the caller's
+ * own API can take as sent (Gateway.native).
  */
 export function fieldsSet(body: Record<string, unknown>, names: readonly string[]): string[] {
   return names.filter((name) => body[name] !== undefined && body[name] !== null && body[name] !== false);
