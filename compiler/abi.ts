@@ -28,23 +28,6 @@ export const REFLEX_BODY_BYTES = 1024 * 1024;
 /** What the embedded host answers itself on its port, before any reflex: a route there would never run. */
 export const HOST_PATHS = { health: '/healthz', ready: '/readyz', metrics: '/metrics' } as const;
 
-/** Rate limits keep their state under `rl/<reflex>/<key>`. */
-export const RATE_LIMIT_STATE_PREFIX = 'rl/';
-
-/**
- * When a rate limit's state value stops meaning anything, in µs since the epoch: each value
- * starts with that time as decimal text (GCRA's theoretical arrival time; a fixed window's end,
- * then `:count`). Past it, the key and its absence are the same state, so the host deletes it.
- */
-export function rateLimitStateEnd(value: Uint8Array): number {
-  let micros = 0;
-  for (const byte of value) {
-    if (byte < 48 || byte > 57) break;
-    micros = micros * 10 + (byte - 48);
-  }
-  return micros;
-}
-
 /**
  * Why a path is refused that Spin's routes, a reflex and an upstream could read differently
  * (cytoplasm/request-target.ts on the host; on the Spin path, routers and rate limits).

@@ -5,13 +5,13 @@ import { listen } from '../common/listen.ts';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
+import { RateLimitStateSweeper } from '../common/rate-limit-state.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadApp, type LoadedApp } from './app.ts';
 import type { IncomingMessage } from 'node:http';
 import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
-import { StateSweeper } from './state-sweeper.ts';
 import { postWebhook } from './webhook.ts';
 
 export interface HostOptions {
@@ -42,7 +42,7 @@ export class ReflexHost extends EventEmitter {
   private app!: LoadedApp;
   private server: ServerType | null = null;
   private sensors: SensorScheduler;
-  private readonly sweeper: StateSweeper;
+  private readonly sweeper: RateLimitStateSweeper;
   private inFlight = 0;
   private draining = false;
   url = '';
@@ -55,7 +55,7 @@ export class ReflexHost extends EventEmitter {
     this.metrics = createHostMetrics(() => Object.fromEntries([...(this.app?.reflexes ?? new Map())].map(([n, r]) => [n, r.runtime.instances])));
     this.context = { app: () => this.app, metrics: this.metrics, logger: this.logger, upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS };
     this.sensors = new SensorScheduler(this.metrics, this.logger, (event) => this.onSensor(event));
-    this.sweeper = new StateSweeper(this.kv, options.nowMs ?? Date.now, this.metrics, this.logger);
+    this.sweeper = new RateLimitStateSweeper(this.kv, options.nowMs ?? Date.now, this.logger, (swept) => this.metrics.stateSwept.inc(swept));
   }
 
   get loaded(): LoadedApp {

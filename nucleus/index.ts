@@ -3,6 +3,8 @@ import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
+import { createLogger } from '../common/log.ts';
+import { RateLimitStateSweeper } from '../common/rate-limit-state.ts';
 import { loadAgents, type AgentManifest } from './agents/manifest.ts';
 import { AgentRunner } from './agents/runner.ts';
 import { createNucleusApp, notFound } from './api/app.ts';
@@ -24,6 +26,11 @@ export interface NucleusOptions {
   conscience?: Conscience;
   purgatoryTtlMs?: number;
   now?: () => number;
+  /**
+   * Sweep run-out rate-limit state from the store (default true): in a cluster the nucleus is
+   * what runs beside the Spin apps' Redis. `kgents up` leaves it to its reflex host.
+   */
+  sweepRateLimitState?: boolean;
 }
 
 export interface Nucleus {
@@ -32,6 +39,8 @@ export interface Nucleus {
   field: PheromoneField;
   hub: EventHub;
   purgatory: Purgatory;
+  /** Sweeps run-out rate-limit state now, as the nucleus does every minute. */
+  sweepRateLimitState(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -61,13 +70,17 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   injectWebSocket(listening.server);
   url = listening.url;
   field.start();
+  const sweeper = new RateLimitStateSweeper(kv, opts.now ?? Date.now, createLogger('nucleus'));
+  if (opts.sweepRateLimitState !== false) sweeper.start();
   return {
     url,
     port: listening.port,
     field,
     hub,
     purgatory,
+    sweepRateLimitState: () => sweeper.sweep(),
     close: async () => {
+      sweeper.stop();
       field.stop();
       purgatory.close();
       await listening.close();

@@ -49,7 +49,7 @@ async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promi
   }
   if (opts.nucleus) {
     const { startNucleus } = await import('../../nucleus/index.ts');
-    const n = await startNucleus({ port: opts.nucleusPort, host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents'), env: nucleusEnv(opts) });
+    const n = await startNucleus({ port: opts.nucleusPort, host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents'), env: nucleusEnv(opts), sweepRateLimitState: false });
     services.push({ name: 'nucleus', url: n.url, close: n.close, hub: n.hub });
   }
   for (const s of services) log.info({ url: s.url }, `${s.name} listening`);

@@ -1,4 +1,4 @@
-import { RATE_LIMIT_STATE_PREFIX } from '../abi.ts';
+import { RATE_LIMIT_STATE_PREFIX } from '../../common/rate-limit-state.ts';
 import type { RateLimitSpec } from '../spec/schema.ts';
 import { NO_TICK, type KindBody } from './entry.ts';
 import { bool, chainUrl, i64, str, upstreamUrl } from './literals.ts';

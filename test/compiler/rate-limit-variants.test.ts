@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDecision, encodeRequest, rateLimitStateEnd, type Decision } from '../../compiler/abi.ts';
+import { decodeDecision, encodeRequest, type Decision } from '../../compiler/abi.ts';
+import { rateLimitStateEnd } from '../../common/rate-limit-state.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from '../../compiler/codegen/index.ts';
 import { ReflexSpec } from '../../compiler/spec/schema.ts';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';

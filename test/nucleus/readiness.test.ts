@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { RedisKv } from '../../common/kv/redis.ts';
 import { freePort } from '../../common/net.ts';
+import { startNucleus } from '../../nucleus/index.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
@@ -50,4 +52,23 @@ describe('kgents nucleus with Redis not up yet', () => {
     expect(await exited).toBe(0);
     child = null;
   }, 30_000);
+});
+
+describe('the nucleus on the Redis that Spin apps share', () => {
+  it('sweeps the rate-limit state that has run out, and leaves the rest', async () => {
+    const store = await RedisServer.start();
+    const kv = new RedisKv(store.url);
+    await kv.ready();
+    const nucleus = await startNucleus({ port: 0, kv, agents: [] });
+    try {
+      const nowMicros = Date.now() * 1000;
+      await kv.client.mset({ 'rl/edge-limit/gone': String(nowMicros - 1), 'rl/edge-limit/live': String(nowMicros + 60_000_000), 'pheromone/WARNING': 'not state' });
+      expect(await nucleus.sweepRateLimitState()).toBe(1);
+      expect((await kv.client.keys('*')).sort()).toEqual(['pheromone/WARNING', 'rl/edge-limit/live']);
+    } finally {
+      await nucleus.close();
+      await kv.close();
+      await store.stop();
+    }
+  });
 });

@@ -1,25 +1,41 @@
-import { RATE_LIMIT_STATE_PREFIX, rateLimitStateEnd } from '../compiler/abi.ts';
-import type { KvStore } from '../common/kv/index.ts';
-import type { Logger } from '../common/log.ts';
-import type { HostMetrics } from './metrics.ts';
+import type { KvStore } from './kv/index.ts';
+import type { Logger } from './log.ts';
+
+/** Rate limits keep their state under `rl/<reflex>/<key>`. */
+export const RATE_LIMIT_STATE_PREFIX = 'rl/';
+
+/**
+ * When a rate limit's state value stops meaning anything, in µs since the epoch: each value
+ * starts with that time as decimal text (GCRA's theoretical arrival time; a fixed window's end,
+ * then `:count`). Past it, the key and its absence are the same state, so it can be deleted.
+ */
+export function rateLimitStateEnd(value: Uint8Array): number {
+  let micros = 0;
+  for (const byte of value) {
+    if (byte < 48 || byte > 57) break;
+    micros = micros * 10 + (byte - 48);
+  }
+  return micros;
+}
 
 /** Stale state costs only space, so once a minute is soon enough. */
 export const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Rate-limit state outlives its meaning, and `wasi:keyvalue` has no expiry: every client a limit
- * ever saw would keep a key. The host deletes the state that has run out, in memory or on
- * Redis (where several hosts may sweep one store: a key goes only if it did not change meanwhile).
+ * ever saw would keep a key. The reflex host sweeps its store, and so does the nucleus (in a
+ * cluster, the Redis the Spin apps share). Several sweepers may share one store: a key goes
+ * only if it did not change meanwhile.
  */
-export class StateSweeper {
+export class RateLimitStateSweeper {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
   constructor(
     private readonly kv: KvStore,
     private readonly nowMs: () => number,
-    private readonly metrics: HostMetrics,
     private readonly logger: Logger,
+    private readonly onSwept: (count: number) => void = () => {},
   ) {}
 
   start(): void {
@@ -38,7 +54,7 @@ export class StateSweeper {
     try {
       const nowMicros = this.nowMs() * 1000;
       const swept = await this.kv.sweep(RATE_LIMIT_STATE_PREFIX, (value) => rateLimitStateEnd(value) <= nowMicros);
-      this.metrics.stateSwept.inc(swept);
+      this.onSwept(swept);
       return swept;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'rate-limit state sweep failed; the next one runs in a minute');
