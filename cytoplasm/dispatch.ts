@@ -134,8 +134,11 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
     ctx.logger.error({ reflex: name, err: (error as Error).message }, 'request failed');
     return json(500, 'internal', 'internal error');
   } finally {
+    const seconds = (performance.now() - started) / 1000;
     ctx.metrics.requests.inc(name, String(status));
-    ctx.metrics.latency.labels(name).observe((performance.now() - started) / 1000);
+    ctx.metrics.latency.labels(name).observe(seconds);
+    // An access log at debug level (KGENTS_LOG_LEVEL=debug); at the default level it costs one check.
+    if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ method: call.method, path, reflex: name, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
   }
 }
 
