@@ -1,8 +1,7 @@
-import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
-import { discardBody } from '../../common/discard.ts';
+import { readBoundedBody } from '../../common/bounded-body.ts';
 import { KgentsError } from '../../common/errors.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import type { AgentManifest } from '../agents/manifest.ts';
@@ -38,15 +37,16 @@ export interface NucleusDeps {
 /** For the root app: a mounted app's not-found handler is never consulted. */
 /** Agent inputs, deposits and decisions are small; LLM bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
-/** Hono's bodyLimit, answering in the route's own error shape once the refused body has been read (common/discard.ts). */
-const limitBody = (maxSize: number, answer: (c: Context, message: string) => Response) =>
-  bodyLimit({
-    maxSize,
-    onError: async (c) => {
-      await discardBody(c.req.raw.body);
-      return answer(c, `the body is larger than ${maxSize} bytes`);
-    },
-  });
+/** Bounds a route's body (common/bounded-body.ts), answering in the route's own error shape. */
+const limitBody =
+  (maxSize: number, answer: (c: Context, message: string) => Response): MiddlewareHandler =>
+  async (c, next) => {
+    const body = await readBoundedBody(c, maxSize);
+    if (body === 'too-large') return answer(c, `the body is larger than ${maxSize} bytes`);
+    // Buffer.concat makes an ArrayBuffer-backed Buffer; the DOM BodyInit type wants it said.
+    c.req.raw = new Request(c.req.raw, { body: body as Uint8Array<ArrayBuffer> });
+    await next();
+  };
 const apiBodyLimit = limitBody(API_BODY_BYTES, (c, message) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', message)));
 const llmBodyLimit = (errorBody: (status: number, message: string) => Record<string, unknown>) => limitBody(DEFAULT_MAX_BODY_BYTES, (c, message) => c.json(errorBody(413, message), 413));
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import { DISCARD_LIMIT_BYTES, discardBody } from '../../common/discard.ts';
+import { readBoundedBody } from '../../common/bounded-body.ts';
 import { GatewayError } from './errors.ts';
 
 /**
@@ -36,38 +36,12 @@ export function requestHeader(c: Context, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-const tooLarge = (maxBytes: number) => new GatewayError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBytes} bytes (maxBodyBytes)`);
 
-/**
- * The request body as text. One larger than `maxBytes` is never held whole: the rest is read and
- * dropped (see DISCARD_LIMIT_BYTES), then it is refused.
- */
+/** The request body as text; one larger than `maxBytes` is refused once read (common/bounded-body.ts). */
 export async function readText(c: Context, maxBytes: number): Promise<string> {
-  const declared = Number(requestHeader(c, 'content-length'));
-  if (declared > maxBytes + DISCARD_LIMIT_BYTES) throw tooLarge(maxBytes);
-  const { incoming } = bindings(c);
-  if (!incoming) {
-    if (declared > maxBytes) {
-      await discardBody(c.req.raw.body);
-      throw tooLarge(maxBytes);
-    }
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > maxBytes) throw tooLarge(maxBytes);
-    return text;
-  }
-  // Events, not `for await`: the async iterator destroys the request when it finishes, which
-  // builds an AbortError (with a source-mapped stack) on every call.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    incoming.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-      else if (size > maxBytes + DISCARD_LIMIT_BYTES) reject(tooLarge(maxBytes));
-    });
-    incoming.once('end', () => (size > maxBytes ? reject(tooLarge(maxBytes)) : resolve(Buffer.concat(chunks).toString('utf8'))));
-    incoming.once('error', reject);
-  });
+  const body = await readBoundedBody(c, maxBytes);
+  if (body === 'too-large') throw new GatewayError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBytes} bytes (maxBodyBytes)`);
+  return body.toString('utf8');
 }
 
 /**

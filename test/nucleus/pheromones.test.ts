@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../common/kv/memory.ts';
 import { RedisKv } from '../../common/kv/redis.ts';
 import type { KvStore } from '../../common/kv/index.ts';
+import { postChunked } from '../support/raw-http.ts';
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
 import { RedisServer } from '../support/redis-server.ts';
 
@@ -68,6 +69,8 @@ describe('pheromone field law', () => {
       const huge = await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000, payload: 'x'.repeat(2 * 1024 * 1024) });
       expect(huge.status).toBe(413);
       expect(await huge.json()).toEqual({ error: { code: 'payload_too_large', message: 'the body is larger than 1048576 bytes' } });
+      // Chunked, with no length declared: the rest is read and dropped, so the client gets the 413, not a reset.
+      expect(await postChunked(n.url, '/v1/pheromones', 24 * 1024 * 1024)).toEqual({ status: 413, body: JSON.stringify({ error: { code: 'payload_too_large', message: 'the body is larger than 1048576 bytes' } }) });
       const notJson = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(notJson.status).toBe(400);
       const badQuery = await fetch(`${n.url}/v1/pheromones?type=WARNING&limit=abc`);
