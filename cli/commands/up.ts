@@ -9,6 +9,8 @@ import { untilStopped } from '../signals.ts';
 import { checkRedisUrl, portNumber, positiveNumber } from '../options.ts';
 import { openServerStore } from '../store.ts';
 import { runBuild } from './build.ts';
+import { formatTable } from '../table.ts';
+import type { LoadedApp } from '../../cytoplasm/app.ts';
 
 interface UpOptions {
   root: string;
@@ -77,6 +79,15 @@ function companionVariables(services: Service[]): Record<string, string> {
   return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
+/** Which reflex serves which route (and what it passes allowed requests to), so the user sees where to send requests. */
+function routeTable(app: LoadedApp): string {
+  const rows = [...app.reflexes.values()]
+    .filter((r) => r.reflex.route)
+    .map((r) => [r.reflex.route!, typeof r.reflex.spec.next === 'string' ? `${r.reflex.name} -> ${r.reflex.spec.next}` : r.reflex.name, r.reflex.kind])
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  return formatTable(['route', 'reflex', 'kind'], rows);
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
@@ -108,7 +119,7 @@ export function registerUp(program: Command): void {
         const { mirrorReflexFlags } = await import('../../nucleus/observe/reflex-flags.ts');
         mirrorReflexFlags(host, nucleusHub);
       }
-      process.stdout.write(`reflex host on ${host.url} (${host.loaded.reflexes.size} reflexes, store: ${kv.kind})\n`);
+      process.stdout.write(`reflex host on ${host.url} (${host.loaded.reflexes.size} reflexes, store: ${kv.kind})\n${routeTable(host.loaded)}\n`);
       for (const s of services) process.stdout.write(`${s.name} on ${s.url}\n`);
 
       let watcher: ReturnType<typeof watch> | null = null;

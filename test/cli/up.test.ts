@@ -22,11 +22,15 @@ describe('kgents up', () => {
       env: { ...inherited, KGENTS_LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    let stdout = '';
     try {
       await new Promise<void>((started, failed) => {
-        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('reflex host on') && started());
+        child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk) && stdout.includes('nucleus on') && started());
         child.once('exit', (code) => failed(new Error(`kgents up exited with ${code}`)));
       });
+      // It says which reflex serves which route, and where a chain goes.
+      expect(stdout).toMatch(/^\/v1\/agents\/\.\.\.\s+agent-limit -> api-router\s+rate-limit$/m);
+      expect(stdout).toMatch(/^\/\.\.\.\s+api-router\s+router$/m);
       // The shipped router sends /v1/agents to the variable nucleus_url, whose default is port 8081.
       const agents = await fetch(`http://127.0.0.1:${port}/v1/agents`, { headers: { 'x-agent-id': 'a1' } });
       expect(agents.status).toBe(200);
