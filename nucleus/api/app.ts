@@ -34,7 +34,6 @@ export interface NucleusDeps {
   upgradeWebSocket?: UpgradeWebSocket;
 }
 
-/** For the root app: a mounted app's not-found handler is never consulted. */
 /** Agent inputs, deposits and decisions are small; LLM bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
 /** Bounds a route's body (common/bounded-body.ts), answering in the route's own error shape. */
@@ -50,6 +49,7 @@ const limitBody =
 const apiBodyLimit = limitBody(API_BODY_BYTES, (c, message) => errorResponse(c, new KgentsError('PAYLOAD_TOO_LARGE', message)));
 const llmBodyLimit = (errorBody: (status: number, message: string) => Record<string, unknown>) => limitBody(DEFAULT_MAX_BODY_BYTES, (c, message) => c.json(errorBody(413, message), 413));
 
+/** For the root app: a mounted app's not-found handler is never consulted. */
 export const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
 
 export function createNucleusApp(deps: NucleusDeps): Hono {
