@@ -44,6 +44,8 @@ export interface ChatRequest {
   stop?: string[];
   tools?: ToolSpec[];
   toolChoice?: ToolChoice;
+  /** False: at most one tool call per answer. */
+  parallelToolCalls?: boolean;
   /**
    * The caller's fields that are not translated (seed, user, metadata, top_k, fields newer than
    * Morpheus): a backend speaking the caller's API gets them as sent; the other API's backends

@@ -238,6 +238,10 @@ describe('beyond text chat: tools, images, JSON mode', () => {
     expect(completion.choices[0].message.tool_calls).toEqual([{ id: 'toolu_fake', type: 'function', function: { name: 'lookup', arguments: '{"q":"weather in Oslo"}' } }]);
     expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [{ name: 'lookup', description: 'find a thing', input_schema: lookup.function.parameters }], tool_choice: { type: 'any' } });
 
+    // One call at most: OpenAI's parallel_tool_calls is Anthropic's disable_parallel_tool_use.
+    await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'one at a time' }], tools: [lookup], parallel_tool_calls: false });
+    expect(rig.upstream.requests.at(-1)!.body.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+
     const chunks = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'streamed' }], tools: [lookup], stream: true });
     let args = '';
     let finish: string | null = null;
@@ -269,6 +273,9 @@ describe('beyond text chat: tools, images, JSON mode', () => {
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content).toEqual([{ type: 'tool_use', id: 'call_fake', name: 'lookup', input: { q: 'weather in Oslo' } }]);
     expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tools: [{ type: 'function', function: { name: 'lookup', description: 'find a thing', parameters: tool.input_schema } }], tool_choice: { type: 'function', function: { name: 'lookup' } } });
+
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'one at a time' }], tools: [tool], tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    expect(rig.upstream.requests.at(-1)!.body).toMatchObject({ tool_choice: 'auto', parallel_tool_calls: false });
 
     const streamed = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'streamed' }], tools: [tool] }).finalMessage();
     expect(streamed.stop_reason).toBe('tool_use');

@@ -23,7 +23,7 @@ const Block = z
 const Blocks = z.union([z.string(), z.array(Block).min(1)]);
 
 const Tool = z.object({ type: z.string().optional(), name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() }).passthrough();
-const ToolChoiceIn = z.object({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() }).passthrough();
+const ToolChoiceIn = z.object({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional(), disable_parallel_tool_use: z.boolean().optional() }).passthrough();
 
 export const MessagesRequest = z
   .object({
@@ -107,6 +107,7 @@ export function fromAnthropic(r: MessagesRequest): ChatRequest {
     stop: r.stop_sequences,
     tools: r.tools?.map((t) => ({ name: t.name, description: t.description, parameters: t.input_schema ?? { type: 'object', properties: {} } })),
     toolChoice: toolChoiceIn(r.tool_choice),
+    parallelToolCalls: r.tool_choice?.disable_parallel_tool_use === true ? false : undefined,
     native: { api: 'anthropic', fields: untranslated(r, TRANSLATED) },
   };
 }
@@ -153,7 +154,9 @@ function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; 
 /** The request the Anthropic API receives: system prompts move to `system`, max_tokens is required. */
 export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unknown> {
   const system = r.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-  const choice = r.toolChoice;
+  // Anthropic says "one call at most" inside tool_choice, so it needs one (auto by default).
+  const single = r.parallelToolCalls === false && (r.tools?.length ?? 0) > 0;
+  const choice = r.toolChoice ?? (single ? 'auto' : undefined);
   return {
     ...(r.native?.api === 'anthropic' ? r.native.fields : {}),
     model: r.model,
@@ -164,7 +167,7 @@ export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unk
     ...(r.topP !== undefined ? { top_p: r.topP } : {}),
     ...(r.stop ? { stop_sequences: r.stop } : {}),
     ...(r.tools?.length ? { tools: r.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters })) } : {}),
-    ...(choice ? { tool_choice: typeof choice === 'string' ? { type: choice === 'required' ? 'any' : choice } : { type: 'tool', name: choice.name } } : {}),
+    ...(choice ? { tool_choice: { ...(typeof choice === 'string' ? { type: choice === 'required' ? 'any' : choice } : { type: 'tool', name: choice.name }), ...(single && choice !== 'none' ? { disable_parallel_tool_use: true } : {}) } } : {}),
     ...(stream ? { stream: true } : {}),
   };
 }

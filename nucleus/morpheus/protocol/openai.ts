@@ -37,16 +37,17 @@ export const ChatCompletionRequest = z
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
     tools: z.array(Tool).optional(),
     tool_choice: ToolChoiceIn.optional(),
+    parallel_tool_calls: z.boolean().optional(),
   })
   .passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-const NATIVE_ONLY = ['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
+const NATIVE_ONLY = ['tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
 const TOOL_HISTORY = 'tool calls or results in the history';
 const IMAGES = 'images in the messages';
 
 /** What translation carries beyond text chat: function tools, the choice among them, their calls and results, and images. */
-export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_HISTORY, IMAGES]);
+export const OPENAI_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', 'parallel_tool_calls', TOOL_HISTORY, IMAGES]);
 
 /** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
 export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
@@ -65,7 +66,7 @@ export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.u
 const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === undefined ? '' : typeof c === 'string' ? c : c.map((p) => p.text ?? '').join(''));
 
 /** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n', 'tools', 'tool_choice'] as const;
+const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n', 'tools', 'tool_choice', 'parallel_tool_calls'] as const;
 
 /** A data URL carries its image inline; any other URL is fetched by the backend. */
 function imageSourceIn(url: string): ImageSource {
@@ -100,6 +101,7 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
     // Only function tools get here (openAiNativeNeeds).
     tools: r.tools?.flatMap((t) => (t.function ? [{ name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} } }] : [])),
     toolChoice: toolChoiceIn(r.tool_choice),
+    parallelToolCalls: r.parallel_tool_calls,
     native: { api: 'openai', fields: untranslated(r, TRANSLATED) },
   };
 }
@@ -132,6 +134,7 @@ export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknow
     ...(r.stop ? { stop: r.stop } : {}),
     ...(r.tools?.length ? { tools: r.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters } })) } : {}),
     ...(choice ? { tool_choice: typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } } } : {}),
+    ...(r.parallelToolCalls !== undefined && r.tools?.length ? { parallel_tool_calls: r.parallelToolCalls } : {}),
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
 }
