@@ -51,7 +51,7 @@ async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promi
   }
   if (opts.nucleus) {
     const { startNucleus } = await import('../../nucleus/index.ts');
-    const n = await startNucleus({ port: opts.nucleusPort, host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents'), env: nucleusEnv(opts), sweepRateLimitState: false });
+    const n = await startNucleus({ port: opts.nucleusPort, host: opts.host, kv, morpheusUrl, agentsDir: resolve(opts.root, 'agents'), env: await nucleusEnv(opts), sweepRateLimitState: false });
     services.push({ name: 'nucleus', url: n.url, close: n.close, hub: n.hub });
   }
   for (const s of services) log.info({ url: s.url }, `${s.name} listening`);
@@ -62,8 +62,9 @@ async function startCompanions(opts: UpOptions, kv: KvStore, log: Logger): Promi
  * A Morpheus started here with inbound keys (MORPHEUS_API_KEYS) lets in the nucleus started
  * beside it with the first of them, unless MORPHEUS_API_KEY names the nucleus's own.
  */
-function nucleusEnv(opts: UpOptions): Record<string, string | undefined> {
-  const firstKey = process.env.MORPHEUS_API_KEYS?.split(',').map((k) => k.trim()).find(Boolean);
+async function nucleusEnv(opts: UpOptions): Promise<Record<string, string | undefined>> {
+  const { apiKeyList } = await import('../../nucleus/morpheus/auth.ts');
+  const [firstKey] = apiKeyList(process.env.MORPHEUS_API_KEYS);
   if (!opts.morpheus || !firstKey || process.env.MORPHEUS_API_KEY) return process.env;
   return { ...process.env, MORPHEUS_API_KEY: firstKey };
 }

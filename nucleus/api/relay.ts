@@ -8,8 +8,8 @@ import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
 import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
 
 /**
- * The LLM APIs the nucleus passes on to Morpheus: the router sends `/v1/chat` and `/v1/messages`
- * traffic here, so a client at the edge keeps its OpenAI or Anthropic SDK (only the base URL
+ * The LLM APIs the nucleus passes on to Morpheus: the router sends `/v1/chat`, `/v1/messages`,
+ * `/v1/models` and `/v1/embeddings` traffic here, so a client at the edge keeps its OpenAI or Anthropic SDK (only the base URL
  * changes) and passes the rate limit and the router on its way to the LLM. Morpheus validates
  * bodies; the nucleus only needs a JSON object.
  */

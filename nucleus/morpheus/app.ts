@@ -4,12 +4,12 @@ import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
-import type { ChatChunk, ChatRequest } from './canonical.ts';
+import type { ChatChunk, ChatRequest, Usage } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
-import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder } from './protocol/openai.ts';
+import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, usageFromOpenAi } from './protocol/openai.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -17,16 +17,20 @@ type Api = 'openai' | 'anthropic';
 
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
+const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
+
 /** The token counts in a whole answer of either API, when it has them. */
-function usageOf(api: Api, text: string): { input: number; output: number } | null {
+function usageOf(api: Api, text: string): Usage | null {
   try {
     const usage = (JSON.parse(text) as { usage?: Record<string, number> }).usage;
-    if (!usage) return null;
-    return api === 'openai' ? { input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 } : { input: usage.input_tokens ?? 0, output: usage.output_tokens ?? 0 };
+    return usage ? usageIn(api, usage) : null;
   } catch {
     return null;
   }
 }
+
+const secondsSince = (started: number) => (performance.now() - started) / 1000;
+const errorCode = (error: unknown) => (isKgentsError(error) ? error.code : 'INTERNAL');
 
 /**
  * Token counts read off a stream as it passes through: OpenAI sends them in a last chunk (with
@@ -49,8 +53,9 @@ class StreamUsage {
         const event = JSON.parse(line.slice(5)) as { usage?: Record<string, number>; message?: { usage?: Record<string, number> } };
         const usage = event.usage ?? event.message?.usage;
         if (!usage) continue;
-        if (this.api === 'openai') Object.assign(this.total, { input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 });
-        else Object.assign(this.total, { input: usage.input_tokens || this.total.input, output: usage.output_tokens || this.total.output });
+        // Anthropic's events each carry part of the count: keep what an earlier one said.
+        const seen = usageIn(this.api, usage);
+        Object.assign(this.total, { input: seen.input || this.total.input, output: seen.output || this.total.output });
       } catch {
         // Not JSON: the backend's business; the client gets it as sent.
       }
@@ -73,7 +78,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
 
   /** The API's own error shape and status; secrets scrubbed; the missing-backend hint in every body. */
   const fail = (c: Context, api: Api, error: unknown): Response => {
-    const status = isKgentsError(error) ? httpStatusOf(error) : 500;
+    const status = httpStatusOf(error);
     let message = secrets.redact(isKgentsError(error) ? error.message : 'internal error');
     if (gateway.missing.length && !message.includes('MORPHEUS_UPSTREAM_URL')) message += ` (${gateway.missing.join('; ')})`;
     if (!isKgentsError(error)) logger.error({ err: secrets.redact(String((error as Error)?.stack ?? error)) }, 'unexpected failure');
@@ -106,7 +111,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       }
     };
 
-  const countTokens = (labels: { model: string; backend: string }, usage: { input: number; output: number }) => {
+  const countTokens = (labels: { model: string; backend: string }, usage: Usage) => {
     metrics.tokensIn.inc(labels, usage.input);
     metrics.tokensOut.inc(labels, usage.output);
   };
@@ -133,7 +138,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       labels.backend = backend;
       const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
       if (typeof value.body !== 'string') {
-        metrics.ttft.observe(labels, (performance.now() - started) / 1000);
+        metrics.ttft.observe(labels, secondsSince(started));
         const usage = new StreamUsage(api);
         const watched = value.body.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
@@ -143,7 +148,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
             },
             flush: () => {
               countTokens(labels, usage.total);
-              metrics.duration.observe(labels, (performance.now() - started) / 1000);
+              metrics.duration.observe(labels, secondsSince(started));
             },
           }),
         );
@@ -151,10 +156,10 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       }
       const usage = usageOf(api, value.body);
       if (usage) countTokens(labels, usage);
-      metrics.duration.observe(labels, (performance.now() - started) / 1000);
+      metrics.duration.observe(labels, secondsSince(started));
       return new Response(value.body, { headers });
     } catch (error) {
-      metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+      metrics.errors.inc({ ...labels, code: errorCode(error) });
       return fail(c, api, error);
     }
   };
@@ -171,7 +176,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
         const upstreamMs = performance.now() - upstreamStart;
         labels.backend = backend;
         countTokens(labels, value.usage);
-        metrics.duration.observe(labels, (performance.now() - started) / 1000);
+        metrics.duration.observe(labels, secondsSince(started));
         const body = api === 'openai' ? openAiResponse(value) : anthropicResponse(value);
         return c.json(body, 200, { [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) });
       }
@@ -179,7 +184,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       const { value: chunks, backend } = await gateway.stream(request, signal);
       const firstChunkMs = performance.now() - upstreamStart;
       labels.backend = backend;
-      metrics.ttft.observe(labels, (performance.now() - started) / 1000);
+      metrics.ttft.observe(labels, secondsSince(started));
       const encoder = api === 'openai' ? openAiStreamEncoder(request.model, includeUsage) : anthropicStreamEncoder(request.model);
       const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', [OVERHEAD_HEADER]: (performance.now() - started - firstChunkMs).toFixed(3) };
       return sendStream(c, headers, (async function* () {
@@ -190,15 +195,15 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
           }
         } catch (error) {
           if (signal.aborted) return;
-          const status = isKgentsError(error) ? httpStatusOf(error) : 500;
-          metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+          const status = httpStatusOf(error);
+          metrics.errors.inc({ ...labels, code: errorCode(error) });
           yield encoder.error(status, secrets.redact((error as Error).message));
         } finally {
-          metrics.duration.observe(labels, (performance.now() - started) / 1000);
+          metrics.duration.observe(labels, secondsSince(started));
         }
       })());
     } catch (error) {
-      metrics.errors.inc({ ...labels, code: isKgentsError(error) ? error.code : 'INTERNAL' });
+      metrics.errors.inc({ ...labels, code: errorCode(error) });
       return fail(c, api, error);
     }
   };

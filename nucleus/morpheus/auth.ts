@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+/** The keys in MORPHEUS_API_KEYS (comma-separated). */
+export const apiKeyList = (list: string | undefined): string[] => (list ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+
 /**
  * Inbound API keys (MORPHEUS_API_KEYS, comma-separated). Keys are compared as SHA-256 digests
  * with timingSafeEqual, so neither the content nor the length of a key leaks through timing.
@@ -8,7 +11,7 @@ export class ApiKeys {
   private readonly digests: Buffer[];
 
   constructor(list: string | undefined) {
-    this.digests = (list ?? '').split(',').map((k) => k.trim()).filter(Boolean).map(digest);
+    this.digests = apiKeyList(list).map(digest);
   }
 
   get enabled(): boolean {

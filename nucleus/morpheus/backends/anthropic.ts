@@ -1,6 +1,6 @@
 import type { ChatChunk, ChatRequest, ChatResponse, FinishReason } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
-import { STOP_IN, toAnthropic } from '../protocol/anthropic.ts';
+import { STOP_IN, toAnthropic, usageFromAnthropic } from '../protocol/anthropic.ts';
 import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
@@ -61,7 +61,7 @@ export class AnthropicBackend implements Backend {
       content: body.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join(''),
       ...(body.content.some((b) => b.type === 'tool_use') ? { toolCalls: body.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) })) } : {}),
       finish: STOP_IN[body.stop_reason ?? 'end_turn'] ?? 'stop',
-      usage: { input: body.usage?.input_tokens ?? 0, output: body.usage?.output_tokens ?? 0 },
+      usage: usageFromAnthropic(body.usage),
     };
   }
 

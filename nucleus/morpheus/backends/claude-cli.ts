@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { usesImages, usesTools, type ChatChunk, type ChatRequest, type ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
+import { usageFromAnthropic } from '../protocol/anthropic.ts';
 import type { Backend, CallOptions } from './types.ts';
 import { cliConfigDir, type ClaudeConfigOptions } from './claude-config.ts';
 
@@ -99,7 +100,7 @@ export class ClaudeCliBackend implements Backend {
     for await (const line of this.run(request, 'json', options)) {
       if (line.type !== 'result') continue;
       if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
-      return { id: 'msg_cli', model: request.model, content: line.result ?? '', finish: 'stop', usage: { input: line.usage?.input_tokens ?? 0, output: line.usage?.output_tokens ?? 0 } };
+      return { id: 'msg_cli', model: request.model, content: line.result ?? '', finish: 'stop', usage: usageFromAnthropic(line.usage) };
     }
     throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the claude CLI printed no result');
   }
@@ -112,7 +113,7 @@ export class ClaudeCliBackend implements Backend {
       }
       if (line.type === 'result') {
         if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
-        yield { type: 'done', finish: 'stop', usage: { input: line.usage?.input_tokens ?? 0, output: line.usage?.output_tokens ?? 0 } };
+        yield { type: 'done', finish: 'stop', usage: usageFromAnthropic(line.usage) };
         return;
       }
     }

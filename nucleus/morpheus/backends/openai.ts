@@ -1,6 +1,6 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
-import { FINISH_IN, toOpenAi } from '../protocol/openai.ts';
+import { FINISH_IN, toOpenAi, usageFromOpenAi } from '../protocol/openai.ts';
 import { parseStreamJson, readSse, streamCut, upstreamFetch, upstreamJson, type UpstreamResponse } from './http.ts';
 import type { Backend, CallOptions } from './types.ts';
 
@@ -47,7 +47,7 @@ export class OpenAiBackend implements Backend {
       content: choice.message.content ?? '',
       ...(choice.message.tool_calls?.length ? { toolCalls: choice.message.tool_calls.map((c) => ({ id: c.id ?? '', name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' })) } : {}),
       finish: FINISH_IN[choice.finish_reason ?? 'stop'] ?? 'stop',
-      usage: { input: body.usage?.prompt_tokens ?? 0, output: body.usage?.completion_tokens ?? 0 },
+      usage: usageFromOpenAi(body.usage),
     };
   }
 
@@ -67,7 +67,7 @@ export class OpenAiBackend implements Backend {
       }
       const chunk = parseStreamJson<Completion>(event.data);
       if (chunk.error) throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${chunk.error.message ?? 'unknown'}`);
-      if (chunk.usage) usage = { input: chunk.usage.prompt_tokens ?? 0, output: chunk.usage.completion_tokens ?? 0 };
+      if (chunk.usage) usage = usageFromOpenAi(chunk.usage);
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
       for (const call of choice?.delta?.tool_calls ?? []) yield { type: 'tool_call', index: call.index ?? 0, id: call.id, name: call.function?.name, arguments: call.function?.arguments ?? '' };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { fieldsSet } from './uncarried.ts';
 
@@ -171,6 +171,9 @@ export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unk
     ...(stream ? { stream: true } : {}),
   };
 }
+
+/** Anthropic's token counts (the claude CLI reports the same), as Morpheus counts them. */
+export const usageFromAnthropic = (u: { input_tokens?: number; output_tokens?: number } | null | undefined): Usage => ({ input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0 });
 
 const STOP_OUT: Record<FinishReason, string> = { stop: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', tool_calls: 'tool_use', error: 'end_turn' };
 export const STOP_IN: Record<string, FinishReason> = { end_turn: 'stop', max_tokens: 'length', stop_sequence: 'stop_sequence', tool_use: 'tool_calls', pause_turn: 'stop', refusal: 'stop' };

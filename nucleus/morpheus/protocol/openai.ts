@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice } from '../canonical.ts';
+import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
 import { fieldsSet } from './uncarried.ts';
 
 /** A content part: text, an image (which translation carries), or another kind (audio, a file...) that only a native request carries. */
@@ -138,6 +138,9 @@ export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknow
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
 }
+
+/** OpenAI's token counts, as Morpheus counts them. */
+export const usageFromOpenAi = (u: { prompt_tokens?: number; completion_tokens?: number } | null | undefined): Usage => ({ input: u?.prompt_tokens ?? 0, output: u?.completion_tokens ?? 0 });
 
 const FINISH_OUT: Record<FinishReason, string> = { stop: 'stop', length: 'length', stop_sequence: 'stop', tool_calls: 'tool_calls', error: 'stop' };
 export const FINISH_IN: Record<string, FinishReason> = { stop: 'stop', length: 'length', content_filter: 'stop', tool_calls: 'tool_calls', function_call: 'tool_calls' };
