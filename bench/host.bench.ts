@@ -110,6 +110,7 @@ async function http() {
   const headers = { ratelimit: '"bench-limit";r=999999999;t=1', 'ratelimit-policy': '"bench-limit";q=1000000000;w=1' };
   const targets: { label: string; store: string; target: object; loadHeaders: Record<string, string> }[] = [
     { label: 'bare Hono route (baseline)', store: 'none', target: { kind: 'bare', headers, busyUs: 0 }, loadHeaders: {} },
+    { label: 'bare Hono route, on kgents\' listener', store: 'none', target: { kind: 'bare', headers, busyUs: 0, kgentsListener: true }, loadHeaders: {} },
     ...CALIBRATION_US.map((busyUs) => ({ label: `bare route + ${busyUs} us CPU (calibration)`, store: 'none', target: { kind: 'bare', headers, busyUs }, loadHeaders: {} })),
     { label: 'rate-limit + router chain (memory)', store: 'memory', target: { kind: 'chain', distDir: chainDist }, loadHeaders: { 'x-agent-id': 'bench' } },
     { label: 'rate-limit + router chain (redis)', store: 'redis', target: { kind: 'chain', distDir: chainDist, redisUrl: redis.url }, loadHeaders: { 'x-agent-id': 'bench' } },

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
+import { answersPerTurn } from './answers-per-turn.ts';
 import { KgentsError } from './errors.ts';
 
 export interface Listening {
@@ -26,13 +27,14 @@ export interface ListenOptions {
 const plainErrorBody = (status: 400 | 500, message: string) => ({ error: { code: status === 400 ? 'bad_request' : 'internal', message } });
 
 /**
- * Serves a fetch handler on Node (port 0 picks a free one) and resolves once it listens. A port
+ * Serves a fetch handler on Node (port 0 picks a free one), a turn's answers written together,
+ * and resolves once it listens. A port
  * it cannot take rejects with a KgentsError saying which and why (it used to crash the process
  * with an unhandled 'error' event).
  */
 export async function listen(fetch: FetchHandler, opts: ListenOptions): Promise<Listening> {
   const errorBody = opts.errorBody ?? plainErrorBody;
-  const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
+  const listener = getRequestListener(answersPerTurn(fetch) as Parameters<typeof getRequestListener>[0], {
     hostname: opts.host,
     errorHandler: (error) =>
       (error as Error).name === 'RequestError'

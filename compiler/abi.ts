@@ -73,7 +73,6 @@ export interface TickReport {
 import { decodeUtf8 } from '../common/utf8.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function utf8Length(s: string): number {
   // ASCII fast path: most methods, paths and header values.
@@ -164,7 +163,10 @@ class Cursor {
     return s;
   }
   text() {
-    return decoder.decode(this.bytesOf(this.u32()));
+    const n = this.u32();
+    const s = decodeUtf8(this.bytes, this.pos, this.pos + n);
+    this.pos += n;
+    return s;
   }
 }
 
