@@ -5,11 +5,12 @@ import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
 import type { ChatChunk, ChatRequest, Usage } from './canonical.ts';
+import { streamCut } from './backends/http.ts';
 import { GatewayError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
-import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, usageFromOpenAi } from './protocol/openai.ts';
+import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError, usageFromOpenAi } from './protocol/openai.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -28,6 +29,8 @@ function usageOf(api: Api, text: string): Usage | null {
     return null;
   }
 }
+
+const streamErrorEvent = (api: Api, status: number, message: string) => (api === 'openai' ? openAiStreamError(status, message) : anthropicStreamError(status, message));
 
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 const errorCode = (error: unknown) => (isKgentsError(error) ? error.code : 'INTERNAL');
@@ -117,6 +120,22 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   };
 
   /**
+   * A stream's events as they come; a failure mid-way is sent as the API's stream error event,
+   * and the stream ends (a client that went away gets nothing more).
+   */
+  async function* endingWithErrorEvent<T extends string | Uint8Array>(api: Api, labels: { model: string; backend: string }, signal: AbortSignal, started: number, events: AsyncIterable<T>): AsyncGenerator<T | string> {
+    try {
+      yield* events;
+    } catch (error) {
+      if (signal.aborted) return;
+      metrics.errors.inc({ ...labels, code: errorCode(error) });
+      yield streamErrorEvent(api, httpStatusOf(error), secrets.redact((error as Error).message));
+    } finally {
+      metrics.duration.observe(labels, secondsSince(started));
+    }
+  }
+
+  /**
    * A request that asks for more than text chat goes untranslated when the model's first backend
    * speaks its API (nothing is lost); otherwise it is translated when all it asks for is tools,
    * which the canonical chat carries, so the model's backends are tried in their order.
@@ -139,20 +158,21 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
       if (typeof value.body !== 'string') {
         metrics.ttft.observe(labels, secondsSince(started));
+        const upstream = value.body;
         const usage = new StreamUsage(api);
-        const watched = value.body.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform: (chunk, out) => {
+        const bytes = (async function* () {
+          try {
+            for await (const chunk of upstream) {
               usage.read(chunk);
-              out.enqueue(chunk);
-            },
-            flush: () => {
-              countTokens(labels, usage.total);
-              metrics.duration.observe(labels, secondsSince(started));
-            },
-          }),
-        );
-        return new Response(watched, { headers: { ...headers, 'cache-control': 'no-cache' } });
+              yield chunk;
+            }
+          } catch (error) {
+            // The upstream's connection failed mid-way: said as on the translated path.
+            throw isKgentsError(error) ? error : streamCut();
+          }
+          countTokens(labels, usage.total);
+        })();
+        return sendStream(c, { ...headers, 'cache-control': 'no-cache' }, endingWithErrorEvent(api, labels, signal, started, bytes));
       }
       const usage = usageOf(api, value.body);
       if (usage) countTokens(labels, usage);
@@ -187,21 +207,13 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       metrics.ttft.observe(labels, secondsSince(started));
       const encoder = api === 'openai' ? openAiStreamEncoder(request.model, includeUsage) : anthropicStreamEncoder(request.model);
       const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', [OVERHEAD_HEADER]: (performance.now() - started - firstChunkMs).toFixed(3) };
-      return sendStream(c, headers, (async function* () {
-        try {
-          for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
-            if (chunk.type === 'done' && chunk.usage) countTokens(labels, chunk.usage);
-            yield encoder.chunk(chunk);
-          }
-        } catch (error) {
-          if (signal.aborted) return;
-          const status = httpStatusOf(error);
-          metrics.errors.inc({ ...labels, code: errorCode(error) });
-          yield encoder.error(status, secrets.redact((error as Error).message));
-        } finally {
-          metrics.duration.observe(labels, secondsSince(started));
+      const texts = (async function* () {
+        for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
+          if (chunk.type === 'done' && chunk.usage) countTokens(labels, chunk.usage);
+          yield encoder.chunk(chunk);
         }
-      })());
+      })();
+      return sendStream(c, headers, endingWithErrorEvent(api, labels, signal, started, texts));
     } catch (error) {
       metrics.errors.inc({ ...labels, code: errorCode(error) });
       return fail(c, api, error);

@@ -49,7 +49,7 @@ export async function readText(c: Context, maxBytes: number): Promise<string> {
  * batch of events is encoded, so the events one upstream packet carried leave in one write
  * (a web stream costs a write and a wake-up per event). Stops reading when the client leaves.
  */
-export function sendStream(c: Context, headers: Record<string, string>, texts: AsyncGenerator<string>): Response {
+export function sendStream(c: Context, headers: Record<string, string>, texts: AsyncGenerator<string | Uint8Array>): Response {
   const { outgoing } = bindings(c);
   if (!outgoing) {
     const encoder = new TextEncoder();
@@ -57,7 +57,7 @@ export function sendStream(c: Context, headers: Record<string, string>, texts: A
       async pull(controller) {
         const next = await texts.next();
         if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        else controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
       },
       cancel: () => void texts.return(undefined),
     });

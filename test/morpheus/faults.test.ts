@@ -188,6 +188,23 @@ describe('upstream faults', () => {
     expect(anthropicFailure.error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it('stream cut mid-way on the untranslated path (tools): the stream error event too', async () => {
+    rig.upstream.fault = 'cut';
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('one two three four five six'), tools, stream: true });
+    const error = await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(String(error.message)).toContain('ended before it was complete');
+
+    const anthropicTools = [{ name: 'lookup', input_schema: { type: 'object' as const, properties: {} } }];
+    const messages = anthropic.messages.stream({ model: 'claude-3', max_tokens: 16, messages: user('one two three four five six'), tools: anthropicTools });
+    const anthropicFailure = await messages.finalMessage().then(() => null, (e) => e);
+    expect(anthropicFailure).toBeInstanceOf(Anthropic.APIError);
+    expect(anthropicFailure.error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('client disconnect cancels the upstream request', async () => {
     rig.upstream.fault = 'slow';
     rig.upstream.delayMs = 800;

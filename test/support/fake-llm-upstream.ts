@@ -87,14 +87,19 @@ async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: Se
   const usage = { input: 7, output: words.length };
   // Offered tools: the fake calls the first one, with the prompt as its argument.
   const tools = body.tools as ({ name?: string; function?: { name: string } } | undefined)[] | undefined;
-  if (tools?.[0]) return answerWithToolCall(res, anthropic, body, tools[0].function?.name ?? tools[0].name ?? 'tool', prompt, usage);
+  const toolName = tools?.[0] ? (tools[0].function?.name ?? tools[0].name ?? 'tool') : null;
+  if (toolName && !body.stream) return answerWithToolCall(res, anthropic, body, toolName, prompt, usage);
   if (!body.stream) {
     if (anthropic) return json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: usage.output } });
     return json(res, 200, { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
   }
 
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const events = anthropic ? anthropicEvents(body.model as string, words, usage) : openAiEvents(body.model as string, words, usage);
+  const events = toolName
+    ? toolCallEvents(anthropic, body, toolName, prompt, usage)
+    : anthropic
+      ? anthropicEvents(body.model as string, words, usage)
+      : openAiEvents(body.model as string, words, usage);
   const cutAt = fake.fault === 'cut' ? Math.max(1, Math.floor(events.length / 2)) : Infinity;
   for (const [i, event] of events.entries()) {
     if (i === cutAt) {
@@ -109,29 +114,36 @@ async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: Se
 
 function answerWithToolCall(res: ServerResponse, anthropic: boolean, body: Record<string, unknown>, name: string, prompt: string, usage: { input: number; output: number }): void {
   const args = JSON.stringify({ q: prompt });
+  if (anthropic) return json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'tool_use', id: 'toolu_fake', name, input: { q: prompt } }], stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: usage.output } });
+  const message = { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake', type: 'function', function: { name, arguments: args } }] };
+  return json(res, 200, { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
+}
+
+/** A streamed call of the tool, its arguments in two deltas. */
+function toolCallEvents(anthropic: boolean, body: Record<string, unknown>, name: string, prompt: string, usage: { input: number; output: number }): string[] {
+  const args = JSON.stringify({ q: prompt });
   const halves = [args.slice(0, 4), args.slice(4)];
-  if (!body.stream) {
-    if (anthropic) return json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'tool_use', id: 'toolu_fake', name, input: { q: prompt } }], stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: usage.output } });
-    const message = { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake', type: 'function', function: { name, arguments: args } }] };
-    return json(res, 200, { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
   if (anthropic) {
     const event = (type: string, x: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...x })}\n\n`;
-    res.write(event('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 0 } } }));
-    res.write(event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_fake', name, input: {} } }));
-    for (const part of halves) res.write(event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: part } }));
-    res.write(event('content_block_stop', { index: 0 }));
-    res.write(event('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: usage.output } }));
-    return void res.end(event('message_stop', {}));
+    return [
+      event('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 0 } } }),
+      event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_fake', name, input: {} } }),
+      ...halves.map((part) => event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: part } })),
+      event('content_block_stop', { index: 0 }),
+      event('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: usage.output } }),
+      event('message_stop', {}),
+    ];
   }
   const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model: body.model };
   const data = (x: unknown) => `data: ${JSON.stringify(x)}\n\n`;
-  res.write(data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_fake', type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }] }));
-  for (const part of halves) res.write(data({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] }));
-  res.write(data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }));
-  if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) res.write(data({ ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }));
-  res.end('data: [DONE]\n\n');
+  const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+  return [
+    data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_fake', type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }] }),
+    ...halves.map((part) => data({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] })),
+    data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }),
+    ...(withUsage ? [data({ ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } })] : []),
+    'data: [DONE]\n\n',
+  ];
 }
 
 function openAiEvents(model: string, words: string[], usage: { input: number; output: number }): string[] {

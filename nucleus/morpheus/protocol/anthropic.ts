@@ -238,10 +238,12 @@ export function anthropicStreamEncoder(model: string) {
         event('message_stop', {})
       );
     },
-    error(status: number, message: string): string {
-      return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(status, message))}\n\n`;
-    },
   };
+}
+
+/** An error in the middle of a stream: Anthropic's `error` event. */
+export function anthropicStreamError(status: number, message: string): string {
+  return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(status, message))}\n\n`;
 }
 
 export function anthropicErrorBody(status: number, message: string): Record<string, unknown> {

@@ -178,10 +178,12 @@ export function openAiStreamEncoder(model: string, includeUsage: boolean) {
       if (includeUsage && c.usage) out += frame([], { usage: { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: c.usage.input + c.usage.output } });
       return `${out}data: [DONE]\n\n`;
     },
-    error(status: number, message: string): string {
-      return `data: ${JSON.stringify(openAiErrorBody(status, message))}\n\n`;
-    },
   };
+}
+
+/** An error in the middle of a stream: OpenAI's clients read a data line that holds an error body. */
+export function openAiStreamError(status: number, message: string): string {
+  return `data: ${JSON.stringify(openAiErrorBody(status, message))}\n\n`;
 }
 
 /** `code` defaults from the status; an unknown URL passes null, as OpenAI does, since no model is involved. */
