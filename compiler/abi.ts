@@ -133,40 +133,34 @@ export function encodeRequest(req: ReflexRequest): Uint8Array {
   return out;
 }
 
+/** Reads the little-endian layouts straight off the bytes (a DataView per call cost more than the reads). */
 class Cursor {
-  private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array, private pos = 0) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(private readonly bytes: Uint8Array, private pos = 0) {}
   u8() {
-    return this.view.getUint8(this.pos++);
+    return this.bytes[this.pos++];
   }
   u16() {
-    const v = this.view.getUint16(this.pos, true);
+    const b = this.bytes;
+    const v = b[this.pos] | (b[this.pos + 1] << 8);
     this.pos += 2;
     return v;
   }
   u32() {
-    const v = this.view.getUint32(this.pos, true);
+    const b = this.bytes;
+    const v = (b[this.pos] | (b[this.pos + 1] << 8) | (b[this.pos + 2] << 16) | (b[this.pos + 3] << 24)) >>> 0;
     this.pos += 4;
     return v;
   }
-  bytesOf(n: number) {
-    const b = this.bytes.subarray(this.pos, this.pos + n);
+  private utf8(n: number) {
+    const s = decodeUtf8(this.bytes, this.pos, this.pos + n);
     this.pos += n;
-    return b;
+    return s;
   }
   str() {
-    const n = this.u16();
-    const s = decodeUtf8(this.bytes, this.pos, this.pos + n);
-    this.pos += n;
-    return s;
+    return this.utf8(this.u16());
   }
   text() {
-    const n = this.u32();
-    const s = decodeUtf8(this.bytes, this.pos, this.pos + n);
-    this.pos += n;
-    return s;
+    return this.utf8(this.u32());
   }
 }
 
