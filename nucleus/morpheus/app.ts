@@ -6,7 +6,7 @@ import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
 import type { ChatChunk, ChatRequest, Usage } from './canonical.ts';
 import { streamCut } from './backends/http.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
 import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
@@ -31,6 +31,21 @@ function usageOf(api: Api, text: string): Usage | null {
 }
 
 const streamErrorEvent = (api: Api, status: number, message: string) => (api === 'openai' ? openAiStreamError(status, message) : anthropicStreamError(status, message));
+
+/** An error body in the caller's API shape; an upstream of that same API keeps its type, code and param. */
+function errorBody(api: Api, status: number, message: string, upstream: UpstreamErrorFields | undefined): Record<string, unknown> {
+  const same = upstream?.api === api ? upstream : undefined;
+  if (api === 'anthropic') {
+    const body = anthropicErrorBody(status, message) as { error: { type: string } };
+    if (same?.type) body.error.type = same.type;
+    return body;
+  }
+  const body = openAiErrorBody(status, message) as { error: Record<string, unknown> };
+  if (same?.type) body.error.type = same.type;
+  if (same?.code !== undefined) body.error.code = same.code;
+  if (same?.param !== undefined) body.error.param = same.param;
+  return body;
+}
 
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 const errorCode = (error: unknown) => (isKgentsError(error) ? error.code : 'INTERNAL');
@@ -86,7 +101,9 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     if (gateway.missing.length && !message.includes('MORPHEUS_UPSTREAM_URL')) message += ` (${gateway.missing.join('; ')})`;
     if (!isKgentsError(error)) logger.error({ err: secrets.redact(String((error as Error)?.stack ?? error)) }, 'unexpected failure');
     const retryAfter = error instanceof GatewayError && error.retryAfter ? { 'retry-after': String(error.retryAfter) } : undefined;
-    return c.json(api === 'openai' ? openAiErrorBody(status, message) : anthropicErrorBody(status, message), status as 400, retryAfter);
+    const body = errorBody(api, status, message, error instanceof GatewayError ? error.upstreamFields : undefined);
+    // The upstream's own fields (type, code, param) are scrubbed with the rest of the body.
+    return c.body(secrets.redact(JSON.stringify(body)), status as 400, { 'content-type': 'application/json', ...retryAfter });
   };
 
   const parse = async <T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> => {
@@ -263,6 +280,19 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
       return c.json((await gateway.embeddings(body.model, body, clientSignal(c))).value as Record<string, unknown>);
     }),
   );
-  app.notFound((c) => c.json(openAiErrorBody(404, `no route for ${c.req.method} ${c.req.path}`, null), 404));
+  app.get(
+    '/v1/models/:id',
+    endpoint('openai', async (c) => {
+      const id = c.req.param('id');
+      const model = (await gateway.models(clientSignal(c))).find((m) => m.id === id);
+      if (!model) throw new GatewayError('NOT_FOUND', `no backend lists model "${id}"`);
+      return c.json({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by });
+    }),
+  );
+  // Anthropic's clients read errors in Anthropic's shape, on the paths of its API (count_tokens, batches).
+  app.notFound((c) => {
+    const message = `no route for ${c.req.method} ${c.req.path}`;
+    return c.json(c.req.path.startsWith('/v1/messages') ? anthropicErrorBody(404, message) : openAiErrorBody(404, message, null), 404);
+  });
   return app;
 }

@@ -132,10 +132,36 @@ describe('other endpoints', () => {
     expect(ids).toEqual(expect.arrayContaining(['fake-model', 'gpt*', 'claude*']));
   });
 
+  it('finds one model by id, and answers an unknown one or path in the API of its path', async () => {
+    expect(await openai.models.retrieve('fake-model')).toMatchObject({ id: 'fake-model', object: 'model' });
+    expect(await openai.models.retrieve('no-such-model').catch((e) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    const count = await anthropic.messages.countTokens({ model: 'claude-3', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(count).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(count.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+
   it('passes embeddings on to a backend that has them', async () => {
     const result = await openai.embeddings.create({ model: 'gpt-embed', input: 'hi' });
     expect(result.data[0].embedding).toEqual([0.25, 0.5, 0.75]);
     expect(rig.upstream.requests.at(-1)!.path).toBe('/v1/embeddings');
+  });
+
+  it('takes token arrays as embeddings input, one or several', async () => {
+    for (const input of [[1234, 5678], [[1234], [5678, 9]]]) {
+      const result = await openai.embeddings.create({ model: 'gpt-embed', input, encoding_format: 'float' });
+      expect(result.data[0].embedding).toEqual([0.25, 0.5, 0.75]);
+      expect(rig.upstream.requests.at(-1)!.body.input).toEqual(input);
+    }
+  });
+
+  it('takes null for an optional OpenAI field, as the API does', async () => {
+    const response = await fetch(`${rig.morpheus.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stop: null, temperature: null, max_tokens: null, n: null, stream: null, tools: null, tool_choice: null }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ choices: [{ message: { content: 'echo: hi' } }] });
   });
 
   it('answers 404 in OpenAI shape for embeddings on a backend without them', async () => {

@@ -163,6 +163,42 @@ describe('upstream faults', () => {
     expect(anthropicSide.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
 
+  it("400 from the upstream: its own message, and for a caller of its API its type, code and param", async () => {
+    rig.upstream.fault = 'status-400';
+    const error = await openAiError('gpt-4o');
+    expect(error.status).toBe(400);
+    expect(error.message).toContain("maximum context length is 128000 tokens");
+    expect(error.message).not.toContain('{');
+    expect(error).toMatchObject({ code: 'context_length_exceeded', param: 'messages', type: 'invalid_request_error' });
+    const anthropicSide = await anthropicError('claude-3');
+    expect(anthropicSide.status).toBe(400);
+    expect(anthropicSide.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('prompt is too long') } });
+    // Across APIs the message still says what the upstream said.
+    const crossed = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 16, messages: user('hi') }).then(() => null, (e) => e);
+    expect(crossed.status).toBe(400);
+    expect(crossed.error.error.message).toContain('maximum context length');
+  });
+
+  it('529 (Anthropic overloaded) is retried, then 503 overloaded_error with Retry-After', async () => {
+    rig.upstream.fault = 'status-529';
+    const before = rig.upstream.requests.length;
+    const error = await anthropicError('claude-3');
+    expect(error.status).toBe(503);
+    expect(error.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+    expect(error.headers?.get('retry-after')).toBe('1');
+    expect(rig.upstream.requests.length - before).toBe(2);
+  });
+
+  it('an OpenAI stream that closes after its finish chunk without [DONE] completes', async () => {
+    rig.upstream.fault = 'no-done';
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('one two three'), stream: true });
+    let received = '';
+    for await (const chunk of stream) received += chunk.choices[0]?.delta.content ?? '';
+    expect(received).toBe('echo: one two three');
+    const message = await anthropic.messages.stream({ model: 'gpt-4o', max_tokens: 16, messages: user('one two') }).finalMessage();
+    expect(message).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: 'echo: one two' }] });
+  });
+
   it('garbage JSON: 502 that says so', async () => {
     rig.upstream.fault = 'garbage';
     const error = await openAiError('gpt-4o');

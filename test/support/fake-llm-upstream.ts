@@ -14,6 +14,9 @@ export type Fault =
   | 'status-429' // with Retry-After: 7
   | 'garbage' // 200 with a body that is not JSON
   | 'cut' // a stream that stops half-way (socket destroyed)
+  | 'no-done' // an OpenAI stream that closes after its finish chunk, without [DONE]
+  | 'status-400' // the API's own error body: OpenAI's context_length_exceeded, Anthropic's invalid_request_error
+  | 'status-529' // Anthropic's overloaded_error
   | 'echo-credentials'; // a 500 whose body repeats the credential it was sent
 
 export interface FakeLlm {
@@ -67,6 +70,11 @@ async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: Se
   }
   if (fake.fault === 'status-500') return json(res, 500, { error: { message: 'the fake upstream broke', type: 'server_error' } });
   if (fake.fault === 'status-429') return json(res, 429, { error: { message: 'slow down', type: 'rate_limit_error' } }, { 'retry-after': '7' });
+  if (fake.fault === 'status-400') {
+    if (anthropic) return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 300000 tokens > 200000 maximum' } });
+    return json(res, 400, { error: { message: "This model's maximum context length is 128000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+  }
+  if (fake.fault === 'status-529') return json(res, 529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
   if (fake.fault === 'echo-credentials') return json(res, 500, { error: { message: `bad key ${req.headers['x-api-key'] ?? req.headers.authorization}` } });
   if (fake.fault === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops');
 
@@ -100,6 +108,7 @@ async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: Se
     : anthropic
       ? anthropicEvents(body.model as string, words, usage)
       : openAiEvents(body.model as string, words, usage);
+  if (fake.fault === 'no-done' && !anthropic) events.splice(events.indexOf('data: [DONE]\n\n'), 1);
   const cutAt = fake.fault === 'cut' ? Math.max(1, Math.floor(events.length / 2)) : Infinity;
   for (const [i, event] of events.entries()) {
     if (i === cutAt) {
@@ -139,7 +148,8 @@ function toolCallEvents(anthropic: boolean, body: Record<string, unknown>, name:
   const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
   return [
     data({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_fake', type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }] }),
-    ...halves.map((part) => data({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] })),
+    // As vLLM does: the later deltas of a call say `id: null` and `name: null`.
+    ...halves.map((part) => data({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: null, function: { name: null, arguments: part } }] }, finish_reason: null }] })),
     data({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }),
     ...(withUsage ? [data({ ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } })] : []),
     'data: [DONE]\n\n',

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { GatewayError, fromUpstreamStatus } from '../errors.ts';
+import { GatewayError, fromUpstreamStatus, upstreamErrorOf } from '../errors.ts';
 import type { CallOptions } from './types.ts';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
@@ -12,6 +12,9 @@ function pool(connectTimeoutMs: number): Agent {
   if (!agent) pools.set(connectTimeoutMs, (agent = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000 })));
   return agent;
 }
+
+/** An upstream's error message is passed on up to this long (an HTML error page is not). */
+const MAX_DETAIL = 2000;
 
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const isTimeout = (error: unknown) => TIMEOUTS.has((error as { code?: string })?.code ?? '');
@@ -32,9 +35,9 @@ export async function upstreamFetch(url: string, init: { method: 'GET' | 'POST';
     throw new GatewayError('UPSTREAM_UNAVAILABLE', `cannot reach the upstream: ${cause}`);
   }
   if (response.statusCode < 200 || response.statusCode >= 300) {
-    const detail = (await response.body.text().catch(() => '')).slice(0, 300);
+    const { message, fields } = upstreamErrorOf(await response.body.text().catch(() => ''));
     const retryAfter = Number(response.headers['retry-after']) || undefined;
-    throw fromUpstreamStatus(response.statusCode, detail || `status ${response.statusCode}`, retryAfter);
+    throw fromUpstreamStatus(response.statusCode, message.slice(0, MAX_DETAIL) || `status ${response.statusCode}`, retryAfter, fields);
   }
   return response;
 }

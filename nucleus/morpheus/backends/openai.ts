@@ -6,8 +6,8 @@ import type { Backend, CallOptions } from './types.ts';
 
 interface ToolCallOut {
   index?: number;
-  id?: string;
-  function?: { name?: string; arguments?: string };
+  id?: string | null;
+  function?: { name?: string | null; arguments?: string };
 }
 
 interface Completion {
@@ -70,10 +70,14 @@ export class OpenAiBackend implements Backend {
       if (chunk.usage) usage = usageFromOpenAi(chunk.usage);
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
-      for (const call of choice?.delta?.tool_calls ?? []) yield { type: 'tool_call', index: call.index ?? 0, id: call.id, name: call.function?.name, arguments: call.function?.arguments ?? '' };
+      // Servers repeat `name: null` and `id: null` on a call's later deltas: only the first names the call.
+      for (const call of choice?.delta?.tool_calls ?? []) yield { type: 'tool_call', index: call.index ?? 0, id: call.id ?? undefined, name: call.function?.name ?? undefined, arguments: call.function?.arguments ?? '' };
       if (choice?.finish_reason) finish = { type: 'done', finish: FINISH_IN[choice.finish_reason] ?? 'stop' };
     }
-    if (!ended) throw streamCut();
+    // Some OpenAI-compatible servers close the stream after the finish chunk without [DONE]:
+    // complete all the same. Without a finish, the answer was cut short.
+    if (!ended && finish) yield { ...(finish as { type: 'done'; finish: 'stop' }), usage };
+    else if (!ended) throw streamCut();
   }
 
   native(body: Record<string, unknown>, options: CallOptions): Promise<UpstreamResponse> {

@@ -12,8 +12,12 @@ const Tool = z.object({ type: z.string(), function: z.object({ name: z.string().
 const ToolCallIn = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }).passthrough() }).passthrough();
 const ToolChoiceIn = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }).passthrough()]);
 
-export const ChatCompletionRequest = z
-  .object({
+/** OpenAI takes null for any optional top-level field, as Python clients send None: the same as leaving it out. */
+const withoutNulls = (value: unknown) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) : value);
+
+export const ChatCompletionRequest = z.preprocess(
+  withoutNulls,
+  z.object({
     model: z.string().min(1),
     messages: z
       .array(
@@ -39,7 +43,8 @@ export const ChatCompletionRequest = z
     tool_choice: ToolChoiceIn.optional(),
     parallel_tool_calls: z.boolean().optional(),
   })
-  .passthrough();
+  .passthrough(),
+);
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 const NATIVE_ONLY = ['tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'response_format', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'web_search_options'] as const;
@@ -61,7 +66,10 @@ export function openAiNativeNeeds(r: ChatCompletionRequest): string[] {
   return needs;
 }
 
-export const EmbeddingsRequest = z.object({ model: z.string().min(1), input: z.union([z.string(), z.array(z.string()).min(1)]) }).passthrough();
+/** Text, or tokens (LangChain sends token arrays by default): one input or a list of them. */
+export const EmbeddingsRequest = z
+  .object({ model: z.string().min(1), input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int()).min(1)).min(1)]) })
+  .passthrough();
 
 const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === undefined ? '' : typeof c === 'string' ? c : c.map((p) => p.text ?? '').join(''));
 
