@@ -5,13 +5,12 @@ import { parseTarget, upstreamUrl, type RequestTarget } from './request-target.t
 import type { Logger } from '../common/log.ts';
 import type { LoadedApp, LoadedReflex } from './app.ts';
 import type { HostMetrics } from './metrics.ts';
+import { relay, withFields, type Relayed } from './relay.ts';
 import { postWebhook } from './webhook.ts';
 
 const CHAIN_SUFFIX = '.spin.internal';
 const MAX_CHAIN = 8;
 const PROBE_TIMEOUT_MS = 2000;
-/** Hop-by-hop headers are not forwarded (RFC 9110 7.6.1), nor is host (fetch sets it). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
 
 export interface DispatchContext {
   app: () => LoadedApp;
@@ -68,15 +67,8 @@ function headerRecord(own: [string, string][], carried: [string, string][]): Rec
   return record;
 }
 
-function withHeaders(response: Response, extra: [string, string][]): Response {
-  if (extra.length === 0) return response;
-  const headers = new Headers(response.headers);
-  for (const [k, v] of extra) headers.set(k, v);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-}
-
 /** Serves one request through the reflex on its route and whatever it chains to. */
-export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response> {
+export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response | Relayed> {
   const app = ctx.app();
   const target = parseTarget(call.target);
   if ('refused' in target) return json(400, 'bad_request', target.refused);
@@ -100,7 +92,10 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
       if (decision.action === 'respond') {
         ctx.metrics.decisions.inc(name, 'respond');
         status = decision.status;
-        return new Response(decision.status === 204 || decision.status === 304 ? null : decision.body, { status: decision.status, headers: headerRecord(decision.headers, carried) });
+        const headers = headerRecord(decision.headers, carried);
+        // No body, and no Content-Type the reflex did not give (the adapter labels a bodiless web Response text/plain).
+        if (decision.status === 204 || decision.status === 304) return { status: decision.status, headers, body: null };
+        return new Response(decision.body, { status: decision.status, headers });
       }
       if (decision.action !== 'forward') throw new KgentsError('INTERNAL', `reflex ${name} asked to probe twice`);
       const next = chainedReflex(decision.target);
@@ -112,9 +107,9 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
         continue;
       }
       ctx.metrics.decisions.inc(name, 'forward');
-      const response = await forward(ctx, reflex, decision.target, call, target, body);
-      status = response.status;
-      return withHeaders(response, [...carried, ...decision.headers]);
+      const relayed = await forward(ctx, reflex, decision.target, call, target, body);
+      status = relayed.status;
+      return withFields(relayed, [...carried, ...decision.headers]);
     }
     return json(508, 'loop_detected', `reflex chain longer than ${MAX_CHAIN}`);
   } catch (error) {
@@ -174,37 +169,18 @@ async function probe(reflex: LoadedReflex, target: string): Promise<number> {
   }
 }
 
-async function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, target: RequestTarget, body: BodyHead | undefined): Promise<Response> {
+function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, target: RequestTarget, body: BodyHead | undefined): Promise<Relayed> {
   const destination = upstreamUrl(reflex.outbound.check(base), target);
   const request = call.request();
-  const headers = new Headers();
-  request.headers.forEach((value, key) => {
-    if (!HOP_BY_HOP.has(key)) headers.set(key, value);
-  });
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  // The budget runs until the upstream's headers: a streamed body (an LLM's SSE) then takes as
-  // long as it needs, and stops when the client goes away.
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DOMException('upstream timeout', 'TimeoutError')), ctx.upstreamTimeoutMs);
-  try {
-    // undici needs `duplex: 'half'` to stream a request body; the DOM RequestInit type lacks it.
-    const init = {
-      method: request.method,
-      headers,
-      body: hasBody ? ((body?.whole as BodyInit | undefined) ?? request.body) : undefined,
-      redirect: 'manual',
-      signal: AbortSignal.any([request.signal, deadline.signal]),
-      duplex: 'half',
-    } as RequestInit;
-    const response = await fetch(destination, init);
-    const out = new Headers(response.headers);
-    for (const h of ['content-encoding', 'content-length', 'transfer-encoding', 'connection']) out.delete(h);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers: out });
-  } catch (error) {
-    const timedOut = (error as Error).name === 'TimeoutError';
-    const problem = timedOut ? `did not answer within ${ctx.upstreamTimeoutMs} ms` : 'is unreachable';
-    throw new KgentsError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `upstream ${destination.origin} ${problem}`, { reflex: reflex.reflex.name });
-  } finally {
-    clearTimeout(timer);
-  }
+  return relay(destination, {
+    method: request.method,
+    headers: request.headers,
+    body: hasBody ? ((body?.whole as Uint8Array | ReadableStream<Uint8Array> | undefined) ?? request.body) : null,
+    signal: request.signal,
+    headersTimeoutMs: ctx.upstreamTimeoutMs,
+  }).catch((error: KgentsError) => {
+    error.details.reflex = reflex.reflex.name;
+    throw error;
+  });
 }

@@ -8,10 +8,11 @@ import { MemoryKv } from '../common/kv/memory.ts';
 import { RateLimitStateSweeper } from '../common/rate-limit-state.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadApp, type LoadedApp } from './app.ts';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dispatch, incomingFromRequest, type DispatchContext, type IncomingCall } from './dispatch.ts';
 import { createHostMetrics, type HostMetrics } from './metrics.ts';
 import { SensorScheduler, type SensorEvent } from './sensors.ts';
+import { relayedResponse, sendRelayed, type Relayed } from './relay.ts';
 import { postWebhook } from './webhook.ts';
 
 export interface HostOptions {
@@ -94,9 +95,12 @@ export class ReflexHost extends EventEmitter {
   private readonly context: DispatchContext;
 
   /** Serves one request (web-standard in and out), as the HTTP server does. */
-  fetch = (request: Request, client = ''): Promise<Response> => this.serve(incomingFromRequest(request, client));
+  fetch = async (request: Request, client = ''): Promise<Response> => {
+    const answer = await this.serve(incomingFromRequest(request, client));
+    return answer instanceof Response ? answer : relayedResponse(answer);
+  };
 
-  private async serve(call: IncomingCall): Promise<Response> {
+  private async serve(call: IncomingCall): Promise<Response | Relayed> {
     this.inFlight++;
     try {
       return await dispatch(this.context, call);
@@ -105,8 +109,8 @@ export class ReflexHost extends EventEmitter {
     }
   }
 
-  private honoApp(): Hono<{ Bindings: { incoming: IncomingMessage } }> {
-    const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
+  private honoApp(): Hono<{ Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }> {
+    const app = new Hono<{ Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }>();
     app.get(HOST_PATHS.health, (c) => c.json({ status: 'ok' }));
     app.get(HOST_PATHS.ready, async (c) => {
       const kvOk = await this.kv.ping();
@@ -114,9 +118,9 @@ export class ReflexHost extends EventEmitter {
       return c.json({ ready, store: { kind: this.kv.kind, ok: kvOk }, reflexes: this.app.reflexes.size }, ready ? 200 : 503);
     });
     app.get(HOST_PATHS.metrics, async (c) => c.text(await this.metrics.registry.metrics(), 200, { 'content-type': this.metrics.registry.contentType }));
-    app.all('*', (c) => {
+    app.all('*', async (c) => {
       const incoming = c.env.incoming;
-      return this.serve({
+      const answer = await this.serve({
         method: c.req.method,
         target: incoming.url ?? '/',
         client: incoming.socket?.remoteAddress ?? '',
@@ -126,6 +130,7 @@ export class ReflexHost extends EventEmitter {
         },
         request: () => c.req.raw,
       });
+      return answer instanceof Response ? answer : sendRelayed(c.env.outgoing, answer);
     });
     return app;
   }

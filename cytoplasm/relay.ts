@@ -1,0 +1,109 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { errors, request } from 'undici';
+import { KgentsError } from '../common/errors.ts';
+
+/**
+ * A request relayed to an upstream, as a reverse proxy relays it: the client's headers and body
+ * as sent (less the hop-by-hop ones), and the upstream's answer as sent, its length and
+ * encoding included. undici's request() rather than fetch(): fetch adds headers the client
+ * never sent (accept-language, sec-fetch-mode, its own accept-encoding), decodes bodies it can
+ * and leaves the rest encoded, refuses `Expect` and TRACE, and drops lengths.
+ */
+export interface Relayed {
+  status: number;
+  headers: Record<string, string | string[]>;
+  /** Null for HEAD, 204 and 304, and when the client went away. */
+  body: Readable | null;
+}
+
+/** RFC 9110 7.6.1, and `expect`, which Node answered already (100 Continue); `host` names the upstream. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'expect']);
+
+/** nginx's status for a request whose client closed the connection before the answer. */
+export const CLIENT_CLOSED = 499;
+
+/** The hop-by-hop headers of one message: the fixed ones and those its Connection header names. */
+function hopByHop(connection: string | string[] | null | undefined): Set<string> {
+  if (!connection) return HOP_BY_HOP;
+  const named = (Array.isArray(connection) ? connection.join(',') : connection).split(',').map((n) => n.trim().toLowerCase());
+  return new Set([...HOP_BY_HOP, ...named]);
+}
+
+export interface RelayOptions {
+  method: string;
+  headers: Headers;
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** The client's disconnect: the upstream request is cancelled with it. */
+  signal: AbortSignal;
+  /** How long the upstream may take to send its headers; a streamed body then takes as long as it needs. */
+  headersTimeoutMs: number;
+}
+
+export async function relay(destination: URL, options: RelayOptions): Promise<Relayed> {
+  const drop = hopByHop(options.headers.get('connection'));
+  const headers: Record<string, string> = {};
+  options.headers.forEach((value, name) => {
+    if (!drop.has(name)) headers[name] = value;
+  });
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(destination, {
+      method: options.method as 'GET',
+      headers,
+      body: options.body instanceof ReadableStream ? Readable.fromWeb(options.body as import('node:stream/web').ReadableStream<Uint8Array>) : options.body,
+      signal: options.signal,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: 0,
+    });
+  } catch (error) {
+    if (options.signal.aborted) return { status: CLIENT_CLOSED, headers: {}, body: null };
+    const timedOut = error instanceof errors.HeadersTimeoutError;
+    const problem = timedOut ? `did not answer within ${options.headersTimeoutMs} ms` : 'is unreachable';
+    throw new KgentsError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `upstream ${destination.origin} ${problem}`, {}, { cause: error });
+  }
+  const answerDrop = hopByHop(response.headers.connection);
+  const answer: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !answerDrop.has(name)) answer[name] = value;
+  const bodiless = options.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+  if (bodiless) response.body.resume();
+  return { status: response.statusCode, headers: answer, body: bodiless ? null : response.body };
+}
+
+/** Adds fields to a relayed answer; a field the upstream also sent keeps both (RateLimit is a list). */
+export function withFields(relayed: Relayed, fields: [string, string][]): Relayed {
+  if (fields.length === 0) return relayed;
+  const headers = { ...relayed.headers };
+  for (const [name, value] of fields) {
+    const key = name.toLowerCase();
+    const had = headers[key];
+    headers[key] = had === undefined ? value : key === 'set-cookie' ? [had, value].flat() : `${had}, ${value}`;
+  }
+  return { ...relayed, headers };
+}
+
+/**
+ * Writes a relayed answer straight to Node's response: status, fields and body as the upstream
+ * sent them (a web Response would go through the adapter, which labels any answer without a
+ * Content-Type as text/plain, a 304 included). A body the upstream cuts short is cut short for
+ * the client too, so it cannot pass for a whole one.
+ */
+export function sendRelayed(outgoing: ServerResponse, relayed: Relayed): Response {
+  if (relayed.status === CLIENT_CLOSED) {
+    outgoing.destroy();
+    return RESPONSE_ALREADY_SENT;
+  }
+  outgoing.writeHead(relayed.status, relayed.headers);
+  if (!relayed.body) outgoing.end();
+  else pipeline(relayed.body, outgoing).catch(() => outgoing.destroy());
+  return RESPONSE_ALREADY_SENT;
+}
+
+/** The same answer as a web Response, for callers outside Node's server. */
+export function relayedResponse(relayed: Relayed): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(relayed.headers)) for (const v of [value].flat()) headers.append(name, v);
+  return new Response(relayed.body ? (Readable.toWeb(relayed.body) as ReadableStream<Uint8Array>) : null, { status: relayed.status, headers });
+}
