@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { KgentsError } from '../common/errors.ts';
 import { isHttpUrl, protocolOf } from '../common/url.ts';
 
@@ -35,4 +35,12 @@ export function checkRedisUrl(url: string | undefined): void {
     // The value is not echoed: a Redis URL may carry a password.
     throw new KgentsError('INVALID_REQUEST', 'expected a redis:// or rediss:// URL, such as redis://127.0.0.1:6379', { field: '--redis (or KGENTS_REDIS_URL)' });
   }
+}
+
+/**
+ * `--redis <url>`, falling back to KGENTS_REDIS_URL. Read from the environment by commander,
+ * not given as a default: `--help` prints defaults, and the URL may hold a password.
+ */
+export function redisOption(description: string): Option {
+  return new Option('--redis <url>', description).env('KGENTS_REDIS_URL');
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { KgentsError } from '../common/errors.ts';
 import { sha256 } from '../common/digest.ts';
 import { REFLEX_BODY_BYTES } from './abi.ts';
 import { AppManifest, type BuiltReflex } from './app-manifest.ts';
@@ -74,7 +75,14 @@ async function appIdentity(root: string, options: BuildOptions) {
   try {
     pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
   } catch {}
-  const name = (options.app?.name ?? pkg.name ?? basename(resolve(root))).replace(/^@[^/]+\//, '').replace(/[^a-z0-9-]/g, '-');
+  // A DNS label, as Spin and Kubernetes name apps: lower case, dashes inside only.
+  const name = (options.app?.name ?? pkg.name ?? basename(resolve(root)))
+    .replace(/^@[^/]+\//, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '') || 'reflexes';
   return { name, version: options.app?.version ?? pkg.version ?? '0.1.0' };
 }
 
@@ -86,7 +94,10 @@ async function appIdentity(root: string, options: BuildOptions) {
 export async function buildApp(options: BuildOptions): Promise<BuildResult> {
   const root = resolve(options.root);
   const outDir = resolve(root, options.outDir ?? 'dist');
-  const specs = await loadSpecs(resolve(root, options.reflexesDir ?? 'reflexes'), root);
+  const reflexesDir = resolve(root, options.reflexesDir ?? 'reflexes');
+  await assertReplaceable(outDir, root, reflexesDir);
+  await sweepAbandoned(outDir);
+  const specs = await loadSpecs(reflexesDir, root);
   options.onProgress?.({ type: 'loaded', count: specs.length });
   const previous = options.force ? null : await readPreviousManifest(outDir);
   const support = await compilerFilesHash();
@@ -162,6 +173,48 @@ export function memoryPagesOf(spec: ReflexSpec): number {
   if (spec.kind === 'pheromone-sensor') return 64;
   if (readsOf(spec).body) return Math.ceil((3 * REFLEX_BODY_BYTES) / PAGE) + 2;
   return 1;
+}
+
+/** What a build writes into its output folder; a folder holding anything else is not one to replace. */
+const OUTPUT_ENTRIES = new Set(['app.json', 'spin.toml', 'reflexes']);
+
+/**
+ * The build replaces its output folder whole: refuse one that is the project, holds the specs,
+ * or holds files a build did not write (`-o .` would otherwise take the project with it).
+ */
+async function assertReplaceable(outDir: string, root: string, reflexesDir: string): Promise<void> {
+  const within = (child: string, parent: string) => child === parent || child.startsWith(parent + sep);
+  const refuse = (why: string) => new KgentsError('INVALID_REQUEST', `the output folder ${outDir} ${why}; the build replaces it whole: choose a new or empty folder, such as dist`, { field: 'out' });
+  if (within(root, outDir)) throw refuse('is the project folder or holds it');
+  if (within(reflexesDir, outDir) || within(outDir, reflexesDir)) throw refuse('holds the reflex specs or sits among them');
+  const entries = await readdir(outDir, { withFileTypes: true }).catch(() => []);
+  const foreign = entries.find((e) => !OUTPUT_ENTRIES.has(e.name));
+  if (foreign) throw refuse(`holds ${foreign.name}, which no build wrote`);
+  const components = entries.some((e) => e.name === 'reflexes') ? await readdir(join(outDir, 'reflexes')).catch(() => []) : [];
+  const stray = components.find((f) => !f.endsWith('.wasm'));
+  if (stray) throw refuse(`holds reflexes/${stray}, which no build wrote`);
+}
+
+/**
+ * Removes the staging and set-aside folders of builds whose process is gone (stopped by Ctrl-C
+ * mid-build, or killed): `<out>.tmp-<pid>-<time>` and `<out>.old-<pid>-<time>`.
+ */
+async function sweepAbandoned(outDir: string): Promise<void> {
+  const prefix = `${basename(outDir)}.`;
+  const siblings = await readdir(dirname(outDir)).catch(() => []);
+  for (const name of siblings) {
+    const pid = name.startsWith(prefix) ? /^(?:tmp|old)-(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid && !isRunning(Number(pid))) await rm(join(dirname(outDir), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Replaces outDir with staging; the old folder is removed only after the new one is in place. */

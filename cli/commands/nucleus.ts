@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
-import { checkRedisUrl, httpUrl, portNumber } from '../options.ts';
+import { checkRedisUrl, httpUrl, portNumber, redisOption } from '../options.ts';
 import { openServerStore } from '../store.ts';
 
 export function registerNucleus(program: Command): void {
@@ -11,7 +11,7 @@ export function registerNucleus(program: Command): void {
     .option('-p, --port <port>', 'port', portNumber, 8081)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--agents <dir>', 'folder of agent manifests (*.yaml, *.ts)', 'agents')
-    .option('--redis <url>', 'share the pheromone field through Redis (env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
+    .addOption(redisOption('share the pheromone field through Redis'))
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)', httpUrl)
     .action(async (opts: { port: number; host: string; agents: string; redis?: string; morpheus?: string }) => {
       checkRedisUrl(opts.redis);

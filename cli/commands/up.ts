@@ -6,7 +6,7 @@ import type { KvStore } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { untilStopped } from '../signals.ts';
-import { checkRedisUrl, portNumber, positiveNumber } from '../options.ts';
+import { checkRedisUrl, portNumber, positiveNumber, redisOption } from '../options.ts';
 import { openServerStore } from '../store.ts';
 import { runBuild } from './build.ts';
 import { formatTable } from '../table.ts';
@@ -97,7 +97,7 @@ export function registerUp(program: Command): void {
     .option('-o, --out <dir>', 'build output folder', 'dist')
     .option('-p, --port <port>', 'reflex host port', portNumber, 3000)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--redis <url>', 'share KV and pheromones through Redis (default: in memory; env KGENTS_REDIS_URL)', process.env.KGENTS_REDIS_URL)
+    .addOption(redisOption('share KV and pheromones through Redis (default: in memory)'))
     .option('-w, --watch', 'rebuild and hot-swap a reflex when its spec changes')
     .option('--no-build', 'serve the components already in the output folder')
     .option('--no-nucleus', 'do not start the nucleus')

@@ -72,10 +72,27 @@ function missingPackageHint(error: unknown): string {
   return missing && /['"]kgents-edge['"]/.test(String((error as Error).message)) ? '; the project needs the package: npm install --save-dev kgents-edge (or the path of a kgents-edge checkout)' : '';
 }
 
+/**
+ * The compiler's own words: esbuild's "file:line:col: ERROR: text" (tsx puts a "Transform
+ * failed" line before it) as "line L, column C: text"; otherwise the first line, without the
+ * code frame.
+ */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  // esbuild puts "file:line:col: ERROR: text" first; keep it, drop the code frame.
+  const located = /:(\d+):(\d+): ERROR: (.*)/.exec(message);
+  if (located) return `line ${located[1]}, column ${Number(located[2]) + 1}: ${located[3].trim()}`;
   return message.split('\n').find((l) => l.trim().length > 0)?.trim() ?? message;
+}
+
+/** The chain of `next` from a reflex, when it comes back to a reflex already in it. */
+function chainLoop(start: string, byName: Map<string, LoadedSpec>): string[] | null {
+  const chain = [start];
+  for (let spec = byName.get(start)?.spec; spec?.kind === 'rate-limit' && spec.next; spec = byName.get(spec.next)?.spec) {
+    const seen = chain.indexOf(spec.next);
+    chain.push(spec.next);
+    if (seen >= 0) return chain.slice(seen);
+  }
+  return null;
 }
 
 /** Loads every spec in the folder, then checks what only the whole set can show. */
@@ -98,15 +115,21 @@ export function checkSpecSet(loaded: LoadedSpec[]): void {
     if (spec.route) {
       const reserved = Object.values(HOST_PATHS).find((path) => spec.route === path || spec.route === `${path}/...`);
       if (reserved) throw new SpecError('INVALID_SPEC', `route "${spec.route}": the embedded host answers ${reserved} itself (health, readiness, metrics), so this reflex would never run there; choose another route`, { file, field: 'route' });
-      const other = byRoute.get(spec.route);
-      if (other) throw new SpecError('DUPLICATE_ROUTE', `two reflexes serve route "${spec.route}" (also "${other.spec.name}" in ${other.file}); chain them with \`next\` instead`, { file, field: 'route' });
-      byRoute.set(spec.route, item);
+      // `/users/:id` and `/users/:name` match the same requests: a parameter's name is no difference.
+      const shape = spec.route.replace(/\/:[^/]+/g, '/:');
+      const other = byRoute.get(shape);
+      if (other) {
+        const same = other.spec.route === spec.route ? `route "${spec.route}"` : `routes "${other.spec.route}" and "${spec.route}", which match the same requests`;
+        throw new SpecError('DUPLICATE_ROUTE', `two reflexes serve ${same} (also "${other.spec.name}" in ${other.file}); chain them with \`next\` instead`, { file, field: 'route' });
+      }
+      byRoute.set(shape, item);
     }
   }
   for (const { spec, file } of loaded) {
     if (spec.kind === 'rate-limit') {
       if (spec.next && !byName.has(spec.next)) throw new SpecError('UNKNOWN_REFERENCE', `next: no reflex named "${spec.next}"`, { file, field: 'next' });
-      if (spec.next === spec.name) throw new SpecError('UNKNOWN_REFERENCE', 'next: a reflex cannot chain to itself', { file, field: 'next' });
+      const loop = chainLoop(spec.name, byName);
+      if (loop) throw new SpecError('UNKNOWN_REFERENCE', `next: ${loop.join(' -> ')} is a loop, which no request would leave`, { file, field: 'next' });
       if (!spec.next && !spec.upstream) throw new SpecError('INVALID_SPEC', 'allowed requests need somewhere to go: set `upstream` or `next`', { file, field: 'upstream' });
     }
     if (spec.kind === 'router') {

@@ -97,7 +97,8 @@ export const RateLimitSpec = z
   })
   .strict()
   // GCRA adds `period / rate` per unit of cost, in µs, up to `burst` (or a cost's max) at once.
-  .refine((s) => Math.floor((s.period * 1000) / s.rate) * Math.max(s.burst ?? s.rate, s.cost === 1 ? 1 : s.cost.max) <= MAX_TRACKED_MICROS, {
+  // A period or rate that failed its own check has its own message: this one says nothing then.
+  .refine((s) => !Number.isFinite(s.period) || !Number.isFinite(s.rate) || Math.floor((s.period * 1000) / s.rate) * Math.max(s.burst ?? s.rate, s.cost === 1 ? 1 : s.cost.max) <= MAX_TRACKED_MICROS, {
     path: ['burst'],
     message: 'burst (or cost.max) times period / rate must stay under 73,000 years: the limit could not track it',
   });

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../support/tmp.ts';
 function kgents(args: string[], env: Record<string, string> = {}) {
   const { KGENTS_REDIS_URL: _ignored, ...inherited } = process.env;
   const run = spawnSync(process.execPath, [resolve(REPO_ROOT, 'bin/kgents.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000, env: { ...inherited, ...env } });
-  return { status: run.status, stderr: run.stderr };
+  return { status: run.status, stderr: run.stderr, stdout: run.stdout };
 }
 
 describe('bad command lines', () => {
@@ -40,6 +40,15 @@ describe('bad command lines', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toContain('s3cret');
     expect(run.status).toBe(64);
+  });
+
+  it('--help names KGENTS_REDIS_URL without printing its value, which may hold a password', () => {
+    for (const command of ['up', 'nucleus']) {
+      const run = kgents([command, '--help'], { KGENTS_REDIS_URL: 'redis://:hunter2@cache:6379' });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('KGENTS_REDIS_URL');
+      expect(run.stdout).not.toContain('hunter2');
+    }
   });
 
   it('a command that needs a built app names the folder and what to run first (exit 66)', () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -49,6 +49,40 @@ describe('kgents build', () => {
     expect(run.stderr).toMatch(/\[1\/1\] ping \.\.\. built in \d+ ms/);
     expect(run.stdout).toMatch(/ping +router +\d+\.\d KB +\d+ ms/);
     expect(readFileSync(join(root, 'dist', 'reflexes', 'ping.wasm')).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+  });
+
+  it('refuses an output folder it would take other files with (the project, the specs, a folder of other files), exit 64', async () => {
+    const root = scratchProject('out-guard');
+    mkdirSync(join(root, 'reflexes'));
+    writeFileSync(join(root, 'reflexes', 'ping.reflex.ts'), `export default { kind: 'router', name: 'ping', description: 'pong', route: '/ping', rules: [], fallback: { respond: { status: 200 } } };\n`);
+    writeFileSync(join(root, 'notes.txt'), 'precious');
+    mkdirSync(join(root, 'docs'));
+    writeFileSync(join(root, 'docs', 'a.md'), 'mine');
+    for (const [outDir, why] of [['.', 'is the project folder'], ['..', 'is the project folder or holds it'], ['reflexes', 'holds the reflex specs'], ['docs', 'holds a.md, which no build wrote']]) {
+      const error = await buildApp({ root, outDir }).then(() => null, (e) => e);
+      expect(error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining(why) });
+    }
+    expect(readdirSync(root).sort()).toEqual(['docs', 'notes.txt', 'reflexes']);
+    expect(readdirSync(join(root, 'reflexes'))).toEqual(['ping.reflex.ts']);
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'build', '-C', root, '-o', '.'], { encoding: 'utf8', timeout: 90_000 });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain('choose a new or empty folder');
+    // Its own output it replaces, as often as asked.
+    await buildApp({ root });
+    expect((await buildApp({ root, force: true })).built).toEqual(['ping']);
+  });
+
+  it('sweeps the staging folders of builds stopped mid-way, and names the app as a DNS label', async () => {
+    const root = scratchProject('sweep');
+    mkdirSync(join(root, 'reflexes'));
+    writeFileSync(join(root, 'reflexes', 'ping.reflex.ts'), `export default { kind: 'router', name: 'ping', description: 'pong', route: '/ping', rules: [], fallback: { respond: { status: 200 } } };\n`);
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'My_App' }));
+    // A process id no process has (above Linux's pid_max), and this process's own (still building).
+    mkdirSync(join(root, 'dist.tmp-4194305-1'));
+    mkdirSync(join(root, `dist.old-${process.pid}-1`));
+    const result = await buildApp({ root });
+    expect(readdirSync(root).sort()).toEqual(['dist', `dist.old-${process.pid}-1`, 'package.json', 'reflexes']);
+    expect(result.manifest.name).toBe('my-app');
   });
 
   it("is the package's public buildApp, which loads the compiler on first call", async () => {
