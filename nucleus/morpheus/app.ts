@@ -4,10 +4,10 @@ import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
-import type { ChatChunk, ChatRequest, Usage } from './canonical.ts';
+import type { ChatRequest, Usage } from './canonical.ts';
 import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
-import type { Gateway } from './gateway.ts';
+import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
 import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
 import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError, usageFromOpenAi } from './protocol/openai.ts';
@@ -19,16 +19,6 @@ type Api = 'openai' | 'anthropic';
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
 const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
-
-/** The token counts in a whole answer of either API, when it has them. */
-function usageOf(api: Api, text: string): Usage | null {
-  try {
-    const usage = (JSON.parse(text) as { usage?: Record<string, number> }).usage;
-    return usage ? usageIn(api, usage) : null;
-  } catch {
-    return null;
-  }
-}
 
 const streamErrorEvent = (api: Api, status: number, message: string) => (api === 'openai' ? openAiStreamError(status, message) : anthropicStreamError(status, message));
 
@@ -49,6 +39,24 @@ function errorBody(api: Api, status: number, message: string, upstream: Upstream
 
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 const errorCode = (error: unknown) => (isKgentsError(error) ? error.code : 'INTERNAL');
+
+const USAGE_MARK = Buffer.from('"usage"');
+
+/**
+ * Drops the usage-only chunk (no choices, just `usage`) that Morpheus asked an OpenAI stream for
+ * on its own account. Only a chunk that mentions usage is decoded; a usage chunk split across
+ * two reads passes as it is (a chunk shape clients know).
+ */
+function withoutAddedUsage(chunk: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (!bytes.includes(USAGE_MARK)) return chunk;
+  const text = bytes.toString('utf8');
+  const kept = text
+    .split(/(?<=\r?\n\r?\n)/)
+    .filter((event) => !(/"choices":\s*\[\]/.test(event) && event.includes('"usage"')))
+    .join('');
+  return kept.length === text.length ? chunk : Buffer.from(kept);
+}
 
 /**
  * Token counts read off a stream as it passes through: OpenAI sends them in a last chunk (with
@@ -153,84 +161,66 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
   }
 
   /**
-   * A request that asks for more than text chat goes untranslated when the model's first backend
-   * speaks its API (nothing is lost); otherwise it is translated when all it asks for is tools,
-   * which the canonical chat carries, so the model's backends are tried in their order.
+   * An answer as the backend sent it, its tokens counted (read off a stream as it passes), its
+   * time to first token taken at the first bytes.
    */
-  const translatable = (api: Api, model: string, needs: string[], carried: ReadonlySet<string>) => !gateway.speaks(api, model) && needs.every((need) => carried.has(need));
+  const asSent = (c: Context, api: Api, answer: NativeAnswer, labels: { model: string; backend: string }, signal: AbortSignal, started: number, headers: Record<string, string>): Response => {
+    if (typeof answer.body === 'string') {
+      if (answer.usage) countTokens(labels, usageIn(api, answer.usage));
+      metrics.duration.observe(labels, secondsSince(started));
+      return new Response(answer.body, { headers: { ...headers, 'content-type': answer.contentType } });
+    }
+    const upstream = answer.body;
+    const usage = new StreamUsage(api);
+    const bytes = (async function* () {
+      let first = true;
+      try {
+        for await (const chunk of upstream) {
+          if (first) metrics.ttft.observe(labels, secondsSince(started));
+          first = false;
+          usage.read(chunk);
+          yield answer.usageAdded ? withoutAddedUsage(chunk) : chunk;
+        }
+      } catch (error) {
+        // The upstream's connection failed mid-way: said as on the translated path.
+        throw isKgentsError(error) ? error : streamCut();
+      }
+      countTokens(labels, usage.total);
+    })();
+    return sendStream(c, { ...headers, 'content-type': answer.contentType, 'cache-control': 'no-cache' }, endingWithErrorEvent(api, labels, signal, started, bytes));
+  };
 
   /**
-   * A request the canonical chat cannot carry (tools, images, JSON mode...): sent as it is to a
-   * backend of the caller's API, and answered as that backend answered, its tokens counted.
+   * Chat for either API. The gateway sends the request as it came to a backend of the caller's
+   * API, translated to any other; the answer comes back as that backend sent it, or translated
+   * back (streaming or not).
    */
-  const nativeChat = async (c: Context, api: Api, body: Record<string, unknown> & { model: string }, needs: string[], started: number) => {
+  const chat = async (c: Context, api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], includeUsage: boolean, started: number) => {
     const signal = clientSignal(c);
     const labels = { model: metrics.modelLabel(body.model), backend: 'none' };
     metrics.requests.inc({ ...labels, api });
     try {
       const upstreamStart = performance.now();
-      const { value, backend } = await gateway.native(api, body, needs, signal);
+      const { value, backend } = await gateway.chat(api, body, translate, needs, signal);
+      // Until the answer's headers, or a translated stream's first chunk: the upstream's time, not ours.
       const upstreamMs = performance.now() - upstreamStart;
       labels.backend = backend;
-      const headers = { 'content-type': value.contentType, [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
-      if (typeof value.body !== 'string') {
-        metrics.ttft.observe(labels, secondsSince(started));
-        const upstream = value.body;
-        const usage = new StreamUsage(api);
-        const bytes = (async function* () {
-          try {
-            for await (const chunk of upstream) {
-              usage.read(chunk);
-              yield chunk;
-            }
-          } catch (error) {
-            // The upstream's connection failed mid-way: said as on the translated path.
-            throw isKgentsError(error) ? error : streamCut();
-          }
-          countTokens(labels, usage.total);
-        })();
-        return sendStream(c, { ...headers, 'cache-control': 'no-cache' }, endingWithErrorEvent(api, labels, signal, started, bytes));
-      }
-      const usage = usageOf(api, value.body);
-      if (usage) countTokens(labels, usage);
-      metrics.duration.observe(labels, secondsSince(started));
-      return new Response(value.body, { headers });
-    } catch (error) {
-      metrics.errors.inc({ ...labels, code: errorCode(error) });
-      return fail(c, api, error);
-    }
-  };
-
-  /** Chat for either API: translate in, call the gateway, translate out (streaming or not). */
-  const chat = async (c: Context, api: Api, request: ChatRequest, wantsStream: boolean, includeUsage: boolean, started: number) => {
-    const signal = clientSignal(c);
-    const labels = { model: metrics.modelLabel(request.model), backend: 'none' };
-    metrics.requests.inc({ ...labels, api });
-    try {
-      if (!wantsStream) {
-        const upstreamStart = performance.now();
-        const { value, backend } = await gateway.complete(request, signal);
-        const upstreamMs = performance.now() - upstreamStart;
-        labels.backend = backend;
-        countTokens(labels, value.usage);
+      const headers = { [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) };
+      if (value.kind === 'native') return asSent(c, api, value.answer, labels, signal, started, headers);
+      if (value.kind === 'complete') {
+        countTokens(labels, value.response.usage);
         metrics.duration.observe(labels, secondsSince(started));
-        const body = api === 'openai' ? openAiResponse(value) : anthropicResponse(value);
-        return c.json(body, 200, { [OVERHEAD_HEADER]: (performance.now() - started - upstreamMs).toFixed(3) });
+        return c.json(api === 'openai' ? openAiResponse(value.response) : anthropicResponse(value.response), 200, headers);
       }
-      const upstreamStart = performance.now();
-      const { value: chunks, backend } = await gateway.stream(request, signal);
-      const firstChunkMs = performance.now() - upstreamStart;
-      labels.backend = backend;
       metrics.ttft.observe(labels, secondsSince(started));
-      const encoder = api === 'openai' ? openAiStreamEncoder(request.model, includeUsage) : anthropicStreamEncoder(request.model);
-      const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', [OVERHEAD_HEADER]: (performance.now() - started - firstChunkMs).toFixed(3) };
+      const encoder = api === 'openai' ? openAiStreamEncoder(body.model, includeUsage) : anthropicStreamEncoder(body.model);
       const texts = (async function* () {
-        for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
+        for await (const chunk of value.chunks) {
           if (chunk.type === 'done' && chunk.usage) countTokens(labels, chunk.usage);
           yield encoder.chunk(chunk);
         }
       })();
-      return sendStream(c, headers, endingWithErrorEvent(api, labels, signal, started, texts));
+      return sendStream(c, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, endingWithErrorEvent(api, labels, signal, started, texts));
     } catch (error) {
       metrics.errors.inc({ ...labels, code: errorCode(error) });
       return fail(c, api, error);
@@ -256,8 +246,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     endpoint('openai', async (c, started) => {
       const body = await parse(c, ChatCompletionRequest);
       const needs = openAiNativeNeeds(body);
-      if (needs.length > 0 && !translatable('openai', body.model, needs, OPENAI_TRANSLATABLE)) return nativeChat(c, 'openai', body, needs, started);
-      return chat(c, 'openai', fromOpenAi(body), body.stream === true, body.stream_options?.include_usage === true, started);
+      const translate = needs.every((need) => OPENAI_TRANSLATABLE.has(need)) ? () => fromOpenAi(body) : null;
+      return chat(c, 'openai', body, translate, needs, body.stream_options?.include_usage === true, started);
     }),
   );
   app.post(
@@ -265,8 +255,8 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     endpoint('anthropic', async (c, started) => {
       const body = await parse(c, MessagesRequest);
       const needs = anthropicNativeNeeds(body);
-      if (needs.length > 0 && !translatable('anthropic', body.model, needs, ANTHROPIC_TRANSLATABLE)) return nativeChat(c, 'anthropic', body, needs, started);
-      return chat(c, 'anthropic', fromAnthropic(body), body.stream === true, true, started);
+      const translate = needs.every((need) => ANTHROPIC_TRANSLATABLE.has(need)) ? () => fromAnthropic(body) : null;
+      return chat(c, 'anthropic', body, translate, needs, true, started);
     }),
   );
   app.get(

@@ -2,7 +2,7 @@ import type { Logger } from '../../common/log.ts';
 import { AnthropicBackend } from './backends/anthropic.ts';
 import { ClaudeCliBackend } from './backends/claude-cli.ts';
 import { OpenAiBackend } from './backends/openai.ts';
-import { upstreamText } from './backends/http.ts';
+import { parseUpstreamJson, upstreamText } from './backends/http.ts';
 import type { Backend, CallOptions } from './backends/types.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
 import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
@@ -103,73 +103,81 @@ export class Gateway {
     }
   }
 
-  complete(request: ChatRequest, signal: AbortSignal): Promise<{ value: ChatResponse; backend: string }> {
-    return this.attempt(request.model, signal, async (slot, release) => {
-      const value = await slot.backend.complete(request, this.options(signal));
-      release();
-      return value;
-    });
-  }
-
   /**
-   * Opens a stream. Retries and fallback apply until the first chunk arrives; after that an
-   * error travels down the stream (the client already has part of the answer). The slots are
-   * held until the stream ends.
+   * A chat request on the model's backends in order (retries and fallback as ever), each taking
+   * it the way it can: a backend that speaks the caller's API gets it as sent, so nothing the
+   * caller asked for is lost (prompt caching, message names, logprobs, fields newer than
+   * Morpheus), and answers as it answered; a backend of the other API, or the claude CLI, gets
+   * it translated, when the canonical chat carries all it asks for (`translate` is null when it
+   * does not: then only backends of the caller's API can take it). A stream holds its slots
+   * until it ends; retries and fallback apply until its first chunk.
    */
-  stream(request: ChatRequest, signal: AbortSignal): Promise<{ value: AsyncIterable<ChatChunk>; backend: string }> {
-    return this.attempt(request.model, signal, async (slot, release) => {
-      const iterator = slot.backend.stream(request, this.options(signal))[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      return (async function* () {
-        try {
-          if (first.done) return;
-          yield first.value;
-          for (;;) {
-            const next = await iterator.next();
-            if (next.done) return;
-            yield next.value;
-          }
-        } finally {
-          release();
-          await iterator.return?.();
-        }
-      })();
-    });
-  }
-
-  /** Whether the model's first backend speaks `api` itself, so a request can go to it untranslated. */
-  speaks(api: 'openai' | 'anthropic', model: string): boolean {
-    const first = this.route(model)[0].backend;
-    return first.kind === api && first.native !== undefined;
-  }
-
-  /**
-   * The caller's request as sent, to the model's backends that speak the caller's API (with
-   * retries and fallback among them), for what the canonical chat cannot carry (`needs`: tools,
-   * images, JSON mode...). The answer comes back as the upstream sent it; a stream holds its
-   * slots until it ends.
-   */
-  native(api: 'openai' | 'anthropic', body: Record<string, unknown> & { model: string }, needs: string[], signal: AbortSignal): Promise<{ value: NativeAnswer; backend: string }> {
-    const slots = this.route(body.model).filter((slot) => slot.backend.kind === api && slot.backend.native);
+  chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: AbortSignal): Promise<{ value: ChatAnswer; backend: string }> {
+    const asSent = (slot: Slot) => slot.backend.kind === api && slot.backend.native !== undefined;
+    const slots = this.route(body.model).filter((slot) => asSent(slot) || translate !== null);
+    let canonical: ChatRequest | undefined;
     if (slots.length === 0) {
       throw new GatewayError('INVALID_REQUEST', `${needs.join(', ')}: Morpheus passes these on only to a backend that speaks the ${api === 'openai' ? 'OpenAI' : 'Anthropic'} API, and model "${body.model}" goes to none`);
     }
     return this.attempt(
       body.model,
       signal,
-      async (slot, release) => {
-        const options = this.options(signal);
-        const response = await slot.backend.native!(body, options);
-        const contentType = String(response.headers['content-type'] ?? 'application/json');
-        if (body.stream !== true) {
-          const text = await upstreamText(response, options);
-          release();
-          return { contentType, body: text };
-        }
-        return { contentType, body: releasingAtEnd(response.body, release) };
+      (slot, release): Promise<ChatAnswer> => {
+        if (asSent(slot)) return this.native(slot, api, body, release, signal);
+        canonical ??= translate!();
+        return body.stream === true ? this.stream(slot, canonical, release, signal) : this.complete(slot, canonical, release, signal);
       },
       slots,
     );
+  }
+
+  private async complete(slot: Slot, request: ChatRequest, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
+    const response = await slot.backend.complete(request, this.options(signal));
+    release();
+    return { kind: 'complete', response };
+  }
+
+  private async stream(slot: Slot, request: ChatRequest, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
+    const iterator = slot.backend.stream(request, this.options(signal))[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const chunks = (async function* () {
+      try {
+        if (first.done) return;
+        yield first.value;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        release();
+        await iterator.return?.();
+      }
+    })();
+    return { kind: 'stream', chunks };
+  }
+
+  /**
+   * The caller's request as sent. An OpenAI stream is asked for its token counts
+   * (`include_usage`) so they can be counted; `usageAdded` tells the caller to drop that last
+   * chunk when its client did not ask for it.
+   */
+  private async native(slot: Slot, api: Api, body: NativeBody, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
+    const options = this.options(signal);
+    const stream = body.stream === true;
+    const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
+    const usageAdded = stream && api === 'openai' && streamOptions?.include_usage !== true;
+    const sent = usageAdded ? { ...body, stream_options: { ...streamOptions, include_usage: true } } : body;
+    const response = await slot.backend.native!(sent, options);
+    const contentType = String(response.headers['content-type'] ?? 'application/json');
+    if (!stream) {
+      const text = await upstreamText(response, options);
+      release();
+      // Passed on as sent, but checked: garbage is a 502 in the caller's shape, as on the translated path.
+      const parsed = parseUpstreamJson<{ usage?: Record<string, number> }>(text);
+      return { kind: 'native', answer: { contentType, body: text, usage: parsed?.usage, usageAdded: false } };
+    }
+    return { kind: 'native', answer: { contentType, body: releasingAtEnd(response.body, release), usageAdded } };
   }
 
   async embeddings(model: string, body: unknown, signal: AbortSignal): Promise<{ value: unknown; backend: string }> {
@@ -197,11 +205,23 @@ export class Gateway {
   }
 }
 
-/** What a backend answered a native request: the whole body, or a stream of it. */
+type Api = 'openai' | 'anthropic';
+
+/** A request body as the caller sent it (validated). */
+export type NativeBody = Record<string, unknown> & { model: string };
+
+/** What a backend answered a request sent as it came: the whole body, or a stream of it. */
 export interface NativeAnswer {
   contentType: string;
   body: string | ReadableStream<Uint8Array>;
+  /** A whole answer's token counts, in its API's own words. */
+  usage?: Record<string, number>;
+  /** Morpheus asked the stream for token counts its client did not ask for. */
+  usageAdded: boolean;
 }
+
+export type ChatAnswer = { kind: 'native'; answer: NativeAnswer } | { kind: 'complete'; response: ChatResponse } | { kind: 'stream'; chunks: AsyncIterable<ChatChunk> };
+
 
 /** The upstream body as a web stream that gives back its slots when it ends, fails or is cancelled. */
 function releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): void }, release: () => void): ReadableStream<Uint8Array> {

@@ -15,6 +15,13 @@ beforeAll(async () => {
 });
 afterAll(() => rig?.close());
 
+/** Morpheus's count of completion tokens for a model, from its metrics. */
+async function tokensOut(model: string): Promise<number> {
+  const text = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('morpheus_tokens_out_total{') && l.includes(`model="${model}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 const prompt = 'hello wide world';
 /** model -> the answer its backend gives, and the tokens it reports in. */
 const backends = [
@@ -48,6 +55,37 @@ describe.each(backends)('through the $style', ({ model, reply, inputTokens }) =>
     expect(chunks).toBeGreaterThan(2);
     expect(finish).toBe('stop');
     expect(usage?.prompt_tokens).toBe(inputTokens);
+  });
+
+  it('sends a request to a backend of its own API as sent: message names, prompt caching, system blocks', async () => {
+    const messages = [{ role: 'user' as const, content: 'hi', name: 'alice' }];
+    await openai.chat.completions.create({ model: 'gpt-4o', messages, seed: 7, logit_bias: { '50256': -100 } });
+    expect(rig.upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o', messages, seed: 7, logit_bias: { '50256': -100 } });
+    const request = {
+      model: 'claude-3',
+      max_tokens: 64,
+      stop_sequences: ['END'],
+      system: [
+        { type: 'text' as const, text: 'A long system prompt', cache_control: { type: 'ephemeral' as const } },
+        { type: 'text' as const, text: 'Part two' },
+      ],
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'first', cache_control: { type: 'ephemeral' as const } }, { type: 'text' as const, text: 'second' }] }],
+    };
+    const message = await anthropic.messages.create(request);
+    expect(rig.upstream.requests.at(-1)!.body).toEqual(request);
+    // The answer as the backend gave it: its own id, not one Morpheus made up.
+    expect(message.id).toBe('msg_fake');
+  });
+
+  it('asks a stream of its own API for token counts, and keeps them from a client that did not ask', async () => {
+    const before = await tokensOut('gpt-4o');
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(rig.upstream.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true });
+    expect(chunks.every((c) => c.usage === undefined && c.choices.length === 1)).toBe(true);
+    expect(chunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('echo: one two three');
+    expect(await tokensOut('gpt-4o')).toBe(before + 4);
   });
 
   it('anthropic client, non-streaming', async () => {

@@ -24,6 +24,7 @@ beforeAll(async () => {
     routes: [
       { prefix: 'dead', backends: ['dead'] },
       { prefix: 'fallback', backends: ['dead', 'openai'] },
+      { prefix: 'mixed', backends: ['dead', 'anthropic'] },
       { prefix: 'gpt', backends: ['openai'] },
       { prefix: 'claude-cli', backends: ['claude-cli'] },
       { prefix: 'claude', backends: ['anthropic'] },
@@ -197,6 +198,15 @@ describe('upstream faults', () => {
     expect(received).toBe('echo: one two three');
     const message = await anthropic.messages.stream({ model: 'gpt-4o', max_tokens: 16, messages: user('one two') }).finalMessage();
     expect(message).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: 'echo: one two' }] });
+  });
+
+  it('falls back from a backend of the caller\'s API, which gets the request as sent, to one of the other API, which gets it translated', async () => {
+    const before = rig.upstream.requests.length;
+    const completion = await openai.chat.completions.create({ model: 'mixed-1', messages: user('over there'), stream: true });
+    let text = '';
+    for await (const chunk of completion) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('echo: over there');
+    expect(rig.upstream.requests.slice(before).map((r) => r.path)).toEqual(['/v1/messages']);
   });
 
   it('garbage JSON: 502 that says so', async () => {

@@ -55,7 +55,11 @@ export async function upstreamText(response: UpstreamResponse, options: CallOpti
 
 /** Reads a JSON body; garbage is an upstream failure (502), not a crash. */
 export async function upstreamJson<T>(response: UpstreamResponse, options: CallOptions): Promise<T> {
-  const text = await upstreamText(response, options);
+  return parseUpstreamJson<T>(await upstreamText(response, options));
+}
+
+/** A whole answer's JSON; garbage is an upstream failure (502). */
+export function parseUpstreamJson<T>(text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch {
