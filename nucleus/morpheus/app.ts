@@ -20,6 +20,21 @@ const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
 const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
 
+/**
+ * The caller's fields a backend of its own API gets too: the Anthropic API version and beta
+ * features it asked for (a beta tool or a longer context needs its `anthropic-beta`).
+ */
+const PASSED_FIELDS: Record<Api, readonly string[]> = { openai: [], anthropic: ['anthropic-version', 'anthropic-beta'] };
+
+function passedFields(c: Context, api: Api): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const name of PASSED_FIELDS[api]) {
+    const value = requestHeader(c, name);
+    if (value) passed[name] = value;
+  }
+  return passed;
+}
+
 const streamErrorEvent = (api: Api, status: number, message: string) => (api === 'openai' ? openAiStreamError(status, message) : anthropicStreamError(status, message));
 
 /** An error body in the caller's API shape; an upstream of that same API keeps its type, code and param. */
@@ -201,7 +216,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     metrics.requests.inc({ ...labels, api });
     try {
       const upstreamStart = performance.now();
-      const { value, backend } = await gateway.chat(api, body, translate, needs, signal);
+      const { value, backend } = await gateway.chat(api, body, translate, needs, signal, passedFields(c, api));
       // Until the answer's headers, or a translated stream's first chunk: the upstream's time, not ours.
       const upstreamMs = performance.now() - upstreamStart;
       labels.backend = backend;

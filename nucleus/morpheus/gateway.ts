@@ -112,7 +112,7 @@ export class Gateway {
    * does not: then only backends of the caller's API can take it). A stream holds its slots
    * until it ends; retries and fallback apply until its first chunk.
    */
-  chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: AbortSignal): Promise<{ value: ChatAnswer; backend: string }> {
+  chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: AbortSignal, passed: Record<string, string> = {}): Promise<{ value: ChatAnswer; backend: string }> {
     const asSent = (slot: Slot) => slot.backend.kind === api && slot.backend.native !== undefined;
     const slots = this.route(body.model).filter((slot) => asSent(slot) || translate !== null);
     let canonical: ChatRequest | undefined;
@@ -123,7 +123,7 @@ export class Gateway {
       body.model,
       signal,
       (slot, release): Promise<ChatAnswer> => {
-        if (asSent(slot)) return this.native(slot, api, body, release, signal);
+        if (asSent(slot)) return this.native(slot, api, body, release, { ...this.options(signal), passed });
         canonical ??= translate!();
         return body.stream === true ? this.stream(slot, canonical, release, signal) : this.complete(slot, canonical, release, signal);
       },
@@ -162,8 +162,7 @@ export class Gateway {
    * (`include_usage`) so they can be counted; `usageAdded` tells the caller to drop that last
    * chunk when its client did not ask for it.
    */
-  private async native(slot: Slot, api: Api, body: NativeBody, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
-    const options = this.options(signal);
+  private async native(slot: Slot, api: Api, body: NativeBody, release: () => void, options: CallOptions): Promise<ChatAnswer> {
     const stream = body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
     const usageAdded = stream && api === 'openai' && streamOptions?.include_usage !== true;

@@ -57,7 +57,7 @@ describe.each(backends)('through the $style', ({ model, reply, inputTokens }) =>
     expect(usage?.prompt_tokens).toBe(inputTokens);
   });
 
-  it('sends a request to a backend of its own API as sent: message names, prompt caching, system blocks', async () => {
+  it('sends a request to a backend of its own API as sent: message names, prompt caching, system blocks, beta features', async () => {
     const messages = [{ role: 'user' as const, content: 'hi', name: 'alice' }];
     await openai.chat.completions.create({ model: 'gpt-4o', messages, seed: 7, logit_bias: { '50256': -100 } });
     expect(rig.upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o', messages, seed: 7, logit_bias: { '50256': -100 } });
@@ -71,8 +71,10 @@ describe.each(backends)('through the $style', ({ model, reply, inputTokens }) =>
       ],
       messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'first', cache_control: { type: 'ephemeral' as const } }, { type: 'text' as const, text: 'second' }] }],
     };
-    const message = await anthropic.messages.create(request);
+    const message = await anthropic.messages.create(request, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
     expect(rig.upstream.requests.at(-1)!.body).toEqual(request);
+    // The beta features the client asked for, which the backend needs to hear of too.
+    expect(rig.upstream.requests.at(-1)!.headers['anthropic-beta']).toBe('context-1m-2025-08-07');
     // The answer as the backend gave it: its own id, not one Morpheus made up.
     expect(message.id).toBe('msg_fake');
   });

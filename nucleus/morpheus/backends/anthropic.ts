@@ -40,10 +40,10 @@ export class AnthropicBackend implements Backend {
     private readonly apiKey: string | undefined,
   ) {}
 
-  private init(body: Record<string, unknown>) {
+  private init(body: Record<string, unknown>, passed: Record<string, string> = {}) {
     return {
       method: 'POST' as const,
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) },
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...passed, ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) },
       body: JSON.stringify(body),
     };
   }
@@ -66,7 +66,7 @@ export class AnthropicBackend implements Backend {
   }
 
   native(body: Record<string, unknown>, options: CallOptions): Promise<UpstreamResponse> {
-    return upstreamFetch(this.url(), this.init(body), options);
+    return upstreamFetch(this.url(), this.init(body, options.passed), options);
   }
 
   async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {

@@ -5,6 +5,8 @@ export interface CallOptions {
   signal: AbortSignal;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
+  /** Fields of the caller's request that a backend of its API passes on (`anthropic-beta`). */
+  passed?: Record<string, string>;
 }
 
 /** One LLM backend behind Morpheus. Errors are GatewayErrors; aborting the signal cancels the upstream work. */
