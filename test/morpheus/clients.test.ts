@@ -166,6 +166,14 @@ describe('translation', () => {
 });
 
 describe('other endpoints', () => {
+  it('refuses a system prompt too long for one command-line argument: 400, without starting the CLI', async () => {
+    const calls = rig.cliCalls().length;
+    const long = await anthropic.messages.create({ model: 'claude-cli-sonnet', max_tokens: 16, system: 'x'.repeat(200_000), messages: [{ role: 'user', content: 'hi' }] }).then(() => null, (e) => e);
+    expect(long.status).toBe(400);
+    expect(long.error.error.message).toContain('the system prompt is 200000 bytes');
+    expect(rig.cliCalls().length).toBe(calls);
+  });
+
   it('lists models from the backends and the routes', async () => {
     const ids = [];
     for await (const model of openai.models.list()) ids.push(model.id);

@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+/** Linux's limit on one command-line argument (MAX_ARG_STRLEN), terminating zero included. */
+const MAX_ARGUMENT_BYTES = 128 * 1024;
 import { createInterface } from 'node:readline';
 import { usesImages, usesTools, type ChatChunk, type ChatRequest, type ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
@@ -58,9 +61,20 @@ export class ClaudeCliBackend implements Backend {
     if (usesTools(request)) throw new GatewayError('INVALID_REQUEST', `the claude CLI backend (${this.name}) cannot call the caller's tools; route this model to the Anthropic API or an OpenAI-style backend`);
     if (usesImages(request)) throw new GatewayError('INVALID_REQUEST', `the claude CLI backend (${this.name}) takes text only, not images; route this model to the Anthropic API or an OpenAI-style backend`);
     const { system, prompt } = this.prompt(request);
+    // The model and the system prompt go on the command line (the prompt goes on stdin): a
+    // model name cannot pass for a flag, and one argument holds at most 128 KiB on Linux.
+    if (request.model.startsWith('-')) throw new GatewayError('INVALID_REQUEST', `model "${request.model}" is not a model name`);
+    if (system && Buffer.byteLength(system) >= MAX_ARGUMENT_BYTES) {
+      throw new GatewayError('INVALID_REQUEST', `the system prompt is ${Buffer.byteLength(system)} bytes; the claude CLI backend (${this.name}) takes at most ${MAX_ARGUMENT_BYTES - 1}`);
+    }
     const configDir = await this.cliConfigDir();
     const args = ['-p', '--output-format', format, '--model', request.model, ...(format === 'stream-json' ? ['--verbose'] : []), ...(system ? ['--system-prompt', system] : [])];
-    const child = spawn(this.command, args, { env: { ...process.env, ...(configDir ? { CLAUDE_CONFIG_DIR: configDir } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(this.command, args, { env: { ...process.env, ...(configDir ? { CLAUDE_CONFIG_DIR: configDir } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (error) {
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `cannot start the claude CLI (${this.command}): ${(error as Error).message}`);
+    }
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-500)));
     const spawned = new Promise<void>((resolve, reject) => {
