@@ -14,6 +14,8 @@ export const ReflexName = z
 /** Spin route syntax: exact `/a/b`, parameters `/users/:id`, and a trailing wildcard `/api/...`. */
 export const Route = z
   .string()
+  // Spin reads `*` as itself: `/api/*` would match only the path `/api/*`, which no one means.
+  .refine((route) => !route.includes('*'), 'a Spin route matches everything under a prefix with "/...", as in "/api/...", not with "*"')
   .regex(/^\/(([A-Za-z0-9._~!$&'()*+,;=@-]+|:[A-Za-z_][A-Za-z0-9_]*)(\/([A-Za-z0-9._~!$&'()*+,;=@-]+|:[A-Za-z_][A-Za-z0-9_]*))*)?(\/\.\.\.)?$|^\/\.\.\.$/, 'a Spin route: "/exact/path", "/users/:id" or "/prefix/..."');
 
 /** Spin variable names: lower-case snake case. */

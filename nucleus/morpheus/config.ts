@@ -6,14 +6,14 @@ import { parseOrThrow } from '../../common/zod-issues.ts';
 import { Secrets } from './secrets.ts';
 
 export const BackendConfig = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('openai'), name: z.string(), baseUrl: z.url(), apiKeyEnv: z.string().optional(), maxConcurrent: z.number().int().positive().default(64) }),
-  z.object({ kind: z.literal('anthropic'), name: z.string(), baseUrl: z.url().default('https://api.anthropic.com'), apiKeyEnv: z.string().default('ANTHROPIC_API_KEY'), maxConcurrent: z.number().int().positive().default(64) }),
-  z.object({ kind: z.literal('claude-cli'), name: z.string(), command: z.string().default('claude'), configDir: z.string().optional(), maxConcurrent: z.number().int().positive().default(3), timeoutMs: z.number().int().positive().default(120_000) }),
+  z.object({ kind: z.literal('openai'), name: z.string(), baseUrl: z.url(), apiKeyEnv: z.string().optional(), maxConcurrent: z.number().int().positive().default(64) }).strict(),
+  z.object({ kind: z.literal('anthropic'), name: z.string(), baseUrl: z.url().default('https://api.anthropic.com'), apiKeyEnv: z.string().default('ANTHROPIC_API_KEY'), maxConcurrent: z.number().int().positive().default(64) }).strict(),
+  z.object({ kind: z.literal('claude-cli'), name: z.string(), command: z.string().default('claude'), configDir: z.string().optional(), maxConcurrent: z.number().int().positive().default(3), timeoutMs: z.number().int().positive().default(120_000) }).strict(),
 ]);
 export type BackendConfig = z.infer<typeof BackendConfig>;
 
 /** Model-name prefix -> backends, tried in order (the next one is the fallback). First matching rule wins. */
-export const RouteRule = z.object({ prefix: z.string(), backends: z.array(z.string()).min(1) });
+export const RouteRule = z.object({ prefix: z.string(), backends: z.array(z.string()).min(1) }).strict();
 
 /** Chat bodies carry whole conversations and base64 images: generous, but bounded. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -28,7 +28,9 @@ export const MorpheusConfig = z.object({
   queueMax: z.number().int().min(0).default(512),
   /** Request bodies beyond this are refused with 413 before they are held whole. */
   maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
-});
+})
+  // A misspelt key (`backendz`, `retry`) is an error, not a setting silently left at its default.
+  .strict();
 export type MorpheusConfig = z.infer<typeof MorpheusConfig>;
 
 export interface LoadedConfig {

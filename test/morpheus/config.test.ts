@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../nucleus/morpheus/config.ts';
+import { scratchProject } from '../support/tmp.ts';
 
 describe('Morpheus configuration from the environment', () => {
   it('gives each backend the variables it names and the schema defaults for the rest', () => {
@@ -10,6 +13,12 @@ describe('Morpheus configuration from the environment', () => {
       { kind: 'claude-cli', name: 'claude-cli', command: 'claude', configDir: '/var/run/secrets/claude', maxConcurrent: 2, timeoutMs: 120_000 },
     ]);
     expect(loadConfig({ ANTHROPIC_API_KEY: 'k' }).config.backends).toEqual([{ kind: 'anthropic', name: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', maxConcurrent: 64 }]);
+  });
+
+  it('refuses a misspelt key in the config file, naming it, instead of leaving the setting at its default', () => {
+    const file = join(scratchProject('morpheus-config'), 'morpheus.yaml');
+    writeFileSync(file, 'backendz: []\nroutes:\n  - prefix: gpt\n    backend: [openai]\n');
+    expect(() => loadConfig({}, file)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('backendz'), details: expect.objectContaining({ file }) }));
   });
 
   it('refuses a bad value at start, naming the variable', () => {
