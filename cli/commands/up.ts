@@ -123,31 +123,54 @@ export function registerUp(program: Command): void {
       process.stdout.write(`reflex host on ${host.url} (${host.loaded.reflexes.size} reflexes, store: ${kv.kind})\n${routeTable(host.loaded)}\n`);
       for (const s of services) process.stdout.write(`${s.name} on ${s.url}\n`);
 
-      let watcher: ReturnType<typeof watch> | null = null;
+      const watchers: { close(): void }[] = [];
       if (opts.watch) {
         let timer: NodeJS.Timeout | null = null;
         let building = Promise.resolve();
-        watcher = watch(resolve(root, 'reflexes'), () => {
+        const rebuildSoon = () => {
           if (timer) clearTimeout(timer);
           timer = setTimeout(() => {
             building = building.then(async () => {
               try {
+                const routesBefore = routeTable(host.loaded);
                 await runBuild({ root, out: opts.out, quiet: true });
                 const { changed, removed } = await host.reload();
                 if (changed.length) process.stdout.write(`reloaded ${changed.join(', ')}\n`);
                 if (removed.length) process.stdout.write(`removed ${removed.join(', ')}\n`);
+                const routes = routeTable(host.loaded);
+                if (routes !== routesBefore) process.stdout.write(`routes now:\n${routes}\n`);
               } catch (error) {
                 process.stderr.write(`build failed; still serving the previous components:\nerror: ${formatError(error)}\n`);
               }
             });
           }, 100);
-        });
+        };
+        // A watch on reflexes/ ends with the folder: one on the project sees it come back, and watches it anew.
+        const specsDir = resolve(root, 'reflexes');
+        let specs: ReturnType<typeof watch> | null = null;
+        const watchSpecs = () => {
+          specs?.close();
+          try {
+            specs = watch(specsDir, rebuildSoon);
+          } catch {
+            specs = null; // gone for now; the project's watch re-arms it
+          }
+        };
+        watchSpecs();
+        watchers.push(
+          watch(root, (_event, name) => {
+            if (name !== 'reflexes') return;
+            watchSpecs();
+            rebuildSoon();
+          }),
+          { close: () => specs?.close() },
+        );
         process.stdout.write('watching reflexes/ for changes\n');
       }
 
       await untilStopped(async (signal) => {
         process.stdout.write(`${signal}: draining and shutting down\n`);
-        watcher?.close();
+        for (const w of watchers) w.close();
         await host.close();
         await Promise.all(services.map((s) => s.close()));
         await kv.close();

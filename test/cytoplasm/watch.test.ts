@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,19 @@ describe('kgents up --watch', () => {
     await waitFor(/build failed; still serving the previous components/, () => stderr);
     expect(stderr).toContain('reflexes/api-router.reflex.ts: requiresLlm');
     expect((await fetch(url('/nowhere'))).status).toBe(410);
+  });
+
+  it('watches reflexes/ anew when the folder is deleted and made again', async () => {
+    const reloads = () => stdout.split('reloaded api-router').length;
+    const before = reloads();
+    const failures = stderr.split('build failed').length;
+    rmSync(join(root, 'reflexes'), { recursive: true });
+    await waitFor(/no such folder/, () => stderr.split('build failed').slice(failures).join(''));
+    cpSync(join(REPO_ROOT, 'reflexes'), join(root, 'reflexes'), { recursive: true });
+    const spec = join(root, 'reflexes', 'api-router.reflex.ts');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace("respond: { status: 404, body: { error: { code: 'not_found'", "respond: { status: 418, body: { error: { code: 'teapot'"));
+    await waitFor(/./, () => (reloads() > before ? 'reloaded' : ''));
+    expect((await fetch(url('/nowhere'))).status).toBe(418);
   });
 
   it('on SIGTERM stops accepting, finishes in-flight requests and exits 0', async () => {
