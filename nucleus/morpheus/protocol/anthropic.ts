@@ -151,6 +151,12 @@ function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; 
   return turns;
 }
 
+/**
+ * The Anthropic API requires max_tokens; OpenAI's clients leave it out to mean "as long as the
+ * model goes". Every Claude model since Claude 3 can write 4,096 tokens in one answer.
+ */
+const DEFAULT_MAX_TOKENS = 4096;
+
 /** The request the Anthropic API receives: system prompts move to `system`, max_tokens is required. */
 export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unknown> {
   const system = r.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
@@ -160,7 +166,7 @@ export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unk
   return {
     ...(r.native?.api === 'anthropic' ? r.native.fields : {}),
     model: r.model,
-    max_tokens: r.maxTokens ?? 1024,
+    max_tokens: r.maxTokens ?? DEFAULT_MAX_TOKENS,
     messages: anthropicTurns(r.messages),
     ...(system ? { system } : {}),
     ...(r.temperature !== undefined ? { temperature: Math.min(1, r.temperature) } : {}),
