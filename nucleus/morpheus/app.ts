@@ -9,8 +9,9 @@ import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest, usageFromAnthropic } from './protocol/anthropic.ts';
-import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError, usageFromOpenAi } from './protocol/openai.ts';
+import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError } from './protocol/openai.ts';
+import { StreamUsage, usageIn, withoutAddedUsage } from './protocol/stream-usage.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -18,7 +19,6 @@ type Api = 'openai' | 'anthropic';
 
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
-const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
 
 /**
  * The caller's fields a backend of its own API gets too: the Anthropic API version and beta
@@ -54,55 +54,6 @@ function errorBody(api: Api, status: number, message: string, upstream: Upstream
 
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 const errorCode = (error: unknown) => (isKgentsError(error) ? error.code : 'INTERNAL');
-
-const USAGE_MARK = Buffer.from('"usage"');
-
-/**
- * Drops the usage-only chunk (no choices, just `usage`) that Morpheus asked an OpenAI stream for
- * on its own account. Only a chunk that mentions usage is decoded; a usage chunk split across
- * two reads passes as it is (a chunk shape clients know).
- */
-function withoutAddedUsage(chunk: Uint8Array): Uint8Array {
-  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (!bytes.includes(USAGE_MARK)) return chunk;
-  const text = bytes.toString('utf8');
-  const kept = text
-    .split(/(?<=\r?\n\r?\n)/)
-    .filter((event) => !(/"choices":\s*\[\]/.test(event) && event.includes('"usage"')))
-    .join('');
-  return kept.length === text.length ? chunk : Buffer.from(kept);
-}
-
-/**
- * Token counts read off a stream as it passes through: OpenAI sends them in a last chunk (with
- * include_usage), Anthropic in message_start and message_delta. Only lines that mention usage
- * are parsed.
- */
-class StreamUsage {
-  readonly total = { input: 0, output: 0 };
-  private readonly decoder = new TextDecoder();
-  private pending = '';
-
-  constructor(private readonly api: Api) {}
-
-  read(chunk: Uint8Array): void {
-    const lines = (this.pending + this.decoder.decode(chunk, { stream: true })).split('\n');
-    this.pending = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.startsWith('data:') || !line.includes('"usage"')) continue;
-      try {
-        const event = JSON.parse(line.slice(5)) as { usage?: Record<string, number>; message?: { usage?: Record<string, number> } };
-        const usage = event.usage ?? event.message?.usage;
-        if (!usage) continue;
-        // Anthropic's events each carry part of the count: keep what an earlier one said.
-        const seen = usageIn(this.api, usage);
-        Object.assign(this.total, { input: seen.input || this.total.input, output: seen.output || this.total.output });
-      } catch {
-        // Not JSON: the backend's business; the client gets it as sent.
-      }
-    }
-  }
-}
 
 export interface MorpheusDeps {
   gateway: Gateway;

@@ -212,7 +212,7 @@ export type NativeBody = Record<string, unknown> & { model: string };
 /** What a backend answered a request sent as it came: the whole body, or a stream of it. */
 export interface NativeAnswer {
   contentType: string;
-  body: string | ReadableStream<Uint8Array>;
+  body: string | AsyncIterable<Uint8Array>;
   /** A whole answer's token counts, in its API's own words. */
   usage?: Record<string, number>;
   /** Morpheus asked the stream for token counts its client did not ask for. */
@@ -222,22 +222,20 @@ export interface NativeAnswer {
 export type ChatAnswer = { kind: 'native'; answer: NativeAnswer } | { kind: 'complete'; response: ChatResponse } | { kind: 'stream'; chunks: AsyncIterable<ChatChunk> };
 
 
-/** The upstream body as a web stream that gives back its slots when it ends, fails or is cancelled. */
-function releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): void }, release: () => void): ReadableStream<Uint8Array> {
-  // ReadableStream.from exists from Node 20.6 on; @types/node 20 does not declare it.
-  const Streams = ReadableStream as unknown as { from<T>(source: AsyncIterable<T>): ReadableStream<T> };
-  return Streams.from(
-    (async function* () {
-      let complete = false;
-      try {
-        yield* body;
-        complete = true;
-      } finally {
-        release();
-        if (!complete) body.destroy();
-      }
-    })(),
-  );
+/**
+ * The upstream body, giving back its slots when it ends, fails or its reader stops early. An
+ * async generator over Node's stream: a web stream in between cost a transferable stream per
+ * answer and a promise per chunk more.
+ */
+async function* releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): void }, release: () => void): AsyncGenerator<Uint8Array> {
+  let complete = false;
+  try {
+    yield* body;
+    complete = true;
+  } finally {
+    release();
+    if (!complete) body.destroy();
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
