@@ -27,10 +27,9 @@ export interface ListenOptions {
 const plainErrorBody = (status: 400 | 500, message: string) => ({ error: { code: status === 400 ? 'bad_request' : 'internal', message } });
 
 /**
- * Serves a fetch handler on Node (port 0 picks a free one), a turn's answers written together,
- * and resolves once it listens. A port
- * it cannot take rejects with a KgentsError saying which and why (it used to crash the process
- * with an unhandled 'error' event).
+ * Serves a fetch handler on Node (port 0 picks a free one), a turn's answers written together
+ * (answers-per-turn.ts), and resolves once it listens. A port it cannot take rejects with a
+ * KgentsError saying which and why (it used to crash the process with an unhandled 'error' event).
  */
 export async function listen(fetch: FetchHandler, opts: ListenOptions): Promise<Listening> {
   const errorBody = opts.errorBody ?? plainErrorBody;

@@ -179,8 +179,8 @@ function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call:
     body: hasBody ? ((body?.whole as Uint8Array | ReadableStream<Uint8Array> | undefined) ?? request.body) : null,
     signal: request.signal,
     headersTimeoutMs: ctx.upstreamTimeoutMs,
-  }).catch((error: KgentsError) => {
-    error.details.reflex = reflex.reflex.name;
+  }).catch((error: unknown) => {
+    if (isKgentsError(error)) error.details.reflex = reflex.reflex.name;
     throw error;
   });
 }

@@ -17,6 +17,8 @@ export interface Relayed {
   headers: Record<string, string | string[]>;
   /** Null for HEAD, 204 and 304, and when the client went away. */
   body: Readable | null;
+  /** The client left before the upstream answered: there is no one to answer. */
+  clientGone?: true;
 }
 
 /** RFC 9110 7.6.1, and `expect`, which Node answered already (100 Continue); `host` names the upstream. */
@@ -59,7 +61,7 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
       bodyTimeout: 0,
     });
   } catch (error) {
-    if (options.signal.aborted) return { status: CLIENT_CLOSED, headers: {}, body: null };
+    if (options.signal.aborted) return { status: CLIENT_CLOSED, headers: {}, body: null, clientGone: true };
     const timedOut = error instanceof errors.HeadersTimeoutError;
     const problem = timedOut ? `did not answer within ${options.headersTimeoutMs} ms` : 'is unreachable';
     throw new KgentsError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `upstream ${destination.origin} ${problem}`, {}, { cause: error });
@@ -91,7 +93,7 @@ export function withFields(relayed: Relayed, fields: [string, string][]): Relaye
  * the client too, so it cannot pass for a whole one.
  */
 export function sendRelayed(outgoing: ServerResponse, relayed: Relayed): Response {
-  if (relayed.status === CLIENT_CLOSED) {
+  if (relayed.clientGone) {
     outgoing.destroy();
     return RESPONSE_ALREADY_SENT;
   }

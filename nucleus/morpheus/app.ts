@@ -4,7 +4,7 @@ import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
-import type { ChatRequest, Usage } from './canonical.ts';
+import type { Api, ChatRequest, Usage } from './canonical.ts';
 import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
@@ -15,10 +15,7 @@ import { StreamUsage, usageIn, withoutAddedUsage } from './protocol/stream-usage
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
 import type { Secrets } from './secrets.ts';
 
-type Api = 'openai' | 'anthropic';
-
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
-
 
 /**
  * The caller's fields a backend of its own API gets too: the Anthropic API version and beta

@@ -1,5 +1,9 @@
-// Morpheus's internal form of a chat request and answer. Every endpoint translates into it and
-// every backend translates out of it, so N APIs and M backends need N + M translators.
+// Morpheus's internal form of a chat request and answer, for a request that crosses APIs (or goes
+// to the claude CLI): each endpoint translates into it and each backend out of it, so N APIs and
+// M backends need N + M translators. A backend of the caller's own API gets the request as sent.
+
+/** The two wire APIs Morpheus speaks, to clients and to backends. */
+export type Api = 'openai' | 'anthropic';
 
 /** A tool the model may call: its parameters are a JSON Schema. */
 export interface ToolSpec {
@@ -46,17 +50,6 @@ export interface ChatRequest {
   toolChoice?: ToolChoice;
   /** False: at most one tool call per answer. */
   parallelToolCalls?: boolean;
-  /**
-   * The caller's fields that are not translated (seed, user, metadata, top_k, fields newer than
-   * Morpheus): a backend speaking the caller's API gets them as sent; the other API's backends
-   * do not understand them, and go without.
-   */
-  native?: { api: 'openai' | 'anthropic'; fields: Record<string, unknown> };
-}
-
-/** The fields of `body` other than those named in `translated`. */
-export function untranslated(body: Record<string, unknown>, translated: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(body).filter(([name, value]) => value !== undefined && !translated.includes(name)));
 }
 
 export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'tool_calls' | 'error';

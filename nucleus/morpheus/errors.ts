@@ -1,4 +1,5 @@
 import { KgentsError, type ErrorCode } from '../../common/errors.ts';
+import type { Api } from './canonical.ts';
 
 /**
  * What an upstream said in its error body, beyond the message: clients act on these (a
@@ -6,7 +7,7 @@ import { KgentsError, type ErrorCode } from '../../common/errors.ts';
  * API gets them back as sent.
  */
 export interface UpstreamErrorFields {
-  api: 'openai' | 'anthropic';
+  api: Api;
   type?: string;
   code?: string | null;
   param?: string | null;

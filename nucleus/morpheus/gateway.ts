@@ -4,7 +4,7 @@ import { ClaudeCliBackend } from './backends/claude-cli.ts';
 import { OpenAiBackend } from './backends/openai.ts';
 import { parseUpstreamJson, upstreamText } from './backends/http.ts';
 import type { Backend, CallOptions } from './backends/types.ts';
-import type { ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
+import type { Api, ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
 import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
 import { GatewayError } from './errors.ts';
 import { Semaphore } from './semaphore.ts';
@@ -203,8 +203,6 @@ export class Gateway {
     return out;
   }
 }
-
-type Api = 'openai' | 'anthropic';
 
 /** A request body as the caller sent it (validated). */
 export type NativeBody = Record<string, unknown> & { model: string };

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-
-/** Linux's limit on one command-line argument (MAX_ARG_STRLEN), terminating zero included. */
-const MAX_ARGUMENT_BYTES = 128 * 1024;
 import { createInterface } from 'node:readline';
 import { usesImages, usesTools, type ChatChunk, type ChatRequest, type ChatResponse } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { usageFromAnthropic } from '../protocol/anthropic.ts';
 import type { Backend, CallOptions } from './types.ts';
 import { cliConfigDir, type ClaudeConfigOptions } from './claude-config.ts';
+
+/** Linux's limit on one command-line argument (MAX_ARG_STRLEN), terminating zero included. */
+const MAX_ARGUMENT_BYTES = 128 * 1024;
 
 interface CliLine {
   type: string;

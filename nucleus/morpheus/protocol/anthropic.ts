@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
+import { type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
 import { GatewayError } from '../errors.ts';
 import { fieldsSet } from './uncarried.ts';
 
@@ -65,9 +65,6 @@ export function anthropicNativeNeeds(r: MessagesRequest): string[] {
 const textOf = (blocks: readonly { type: string; text?: string }[]) => blocks.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
 const text = (b: z.infer<typeof Blocks>) => (typeof b === 'string' ? b : textOf(b));
 
-/** The fields fromAnthropic translates; the Anthropic API gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream', 'tools', 'tool_choice'] as const;
-
 function imageSourceIn(source: NonNullable<z.infer<typeof Block>['source']>): ImageSource {
   return source.type === 'url' ? { url: source.url ?? '' } : { mediaType: source.media_type ?? 'image/png', data: source.data ?? '' };
 }
@@ -108,7 +105,6 @@ export function fromAnthropic(r: MessagesRequest): ChatRequest {
     tools: r.tools?.map((t) => ({ name: t.name, description: t.description, parameters: t.input_schema ?? { type: 'object', properties: {} } })),
     toolChoice: toolChoiceIn(r.tool_choice),
     parallelToolCalls: r.tool_choice?.disable_parallel_tool_use === true ? false : undefined,
-    native: { api: 'anthropic', fields: untranslated(r, TRANSLATED) },
   };
 }
 
@@ -164,7 +160,6 @@ export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unk
   const single = r.parallelToolCalls === false && (r.tools?.length ?? 0) > 0;
   const choice = r.toolChoice ?? (single ? 'auto' : undefined);
   return {
-    ...(r.native?.api === 'anthropic' ? r.native.fields : {}),
     model: r.model,
     max_tokens: r.maxTokens ?? DEFAULT_MAX_TOKENS,
     messages: anthropicTurns(r.messages),

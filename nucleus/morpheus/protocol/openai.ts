@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { untranslated, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
+import { type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ContentPart, type FinishReason, type ImageSource, type ToolCall, type ToolChoice, type Usage } from '../canonical.ts';
 import { fieldsSet } from './uncarried.ts';
 
 /** A content part: text, an image (which translation carries), or another kind (audio, a file...) that only a native request carries. */
@@ -73,9 +73,6 @@ export const EmbeddingsRequest = z
 
 const text = (c: z.infer<typeof Content> | undefined) => (c === null || c === undefined ? '' : typeof c === 'string' ? c : c.map((p) => p.text ?? '').join(''));
 
-/** The fields fromOpenAi translates; an OpenAI-style backend gets the others as sent. */
-const TRANSLATED = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'n', 'tools', 'tool_choice', 'parallel_tool_calls'] as const;
-
 /** A data URL carries its image inline; any other URL is fetched by the backend. */
 function imageSourceIn(url: string): ImageSource {
   const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
@@ -110,7 +107,6 @@ export function fromOpenAi(r: ChatCompletionRequest): ChatRequest {
     tools: r.tools?.flatMap((t) => (t.function ? [{ name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} } }] : [])),
     toolChoice: toolChoiceIn(r.tool_choice),
     parallelToolCalls: r.parallel_tool_calls,
-    native: { api: 'openai', fields: untranslated(r, TRANSLATED) },
   };
 }
 
@@ -129,14 +125,11 @@ function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
 
 /** The request an OpenAI-compatible backend receives. */
 export function toOpenAi(r: ChatRequest, stream: boolean): Record<string, unknown> {
-  const native = r.native?.api === 'openai' ? r.native.fields : {};
   const choice = r.toolChoice;
   return {
-    ...native,
     model: r.model,
     messages: r.messages.map(toOpenAiMessage),
-    // A caller's max_completion_tokens stays as sent: OpenAI's reasoning models refuse max_tokens.
-    ...(r.maxTokens && native.max_completion_tokens === undefined ? { max_tokens: r.maxTokens } : {}),
+    ...(r.maxTokens ? { max_tokens: r.maxTokens } : {}),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.topP !== undefined ? { top_p: r.topP } : {}),
     ...(r.stop ? { stop: r.stop } : {}),

@@ -1,8 +1,6 @@
-import type { Usage } from '../canonical.ts';
+import type { Api, Usage } from '../canonical.ts';
 import { usageFromAnthropic } from './anthropic.ts';
 import { usageFromOpenAi } from './openai.ts';
-
-type Api = 'openai' | 'anthropic';
 
 /** Either API's token counts, in the canonical form. */
 export const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
