@@ -38,7 +38,7 @@ export async function loadSpecFile(path: string, root: string): Promise<LoadedSp
     // A fresh query each time, so `--watch` sees edits instead of the module cache.
     mod = (await tsImport(`${pathToFileURL(resolve(path)).href}?t=${Date.now()}`, import.meta.url)) as Record<string, unknown>;
   } catch (error) {
-    throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${firstLine(error)}${missingPackageHint(error)}`, { file });
+    throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${loadFailure(error)}${missingPackageHint(error)}`, { file });
   }
   const exported = exportedSpec(mod);
   if (exported === undefined) {
@@ -77,7 +77,7 @@ function missingPackageHint(error: unknown): string {
  * failed" line before it) as "line L, column C: text"; otherwise the first line, without the
  * code frame.
  */
-function firstLine(error: unknown): string {
+function loadFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const located = /:(\d+):(\d+): ERROR: (.*)/.exec(message);
   if (located) return `line ${located[1]}, column ${Number(located[2]) + 1}: ${located[3].trim()}`;
