@@ -9,7 +9,7 @@ import { agentCard, nucleusCard } from '../agents/card.ts';
 import type { AgentRunner } from '../agents/runner.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
-import type { EventHub, ObservedEvent } from '../observe/hub.ts';
+import { Backlog, type EventHub } from '../observe/hub.ts';
 import type { PheromoneField } from '../pheromones/field.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../morpheus/config.ts';
 import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
@@ -19,6 +19,9 @@ import { errorResponse, jsonBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { InvokeRequest, ResolveRequest } from './schemas.ts';
 import { DepositInput } from '../pheromones/schema.ts';
+
+/** How much a WebSocket observer may have waiting to be sent before its events are dropped. */
+const WS_BUFFER_BYTES = 1024 * 1024;
 
 export interface NucleusDeps {
   agents: AgentManifest[];
@@ -111,9 +114,18 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     let unsubscribe: (() => void) | null = null;
     return {
       onOpen(_event, socket) {
+        // A client that stops reading leaves its sends buffered in the process: past a bound,
+        // events are dropped and counted instead, as the hub drops for a slow observer.
+        let lost = 0;
         unsubscribe = deps.hub.subscribe({
           deliver: (events, dropped) => {
-            if (dropped) socket.send(JSON.stringify({ kind: 'dropped', count: dropped }));
+            lost += dropped;
+            if (((socket.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0) > WS_BUFFER_BYTES) {
+              lost += events.length;
+              return;
+            }
+            if (lost) socket.send(JSON.stringify({ kind: 'dropped', count: lost }));
+            lost = 0;
             for (const e of events) socket.send(JSON.stringify(e));
           },
           close: () => {},
@@ -127,28 +139,16 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   app.get('/v1/observe', async (c, next) => {
     if (ws && c.req.header('upgrade')?.toLowerCase() === 'websocket') return ws(c, next);
     return streamSSE(c, async (sse) => {
-      let wake: (() => void) | null = null;
-      const pending: { events: ObservedEvent[]; dropped: number }[] = [];
-      const unsubscribe = deps.hub.subscribe({
-        deliver: (events, dropped) => {
-          pending.push({ events, dropped });
-          wake?.();
-        },
-        close: () => {},
-      });
+      const backlog = new Backlog(deps.hub.queueSize);
+      const unsubscribe = deps.hub.subscribe({ deliver: backlog.deliver, close: () => {} });
       sse.onAbort(() => {
         unsubscribe();
-        wake?.();
+        backlog.interrupt();
       });
       while (!sse.aborted && !sse.closed) {
-        const batch = pending.shift();
-        if (!batch) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
-        if (batch.dropped) await sse.writeSSE({ event: 'dropped', data: JSON.stringify({ count: batch.dropped }) });
-        for (const e of batch.events) await sse.writeSSE({ event: e.kind, id: String(e.seq), data: JSON.stringify(e) });
+        const { events, dropped } = await backlog.take();
+        if (dropped) await sse.writeSSE({ event: 'dropped', data: JSON.stringify({ count: dropped }) });
+        for (const e of events) await sse.writeSSE({ event: e.kind, id: String(e.seq), data: JSON.stringify(e) });
       }
     });
   });

@@ -34,7 +34,8 @@ export class EventHub {
 
   constructor(
     private readonly historySize = 1000,
-    private readonly queueSize = 1000,
+    /** Events held for one observer at most; its transport holds no more either. */
+    readonly queueSize = 1000,
   ) {}
 
   publish(kind: ObservedEvent['kind'], data: Record<string, unknown>): void {
@@ -74,5 +75,43 @@ export class EventHub {
       s.dropped = 0;
       if (batch.length || dropped) s.subscriber.deliver(batch, dropped);
     });
+  }
+}
+
+/**
+ * The events delivered to one observer and not yet written out, at most `size`: a client that
+ * stops reading makes its transport wait on the socket, and the hub keeps delivering, so the
+ * oldest are dropped here too, and counted, rather than held without end.
+ */
+export class Backlog {
+  private events: ObservedEvent[] = [];
+  private droppedCount = 0;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly size: number) {}
+
+  readonly deliver = (events: ObservedEvent[], dropped: number): void => {
+    this.events.push(...events);
+    this.droppedCount += dropped;
+    if (this.events.length > this.size) {
+      this.droppedCount += this.events.length - this.size;
+      this.events.splice(0, this.events.length - this.size);
+    }
+    this.wake?.();
+  };
+
+  /** Wakes a waiting take(), which then finds nothing (the observer is leaving). */
+  interrupt(): void {
+    this.wake?.();
+  }
+
+  /** What is waiting, and how many were dropped since the last take; waits while there is nothing. */
+  async take(): Promise<{ events: ObservedEvent[]; dropped: number }> {
+    if (this.events.length === 0 && this.droppedCount === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = null;
+    const taken = { events: this.events, dropped: this.droppedCount };
+    this.events = [];
+    this.droppedCount = 0;
+    return taken;
   }
 }

@@ -105,21 +105,60 @@ export class PheromoneField {
     return record;
   }
 
-  /** Brings the cache of one type up to date (live and dead records alike). */
-  private async cacheOf(type: PheromoneType): Promise<TypeCache> {
+  /**
+   * Refreshes of one type's cache run one at a time: two at once both read from the same
+   * offset and both appended what they read (a deposit counted twice, and the offset past the
+   * key's end from then on). A caller arriving while one runs shares the refresh queued behind
+   * it, which starts after its own request, so it sees every deposit made before it asked.
+   */
+  private readonly refreshes = new Map<PheromoneType, { running: Promise<TypeCache>; queued?: Promise<TypeCache> }>();
+
+  /** The cache of one type, up to date (live and dead records alike). */
+  private cacheOf(type: PheromoneType): Promise<TypeCache> {
+    const slot = this.refreshes.get(type);
+    if (!slot) return this.runRefresh(type);
+    const settled = () => undefined;
+    return (slot.queued ??= slot.running.then(settled, settled).then(() => this.runRefresh(type)));
+  }
+
+  private runRefresh(type: PheromoneType): Promise<TypeCache> {
+    const slot = { running: this.refresh(type) };
+    this.refreshes.set(type, slot);
+    const done = () => {
+      if (this.refreshes.get(type) === slot) this.refreshes.delete(type);
+    };
+    slot.running.then(done, done);
+    return slot.running;
+  }
+
+  private async refresh(type: PheromoneType): Promise<TypeCache> {
     const generation = await this.kv.get(generationKey(type));
     const gen = generation ? decoder.decode(generation) : null;
     let cache = this.caches.get(type);
-    if (!cache || cache.generation !== gen) {
-      cache = new TypeCache(gen);
-      this.caches.set(type, cache);
+    if (!cache || cache.generation !== gen) cache = this.freshCache(type, gen);
+    // Read from the last byte already parsed, which must still be the newline that ended it: a
+    // key that vanished (a Redis restart, an LRU eviction) or was written anew shows as a
+    // missing or different byte, and the cache starts over.
+    let tail = await this.kv.getFrom(pheromoneKey(type), Math.max(0, cache.length - 1));
+    if (cache.length > 0) {
+      if (!tail || tail.length === 0 || tail[0] !== 10) {
+        cache = this.freshCache(type, gen);
+        tail = await this.kv.getFrom(pheromoneKey(type), 0);
+      } else {
+        tail = tail.subarray(1);
+      }
     }
-    const tail = await this.kv.getFrom(pheromoneKey(type), cache.length);
     if (tail && tail.length > 0) {
       const endByte = tail.lastIndexOf(10) + 1; // appends are whole lines; leave anything unfinished
       for (const record of decodeDeposits(type, decoder.decode(tail.subarray(0, endByte)))) cache.push(record);
       cache.length += endByte;
     }
+    return cache;
+  }
+
+  private freshCache(type: PheromoneType, generation: string | null): TypeCache {
+    const cache = new TypeCache(generation);
+    this.caches.set(type, cache);
     return cache;
   }
 

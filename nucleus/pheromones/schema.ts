@@ -15,7 +15,7 @@ export const DepositInput = z
     payload: z.unknown().optional(),
   })
   .strict()
-  .refine((d) => JSON.stringify(d.payload ?? null).length <= 8192, { message: 'payload must serialize to at most 8 KB', path: ['payload'] });
+  .refine((d) => serializedBytes(d.payload ?? null) <= 8192, { message: 'payload must serialize to at most 8 KB (UTF-8), and nest no deeper than JSON.stringify can go', path: ['payload'] });
 export type DepositInput = z.input<typeof DepositInput>;
 
 export const SenseQuery = z.object({
@@ -47,3 +47,12 @@ export const SenseResult = z.object({
   pheromones: z.array(SensedPheromone),
 });
 export type SenseResult = z.infer<typeof SenseResult>;
+
+/** The payload's size as stored (UTF-8 bytes); Infinity for one too deeply nested to serialize at all. */
+function serializedBytes(payload: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(payload));
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

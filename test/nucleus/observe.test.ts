@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventHub } from '../../nucleus/observe/hub.ts';
+import { Backlog, EventHub } from '../../nucleus/observe/hub.ts';
 import { startNucleus } from '../../nucleus/index.ts';
 
 describe('observe', () => {
@@ -36,5 +36,23 @@ describe('observe', () => {
     await Promise.resolve();
     expect(seen).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
     expect(droppedTotal).toBe(15);
+  });
+
+  it('a transport that waits on a client who stopped reading holds at most a queue of events, and counts the rest as dropped', async () => {
+    const hub = new EventHub(100, 10);
+    const backlog = new Backlog(hub.queueSize);
+    hub.subscribe({ deliver: backlog.deliver, close: () => {} });
+    // The hub keeps delivering while the transport is stuck on its socket: batch after batch.
+    for (let batch = 0; batch < 5; batch++) {
+      for (let i = 0; i < 8; i++) hub.publish('invocation', { batch, i });
+      await Promise.resolve();
+    }
+    const { events, dropped } = await backlog.take();
+    expect(events.map((e) => e.seq)).toEqual([31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
+    expect(dropped).toBe(30);
+    // Once caught up it waits, and wakes for the next event.
+    const next = backlog.take();
+    hub.publish('invocation', { last: true });
+    expect((await next).events.map((e) => e.seq)).toEqual([41]);
   });
 });

@@ -4,6 +4,7 @@ import { RedisKv } from '../../common/kv/redis.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import { postChunked } from '../support/raw-http.ts';
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
+import { PheromoneField } from '../../nucleus/pheromones/field.ts';
 import { RedisServer } from '../support/redis-server.ts';
 
 let redis: RedisServer;
@@ -66,6 +67,13 @@ describe('pheromone field law', () => {
       expect(body.error.issues.find((i: { path: string }) => i.path === 'halfLife').message).toBe('expected a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
       const noHalfLife = await (await post(n, { type: 'WARNING', source: 'probe', intensity: 0.5 })).json();
       expect(noHalfLife.error.message).toBe('halfLife: required: a duration: "100ms", "10s", "1m", "1h", or a whole number of milliseconds');
+      // A payload is at most 8 KB as stored: in UTF-8 bytes, and not one too deep to serialize (it was a 500).
+      const euros = await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000, payload: '€'.repeat(3000) });
+      expect(euros.status).toBe(400);
+      const deep = `{"type":"TEST","source":"ok","intensity":0.5,"halfLife":1000,"payload":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      const nested = await fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+      expect(nested.status).toBe(400);
+      expect((await nested.json()).error.issues.map((i: { path: string }) => i.path)).toEqual(['payload']);
       const huge = await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000, payload: 'x'.repeat(2 * 1024 * 1024) });
       expect(huge.status).toBe(413);
       expect(await huge.json()).toEqual({ error: { code: 'payload_too_large', message: 'the body is larger than 1048576 bytes' } });
@@ -102,6 +110,44 @@ describe.each(['memory', 'redis'] as const)('concurrent deposits on %s', (kind) 
       expect((await sense(b, '?type=INTENT&target=count&limit=1')).total).toBe(10_000);
     } finally {
       await Promise.all([a.close(), b.close()]);
+      await kv.close();
+    }
+  });
+});
+
+describe('a field on Redis', () => {
+  const sources = async (field: PheromoneField) => (await field.sense({ type: 'WARNING', limit: 100 })).pheromones.map((p) => p.source).sort();
+
+  it('counts each deposit once when reads overlap, and sees a deposit made before a read began', async () => {
+    const kv = new RedisKv(redis.url, { keyPrefix: `overlap-${process.pid}/` });
+    await kv.ready();
+    const field = new PheromoneField(kv);
+    try {
+      await field.deposit({ type: 'WARNING', source: 'first', intensity: 0.5, halfLife: '1h' });
+      const reads = await Promise.all(Array.from({ length: 5 }, () => field.sense({ type: 'WARNING' })));
+      expect(reads.map((r) => r.total)).toEqual([1, 1, 1, 1, 1]);
+      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+        await field.deposit({ type: 'WARNING', source: `later-${String(i).padStart(2, '0')}`, intensity: 0.5, halfLife: '1h' });
+        return field.sense({ type: 'WARNING' });
+      }));
+      expect(await sources(field)).toEqual(['first', ...Array.from({ length: 20 }, (_, i) => `later-${String(i).padStart(2, '0')}`)]);
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('starts over when the key is gone (a restart, an eviction) or written anew', async () => {
+    const kv = new RedisKv(redis.url, { keyPrefix: `wiped-${process.pid}/` });
+    await kv.ready();
+    const field = new PheromoneField(kv);
+    try {
+      for (const source of ['before-1', 'before-2']) await field.deposit({ type: 'WARNING', source, intensity: 0.5, halfLife: '1h' });
+      expect(await sources(field)).toEqual(['before-1', 'before-2']);
+      await kv.delete('pheromone/WARNING');
+      expect(await sources(field)).toEqual([]);
+      for (const source of ['after-1', 'after-2', 'after-3']) await field.deposit({ type: 'WARNING', source, intensity: 0.5, halfLife: '1h' });
+      expect(await sources(field)).toEqual(['after-1', 'after-2', 'after-3']);
+    } finally {
       await kv.close();
     }
   });
