@@ -32,9 +32,12 @@ export const HOST_PATHS = { health: '/healthz', ready: '/readyz', metrics: '/met
  * Why a path is refused that Spin's routes, a reflex and an upstream could read differently
  * (cytoplasm/request-target.ts on the host; on the Spin path, routers and rate limits).
  */
-export const AMBIGUOUS_PATH = 'path has a . or .. segment, or an escaped letter, digit or -._~';
+export const AMBIGUOUS_PATH = 'path has a \\, a . or .. segment, or an escaped letter, digit or -._~';
 
 export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
+
+/** A health probe's result goes back to the reflex as `kgents-probe-<i>: <status>` (0: unreachable). */
+export const PROBE_FIELD = 'kgents-probe-';
 export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
 
 export interface ReflexRequest {

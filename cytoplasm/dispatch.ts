@@ -1,4 +1,4 @@
-import { REFLEX_BODY_BYTES, type Decision, type ReflexRequest } from '../compiler/abi.ts';
+import { PROBE_FIELD, REFLEX_BODY_BYTES, type Decision, type ReflexRequest } from '../compiler/abi.ts';
 import { httpStatusOf, isKgentsError, KgentsError } from '../common/errors.ts';
 import { readHead, type BodyHead } from './body-head.ts';
 import { parseTarget, upstreamUrl, type RequestTarget } from './request-target.ts';
@@ -46,6 +46,8 @@ function reflexRequest(reflex: LoadedReflex, call: IncomingCall, path: string, q
   const wanted = reflex.reflex.reads.headers;
   const picked: [string, string][] = [];
   for (const name of wanted) {
+    // Probe results are the host's own (`extra`): a client's copy would fake a healthy upstream.
+    if (name.startsWith(PROBE_FIELD)) continue;
     const value = call.header(name);
     if (value !== null && value !== undefined) picked.push([name, value]);
   }
@@ -153,7 +155,7 @@ async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call
   if (decision.action !== 'probe') return decision;
   ctx.metrics.decisions.inc(reflex.reflex.name, 'probe');
   const statuses = await Promise.all(decision.urls.map((u) => probe(reflex, u)));
-  const extra = statuses.map((s, i): [string, string] => [`kgents-probe-${i}`, String(s)]);
+  const extra = statuses.map((s, i): [string, string] => [`${PROBE_FIELD}${i}`, String(s)]);
   decision = await reflex.runtime.decide(reflexRequest(reflex, call, path, query, body, extra));
   return decision;
 }

@@ -277,7 +277,7 @@ function finishBody(body: i32): void {
 }
 
 function sendDecision(outparam: i32, d: Decision): void {
-  const body = startResponse(outparam, d.status, makeFields(d.names, d.values, false));
+  const body = startResponse(outparam, d.status, makeFields(d.names, d.values, true));
   outgoing_body_write(body, RET);
   if (load<u8>(RET) == 0) {
     const stream = load<i32>(RET, 4);
@@ -409,6 +409,17 @@ function notifyAll(d: Decision): void {
   }
 }
 
+/** Probe results are this module's own: a client that sent `kgents-probe-0: 200` would fake a healthy upstream. */
+function dropProbeResults(req: Request): void {
+  for (let i = req.names.length - 1; i >= 0; i--) {
+    if (!req.names[i].startsWith(PROBE_FIELD)) continue;
+    req.names.splice(i, 1);
+    req.values.splice(i, 1);
+  }
+}
+
+const PROBE_FIELD = 'kgents-probe-';
+
 /** Health probes: GET each URL, then decide again with `kgents-probe-<i>: <status>` (0 = unreachable). */
 function probe(req: Request, d: Decision, decide: (req: Request) => Decision): Decision {
   for (let i = 0; i < d.values.length; i++) {
@@ -418,7 +429,7 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
       status = incoming_response_status(response);
       drop_incoming_response(response);
     }
-    req.names.push('kgents-probe-' + i.toString());
+    req.names.push(PROBE_FIELD + i.toString());
     req.values.push(status.toString());
   }
   return decide(req);
@@ -431,6 +442,7 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
 export function handleHttp(request: i32, outparam: i32, decide: (req: Request) => Decision, forwards: bool, probes: bool, webhooks: bool, bodyBytes: i32): void {
   const req = readRequest(request, bodyBytes);
   drop_incoming_request(request);
+  if (probes) dropProbeResults(req);
   let d = decide(req);
   if (probes && d.action == ACTION_PROBE) d = probe(req, d, decide);
   if (webhooks) notifyAll(d);

@@ -15,9 +15,10 @@ function isUnreserved(c: i32): bool {
 }
 
 /**
- * Whether Spin's routes, the reflex and the upstream could read the path differently: a `.` or
- * `..` segment between `/` or `\` (URL parsers resolve both, Spin does not), or an escaped
- * unreserved character (an upstream routes `/v1/%63hat` as `/v1/chat`; Spin's routes do not).
+ * Whether Spin's routes, the reflex and the upstream could read the path differently: a `\`
+ * (WHATWG-minded upstreams read it as `/`), a `.` or `..` segment (URL parsers resolve them,
+ * Spin does not), or an escaped unreserved character (an upstream routes `/v1/%63hat` as
+ * `/v1/chat`; Spin's routes do not).
  */
 export function isAmbiguousPath(path: string): bool {
   const n = path.length;
@@ -29,7 +30,8 @@ export function isAmbiguousPath(path: string): bool {
       const low = hexValue(path.charCodeAt(i + 2));
       if (high >= 0 && low >= 0 && isUnreserved((high << 4) | low)) return true;
     }
-    if (c != 47 && c != 92) continue;
+    if (c == 92) return true;
+    if (c != 47) continue;
     const length = i - start;
     if ((length == 1 || length == 2) && path.charCodeAt(start) == 46 && path.charCodeAt(i - 1) == 46) return true;
     start = i + 1;

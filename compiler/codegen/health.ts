@@ -1,5 +1,6 @@
 import type { HealthSpec } from '../spec/schema.ts';
 import { NO_TICK, type KindBody } from './entry.ts';
+import { PROBE_FIELD } from '../abi.ts';
 import { str, upstreamUrl } from './literals.ts';
 
 /**
@@ -14,7 +15,7 @@ export function healthBody(spec: HealthSpec): KindBody {
     .map((c) => {
       if ('kv' in c) return `  ok = check(json, 'kv', kvReachable(STORE), -1) && ok;`;
       const i = probeIndex++;
-      return `  status = probeStatus(req, ${str(`kgents-probe-${i}`)});\n  ok = check(json, ${str(`upstream:${c.upstream}`)}, status >= 200 && status < 400, status) && ok;`;
+      return `  status = probeStatus(req, ${str(`${PROBE_FIELD}${i}`)});\n  ok = check(json, ${str(`upstream:${c.upstream}`)}, status >= 200 && status < 400, status) && ok;`;
     })
     .join('\n');
   return {
@@ -30,7 +31,7 @@ function check(json: string[], name: string, ok: bool, status: i64): bool {
 }
 
 function decideRequest(req: Request): Decision {
-${upstreamChecks.length ? `  if (req.header('kgents-probe-0') === null) {\n    const d = new Decision();\n    d.action = ACTION_PROBE;\n${probes}\n    return d;\n  }` : ''}
+${upstreamChecks.length ? `  if (req.header(${str(`${PROBE_FIELD}0`)}) === null) {\n    const d = new Decision();\n    d.action = ACTION_PROBE;\n${probes}\n    return d;\n  }` : ''}
   const json: string[] = [];
   let ok = true;
   let status: i64 = 0;
@@ -45,5 +46,5 @@ ${NO_TICK}`,
 }
 
 export function healthReads(spec: HealthSpec): string[] {
-  return spec.checks.flatMap((c) => ('upstream' in c ? [c] : [])).map((_, i) => `kgents-probe-${i}`);
+  return spec.checks.flatMap((c) => ('upstream' in c ? [c] : [])).map((_, i) => `${PROBE_FIELD}${i}`);
 }

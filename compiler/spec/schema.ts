@@ -27,6 +27,14 @@ export const HeaderName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-")
   .transform((s) => s.toLowerCase());
 
+/**
+ * A field a reflex may set on its own answer: not one about the connection (RFC 9110 7.6.1) or
+ * the framing, which the server sets, and which Spin refuses outright (it dropped every field of
+ * an answer that had one).
+ */
+const CONNECTION_FIELDS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length'];
+const ResponseHeaderName = HeaderName.refine((name) => !CONNECTION_FIELDS.includes(name), 'a field the server sets itself (connection, keep-alive, transfer-encoding, upgrade, te, trailer, host, content-length)');
+
 /** An HTTP field value. A line break in one would let a spec write headers of its choosing, and Node refuses it at run time. */
 export const HeaderValue = z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'an HTTP header value: printable characters, no line breaks');
 
@@ -125,7 +133,7 @@ export const FixedResponse = z
   .object({
     status: z.number().int().min(100).max(599),
     body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    headers: z.record(HeaderName, HeaderValue).optional(),
+    headers: z.record(ResponseHeaderName, HeaderValue).optional(),
   })
   .strict();
 

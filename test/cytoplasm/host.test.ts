@@ -107,8 +107,8 @@ describe('embedded host over real HTTP', () => {
     expect(metrics).toContain('kgents_sensor_tick_jitter_seconds');
   });
 
-  it('the health reflex probes the nucleus and the store', async () => {
-    const response = await get('/_reflexes/health');
+  it('the health reflex probes the nucleus and the store, whatever probe result a client claims', async () => {
+    const response = await get('/_reflexes/health', { 'kgents-probe-0': '503' });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', reflex: 'edge-health', checks: [{ name: 'kv', ok: true }, { name: 'upstream:nucleus', ok: true, status: 200 }] });
   });

@@ -62,6 +62,19 @@ describe('request targets', () => {
     expect(upstream.seen.length).toBe(before);
   });
 
+  it.each(['/admin\\x', '/public\\admin'])('%s has a backslash, which an upstream may read as /: 400', async (target) => {
+    const before = upstream.seen.length;
+    const answer = await rawGet(target);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error.message).toBe(AMBIGUOUS_PATH);
+    expect(upstream.seen.length).toBe(before);
+  });
+
+  it('gives the reflex an origin-form path as sent, as Spin does, characters a URL parser would escape included', async () => {
+    expect(parseTarget('/curly{x}|y?a={b}')).toEqual({ path: '/curly{x}|y', query: 'a={b}' });
+    expect((await rawGet('/public/curly{x}')).status).toBe(200);
+  });
+
   it('other escapes pass as they are', async () => {
     const before = upstream.seen.length;
     expect((await rawGet('/public%2Fadmin/x%20y?q=%61')).status).toBe(200);
