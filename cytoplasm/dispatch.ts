@@ -69,6 +69,12 @@ function headerRecord(own: [string, string][], carried: [string, string][]): Rec
   return record;
 }
 
+/** A GET or HEAD rarely has a body, but one that says it does is read and passed on, as under Spin. */
+function carriesBody(call: IncomingCall): boolean {
+  if (call.method !== 'GET' && call.method !== 'HEAD') return true;
+  return Number(call.header('content-length') ?? 0) > 0 || call.header('transfer-encoding') !== null;
+}
+
 /** Serves one request through the reflex on its route and whatever it chains to. */
 export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response | Relayed> {
   const app = ctx.app();
@@ -78,7 +84,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
   const matched = app.routes.match(path);
   if (!matched) return json(404, 'not_found', `no reflex serves ${path}`);
 
-  const needsBody = call.method !== 'GET' && call.method !== 'HEAD' && app.readsBody;
+  const needsBody = app.readsBody && carriesBody(call);
   const body = needsBody ? await readHead(call.request().body, REFLEX_BODY_BYTES) : undefined;
   const carried: [string, string][] = [];
   let name = matched.target;
@@ -174,11 +180,10 @@ async function probe(reflex: LoadedReflex, target: string): Promise<number> {
 function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call: IncomingCall, target: RequestTarget, body: BodyHead | undefined): Promise<Relayed> {
   const destination = upstreamUrl(reflex.outbound.check(base), target);
   const request = call.request();
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   return relay(destination, {
     method: request.method,
     headers: request.headers,
-    body: hasBody ? ((body?.whole as Uint8Array | ReadableStream<Uint8Array> | undefined) ?? request.body) : null,
+    body: carriesBody(call) ? ((body?.whole as Uint8Array | ReadableStream<Uint8Array> | undefined) ?? request.body) : null,
     signal: request.signal,
     headersTimeoutMs: ctx.upstreamTimeoutMs,
   }).catch((error: unknown) => {

@@ -22,9 +22,14 @@ export class Request {
   body: Bytes = new Bytes(0, 0);
   private text: string | null = null;
 
+  /** A field's value; a field sent more than once reads as its values joined with ", " (RFC 9110 5.3), as the embedded host reads it. */
   header(name: string): string | null {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
-    return null;
+    let value: string | null = null;
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] != name) continue;
+      value = value === null ? this.values[i] : value + ', ' + this.values[i];
+    }
+    return value;
   }
 
   /** Decoded once: every body rule reads it, and each decode takes twice the body's size in the arena. */

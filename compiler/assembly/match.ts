@@ -1,4 +1,4 @@
-// Matchers that generated router code calls. Iterative (no backtracking blow-up).
+// Matchers that generated router code calls. None backtracks: each costs at most path x pattern.
 import { includesIgnoringCase } from './abi';
 import { Request } from './codec';
 import { hexValue } from './target';
@@ -9,32 +9,54 @@ export function pathPrefix(path: string, prefix: string): bool {
   return path.length == prefix.length || prefix.endsWith('/') || path.charCodeAt(prefix.length) == 47;
 }
 
-/** Glob over paths: `*` matches within one segment, `**` across segments. */
+/**
+ * Glob over paths: `*` matches within one segment, `**` across segments. The pattern runs as a
+ * small automaton over the path, every position it could be at kept at once: time path x
+ * pattern, no backtracking (a greedy matcher with one restart point failed when a `*` after
+ * a `**` had to give text back).
+ */
 export function glob(pattern: string, text: string): bool {
-  let p = 0;
-  let t = 0;
-  let starP = -1;
-  let starT = 0;
-  let starCrosses = false;
-  while (t < text.length) {
-    if (p < pattern.length && pattern.charCodeAt(p) == 42) {
-      starCrosses = p + 1 < pattern.length && pattern.charCodeAt(p + 1) == 42;
-      p += starCrosses ? 2 : 1;
-      starP = p;
-      starT = t;
-    } else if (p < pattern.length && pattern.charCodeAt(p) == text.charCodeAt(t)) {
-      p++;
-      t++;
-    } else if (starP >= 0 && (starCrosses || text.charCodeAt(starT) != 47)) {
-      starT++;
-      t = starT;
-      p = starP;
-    } else {
-      return false;
+  const m = pattern.length;
+  let current = new Uint8Array(m + 1);
+  let next = new Uint8Array(m + 1);
+  current[0] = 1;
+  skipEmptyStars(pattern, current);
+  for (let t = 0; t < text.length; t++) {
+    const c = text.charCodeAt(t);
+    next.fill(0);
+    let alive = false;
+    for (let i = 0; i < m; i++) {
+      if (current[i] == 0) continue;
+      const p = pattern.charCodeAt(i);
+      if (p == 42) {
+        // A star takes this character and stays: `**` any, `*` all but a `/`.
+        if (doubleStar(pattern, i) || c != 47) {
+          next[i] = 1;
+          alive = true;
+        }
+      } else if (p == c) {
+        next[i + 1] = 1;
+        alive = true;
+      }
     }
+    if (!alive) return false;
+    skipEmptyStars(pattern, next);
+    const spent = current;
+    current = next;
+    next = spent;
   }
-  while (p < pattern.length && pattern.charCodeAt(p) == 42) p++;
-  return p == pattern.length;
+  return current[m] == 1;
+}
+
+function doubleStar(pattern: string, i: i32): bool {
+  return i + 1 < pattern.length && pattern.charCodeAt(i + 1) == 42;
+}
+
+/** A star may match nothing: from a star, the position after it is reachable too. */
+function skipEmptyStars(pattern: string, positions: Uint8Array): void {
+  for (let i = 0; i < pattern.length; i++) {
+    if (positions[i] != 0 && pattern.charCodeAt(i) == 42) positions[doubleStar(pattern, i) ? i + 2 : i + 1] = 1;
+  }
 }
 
 /** The first value of `name` in a query string, decoded as a form field is. */
@@ -74,12 +96,12 @@ export function containsKeyword(req: Request, keyword: string): bool {
 }
 
 /**
- * Where the value of a JSON body field at a dotted path (`model`, `metadata.tier`) lies, as
- * text: strings without their quotes, numbers and literals as written. Packed as
- * `start << 32 | end`, -1 when absent or not JSON; a span, not a copy, so a large field costs
- * no memory. A small scanner, not a full parser: enough to route on a field.
+ * Where the value of a JSON body field at a dotted path (`model`, `metadata.tier`) starts, -1
+ * when absent or not JSON. Keys match as JSON.parse reads them: escapes decoded, and of a key
+ * written twice, the last (an upstream reads that one). A small scanner, not a full parser:
+ * enough to route on a field, with no copy of the body.
  */
-function jsonFieldSpan(body: string, path: string): i64 {
+function jsonFieldAt(body: string, path: string): i32 {
   const keys = path.split('.');
   let pos = 0;
   for (let k = 0; k < keys.length; k++) {
@@ -87,26 +109,15 @@ function jsonFieldSpan(body: string, path: string): i64 {
     if (pos < 0) return -1;
   }
   pos = skipSpace(body, pos);
-  if (pos >= body.length) return -1;
-  if (body.charCodeAt(pos) == 34) {
-    const end = stringEnd(body, pos);
-    return end < 0 ? -1 : (<i64>(pos + 1) << 32) | <i64>end;
-  }
-  let end = pos;
-  while (end < body.length) {
-    const e = body.charCodeAt(end);
-    if (e == 44 || e == 125 || e == 93 || e == 32 || e == 10) break;
-    end++;
-  }
-  return (<i64>pos << 32) | <i64>end;
+  return pos < body.length ? pos : -1;
+}
+
+function isSpace(c: i32): bool {
+  return c == 32 || c == 10 || c == 13 || c == 9;
 }
 
 function skipSpace(s: string, pos: i32): i32 {
-  while (pos < s.length) {
-    const c = s.charCodeAt(pos);
-    if (c != 32 && c != 10 && c != 13 && c != 9) break;
-    pos++;
-  }
+  while (pos < s.length && isSpace(s.charCodeAt(pos))) pos++;
   return pos;
 }
 
@@ -119,34 +130,60 @@ function stringEnd(s: string, quote: i32): i32 {
   return -1;
 }
 
-/** Finds `"key":` among the members of the object that starts at or after pos; returns the value's offset. */
+/** Whether the JSON string between the quotes at `quote` and `end` reads as `expected`, escapes decoded. */
+function jsonStringIs(s: string, quote: i32, end: i32, expected: string): bool {
+  let j = 0;
+  for (let i = quote + 1; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c == 92) {
+      const e = s.charCodeAt(++i);
+      if (e == 117) {
+        // \uXXXX: one UTF-16 unit, as AssemblyScript strings hold them (a pair stays a pair).
+        c = 0;
+        for (let h = 1; h <= 4; h++) {
+          const v = hexValue(s.charCodeAt(i + h));
+          if (v < 0) return false;
+          c = (c << 4) | v;
+        }
+        i += 4;
+      } else c = e == 110 ? 10 : e == 116 ? 9 : e == 114 ? 13 : e == 98 ? 8 : e == 102 ? 12 : e;
+    }
+    if (j >= expected.length || expected.charCodeAt(j) != c) return false;
+    j++;
+  }
+  return j == expected.length;
+}
+
+/**
+ * Finds `"key":` among the members of the object that starts at or after pos (the last, if
+ * written twice; in a body cut short, the last before the cut); returns the value's offset.
+ */
 function findKey(s: string, pos: i32, key: string): i32 {
   pos = skipSpace(s, pos);
   if (pos >= s.length || s.charCodeAt(pos) != 123) return -1;
   pos++;
   let depth = 0;
+  let found = -1;
   while (pos < s.length) {
     const c = s.charCodeAt(pos);
     if (c == 34) {
       const end = stringEnd(s, pos);
-      if (end < 0) return -1;
+      if (end < 0) return found; // the body was cut (its first MiB): the last key seen so far
       if (depth == 0) {
         const after = skipSpace(s, end + 1);
-        if (after < s.length && s.charCodeAt(after) == 58) {
-          if (s.substring(pos + 1, end) == key) return after + 1;
-        }
+        if (after < s.length && s.charCodeAt(after) == 58 && jsonStringIs(s, pos, end, key)) found = after + 1;
       }
       pos = end + 1;
       continue;
     }
     if (c == 123 || c == 91) depth++;
     else if (c == 125 || c == 93) {
-      if (depth == 0) return -1;
+      if (depth == 0) return found;
       depth--;
     }
     pos++;
   }
-  return -1;
+  return found;
 }
 
 export function headerEquals(req: Request, name: string, value: string): bool {
@@ -167,11 +204,21 @@ export function queryPresent(req: Request, name: string): bool {
   return queryParam(req.query, name) !== null;
 }
 
+/** A string field equals `value` as JSON.parse reads it; a number or literal as written. */
 export function jsonEquals(req: Request, path: string, value: string): bool {
   const body = req.bodyText();
-  const span = jsonFieldSpan(body, path);
-  if (span < 0) return false;
-  const start = <i32>(span >> 32);
-  const length = <i32>(span & 0xffffffff) - start;
-  return length == value.length && memory.compare(changetype<usize>(body) + (<usize>start << 1), changetype<usize>(value), <usize>length << 1) == 0;
+  const at = jsonFieldAt(body, path);
+  if (at < 0) return false;
+  if (body.charCodeAt(at) == 34) {
+    const end = stringEnd(body, at);
+    return end >= 0 && jsonStringIs(body, at, end, value);
+  }
+  let end = at;
+  while (end < body.length) {
+    const e = body.charCodeAt(end);
+    if (e == 44 || e == 125 || e == 93 || isSpace(e)) break;
+    end++;
+  }
+  const length = end - at;
+  return length == value.length && memory.compare(changetype<usize>(body) + (<usize>at << 1), changetype<usize>(value), <usize>length << 1) == 0;
 }

@@ -124,7 +124,8 @@ export const RouterMatch = z
     header: HeaderMatch.optional(),
     query: z.object({ name: z.string().min(1), equals: z.string().optional() }).strict().optional(),
     jsonField: z.object({ path: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted field path such as "model" or "metadata.tier"'), equals: z.string() }).strict().optional(),
-    keyword: z.string().min(1).transform((s) => s.toLowerCase()).optional(),
+    // ASCII letters match in either case; others as written (a reflex carries no Unicode case tables).
+    keyword: z.string().min(1).transform((s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase())).optional(),
   })
   .strict()
   .refine((m) => Object.keys(m).length > 0, 'a match needs at least one condition');

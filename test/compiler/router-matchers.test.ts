@@ -31,12 +31,16 @@ const SPEC = {
     { match: { path: { exact: '/page' } }, action: { respond: { status: 200, body: '<p>hi</p>', headers: { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' } } } },
     { match: { path: { glob: '/v1/agents/*/invoke' } }, action: { route: 'agents' } },
     { match: { path: { glob: '/static/**' } }, action: { respond: { status: 200, body: { static: true } } } },
+    { match: { path: { glob: '/g/**/x/*' } }, action: { respond: { status: 200, body: 'g' } } },
+    { match: { path: { glob: '/h/**/*.css' } }, action: { respond: { status: 200, body: 'css' } } },
     { match: { header: { name: 'X-Tier', equals: 'gold' } }, action: { route: 'gold' } },
     { match: { header: { name: 'x-debug', present: true } }, action: { respond: { status: 200, body: 'debug' } } },
     { match: { query: { name: 'beta', equals: '1' } }, action: { route: 'beta' } },
     { match: { query: { name: 'order', equals: 'café au lait' } }, action: { respond: { status: 200, body: 'coffee' } } },
     { match: { jsonField: { path: 'metadata.tier', equals: 'free' } }, action: { deny: {} } },
+    { match: { path: { exact: '/numbers' }, jsonField: { path: 'n', equals: '1' } }, action: { respond: { status: 200, body: 'one' } } },
     { match: { keyword: 'URGENT' }, action: { route: 'gold' } },
+    { match: { path: { exact: '/schools' }, keyword: 'École' }, action: { respond: { status: 200, body: 'school' } } },
     { match: { method: 'POST', path: { prefix: '/v1' } }, action: { route: 'agents' } },
   ],
   fallback: { respond: { status: 404, body: { error: 'no rule' } } },
@@ -80,6 +84,13 @@ describe('router matchers through jco glue', () => {
     expect(outcome(decide('GET', '/static/css/site.css'))).toBe('200 {"static":true}');
   });
 
+  it('glob: a * after a ** may give text back to it', () => {
+    expect(outcome(decide('GET', '/g/a/x/b/x/c'))).toBe('200 g');
+    expect(outcome(decide('GET', '/g/a/x/b/c'))).toBe('404 {"error":"no rule"}');
+    expect(outcome(decide('GET', '/h/x.css/y/z.css'))).toBe('200 css');
+    expect(outcome(decide('GET', '/h/z.js'))).toBe('404 {"error":"no rule"}');
+  });
+
   it('header: equals (name in any case) and present', () => {
     expect(outcome(decide('GET', '/x', [['x-tier', 'gold']]))).toBe('forward http://gold:2');
     expect(outcome(decide('GET', '/x', [['x-tier', 'silver']]))).toBe('404 {"error":"no rule"}');
@@ -108,9 +119,26 @@ describe('router matchers through jco glue', () => {
     expect(outcome(decide('POST', '/chat', [], '{"note":"\\"tier\\":\\"free\\"","metadata":{ "tier" : "free" }}'))).toMatch(/^403 /);
   });
 
-  it('keyword: in the body or the path, in any case', () => {
+  it('jsonField: read as JSON.parse reads it, escapes decoded and the last of a key written twice', () => {
+    for (const body of ['{"metadata":{"tier":"\\u0066ree"}}', '{"metadata":{"ti\\u0065r":"free"}}', '{"metadata":{"tier":"pro","tier":"free"}}', '{"metadata":{"tier":"fr\\u0065e"}}']) {
+      expect(JSON.parse(body).metadata.tier, body).toBe('free');
+      expect(outcome(decide('POST', '/chat', [], body)), body).toMatch(/^403 /);
+    }
+    expect(outcome(decide('POST', '/chat', [], '{"metadata":{"tier":"free","tier":"pro"}}'))).toBe('404 {"error":"no rule"}');
+    // A number as written, whatever space follows it.
+    for (const body of ['{"n":1}', '{"n": 1\r\n}', '{"n":1\t}']) expect(outcome(decide('POST', '/numbers', [], body)), body).toBe('200 one');
+  });
+
+  it('keyword: in the body or the path, ASCII letters in any case, others as written', () => {
     expect(outcome(decide('POST', '/chat', [], '{"text":"this is Urgent"}'))).toBe('forward http://gold:2');
     expect(outcome(decide('GET', '/alerts/urgent'))).toBe('forward http://gold:2');
+    expect(outcome(decide('POST', '/schools', [], 'une École, une ÉCOLE'))).toBe('200 school');
+    expect(outcome(decide('POST', '/schools', [], 'une ÉCOLE'))).toBe('200 school');
+    expect(outcome(decide('POST', '/schools', [], 'une école'))).toBe('404 {"error":"no rule"}');
+  });
+
+  it('header: a field sent twice reads as its values joined, as the embedded host reads it', () => {
+    expect(outcome(decide('GET', '/x', [['x-tier', 'gold'], ['x-tier', 'gold']]))).toBe('404 {"error":"no rule"}');
   });
 
   it('every condition of a match must hold; nothing matching takes the fallback', () => {
