@@ -75,7 +75,8 @@ class GcraUpdate extends CasUpdate {
       v.allowed = false;
       v.remaining = 0;
       v.retryAfterSeconds = ceilDiv(allowAt - this.now, 1_000_000);
-      v.resetSeconds = ceilDiv(tat - this.now, 1_000_000);
+      // On a refusal the RateLimit field's `t` says when more quota comes, as Retry-After does.
+      v.resetSeconds = v.retryAfterSeconds;
       return null;
     }
     v.allowed = true;

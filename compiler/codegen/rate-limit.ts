@@ -7,7 +7,11 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   const failOpen = bool((spec.onStoreFailure ?? 'fail-closed') === 'fail-open');
   const target = spec.next ? chainUrl(spec.next) : upstreamUrl(spec.upstream!);
   const burst = spec.burst ?? spec.rate;
+  // RateLimit-Policy's quota per window. A fixed window is one already. GCRA lets `burst` in at
+  // once and refills at rate/period, so its window is the time a burst takes to refill: 60 a
+  // minute with burst 10 is 10 per 10 s (10 per 60 s would tell clients a sixth of the rate).
   const quota = spec.algorithm === 'gcra' ? burst : spec.rate;
+  const windowSeconds = Math.max(1, Math.ceil(spec.algorithm === 'gcra' ? (burst * spec.period) / spec.rate / 1000 : spec.period / 1000));
   const periodMicros = spec.period * 1000;
   const key = `${str(`${RATE_LIMIT_STATE_PREFIX}${spec.name}/`)} + ${keyExpression(spec.key)}`;
   const cost = spec.cost === 1 ? '1' : `headerCost(req, ${str(spec.cost.header)}, ${i64(spec.cost.max)})`;
@@ -21,7 +25,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
     imports: ["import { gcra, fixedWindow, clientBehind, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable } from './ratelimit';"],
     // Everything that never changes (policy, key prefix, algorithm, key source) is a literal
     // here, so the optimizer keeps only the code, and the imports, this spec uses.
-    body: `const POLICY = ${str(`"${spec.name}";q=${quota};w=${Math.floor(spec.period / 1000)}`)};
+    body: `const POLICY = ${str(`"${spec.name}";q=${quota};w=${windowSeconds}`)};
 const STATE_PREFIX = ${str(`"${spec.name}";r=`)};
 
 function decideRequest(req: Request): Decision {

@@ -77,7 +77,7 @@ describe('decide through jco glue', () => {
     const refused = call();
     expect(refused).toMatchObject({ action: 'respond', status: 429 });
     if (refused.action !== 'respond') throw new Error('unreachable');
-    expect(Object.fromEntries(refused.headers)).toMatchObject({ 'retry-after': '1', 'ratelimit-policy': '"agent-limit";q=10;w=60', ratelimit: '"agent-limit";r=0;t=10' });
+    expect(Object.fromEntries(refused.headers)).toMatchObject({ 'retry-after': '1', 'ratelimit-policy': '"agent-limit";q=10;w=10', ratelimit: '"agent-limit";r=0;t=1' });
     // 60 per minute = one every second: half a second is not enough, a full second is.
     now += 500;
     expect(call().action).toBe('respond');
