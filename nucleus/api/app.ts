@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
@@ -8,7 +9,7 @@ import type { AgentManifest } from '../agents/manifest.ts';
 import { agentCard, nucleusCard } from '../agents/card.ts';
 import type { AgentRunner } from '../agents/runner.ts';
 import type { Gateway } from '../gateway.ts';
-import type { Purgatory, PurgatoryStatus } from '../conscience/purgatory.ts';
+import { PURGATORY_STATUSES, type Purgatory } from '../conscience/purgatory.ts';
 import { Backlog, type EventHub } from '../observe/hub.ts';
 import type { PheromoneField } from '../pheromones/field.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../morpheus/config.ts';
@@ -22,6 +23,9 @@ import { DepositInput } from '../pheromones/schema.ts';
 
 /** How much a WebSocket observer may have waiting to be sent before its events are dropped. */
 const WS_BUFFER_BYTES = 1024 * 1024;
+
+/** `?status=` names one of the states, or is left out for all of them. */
+const PurgatoryQuery = z.object({ status: z.enum(PURGATORY_STATUSES).optional() });
 
 export interface NucleusDeps {
   agents: AgentManifest[];
@@ -84,9 +88,14 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
       const result = await deps.runner.invoke(target, body.input, c.req.raw.signal);
       return c.json(result, result.status === 'held' ? 202 : 200);
     }
+    // The first item before the stream starts: a failure that comes before any answer (no
+    // Morpheus, an upstream error) gets its own status and JSON body, as without streaming.
+    const items = deps.runner.stream(target, body.input, c.req.raw.signal)[Symbol.asyncIterator]();
+    const first = await items.next();
     return streamSSE(c, async (sse) => {
       try {
-        for await (const item of deps.runner.stream(target, body.input, c.req.raw.signal)) {
+        for (let next = first; !next.done; next = await items.next()) {
+          const item = next.value;
           if ('delta' in item) await sse.writeSSE({ event: 'delta', data: JSON.stringify({ text: item.delta }) });
           else await sse.writeSSE({ event: 'result', data: JSON.stringify(item.result) });
         }
@@ -106,7 +115,7 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   });
   app.get('/v1/pheromones', async (c) => c.json(await deps.field.sense(c.req.query())));
 
-  app.get('/v1/purgatory', (c) => c.json({ entries: deps.purgatory.list(c.req.query('status') as PurgatoryStatus | undefined) }));
+  app.get('/v1/purgatory', (c) => c.json({ entries: deps.purgatory.list(PurgatoryQuery.parse(c.req.query()).status) }));
   app.post('/v1/purgatory/:token/resolve', apiBodyLimit, async (c) => c.json(deps.purgatory.resolve(c.req.param('token'), (await jsonBody(c, ResolveRequest)).input)));
   app.post('/v1/purgatory/:token/cancel', (c) => c.json(deps.purgatory.cancel(c.req.param('token'))));
 

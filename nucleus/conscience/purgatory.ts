@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { KgentsError } from '../../common/errors.ts';
 import type { EventHub } from '../observe/hub.ts';
 
-export type PurgatoryStatus = 'pending' | 'resolved' | 'cancelled' | 'expired';
+export const PURGATORY_STATUSES = ['pending', 'resolved', 'cancelled', 'expired'] as const;
+export type PurgatoryStatus = (typeof PURGATORY_STATUSES)[number];
 
 export interface HeldDecision {
   token: string;

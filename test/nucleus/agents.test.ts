@@ -69,6 +69,10 @@ describe('agent API', () => {
       const unreachable = await fetch(`${viaGone.url}/v1/agents/triage/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' });
       expect(unreachable.status).toBe(502);
       expect((await unreachable.json()).error.message).toMatch(/^Morpheus is unreachable: /);
+      // Streamed, a failure before the first word has its status and JSON body all the same.
+      const streamed = await fetch(`${viaBare.url}/v1/agents/triage/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi","stream":true}' });
+      expect(streamed.status).toBe(502);
+      expect((await streamed.json()).error.message).toMatch(/^Morpheus answered 503 /);
     } finally {
       await viaBare.close();
       await viaGone.close();
@@ -116,6 +120,10 @@ describe('conscience and purgatory', () => {
     const resolved = await post(`/v1/purgatory/${token}/resolve`, { input: 'ship it' });
     expect(await resolved.json()).toMatchObject({ status: 'resolved', resolution: { input: 'ship it' } });
     expect((await post(`/v1/purgatory/${token}/resolve`, { input: 'again' })).status).toBe(409);
+    // A state that does not exist is a mistake to say, not an empty list.
+    const bogus = await fetch(`${nucleus.url}/v1/purgatory?status=bogus`);
+    expect(bogus.status).toBe(400);
+    expect((await bogus.json()).error.issues[0].path).toBe('status');
   });
 
   it('holds on a flagged word, and cancels', async () => {
