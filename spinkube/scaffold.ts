@@ -9,10 +9,20 @@ import { PART_OF } from './labels.ts';
 
 /**
  * SpinApp YAML for a built app, as `spin kube scaffold` prints it, plus what a cluster needs
- * that Spin's own scaffold leaves to the user: the Redis key-value store, variables (values or
- * Secret references), resources, probes on the health reflex; optionally the executor and an HPA.
+ * that Spin's own scaffold leaves to the user: the Redis key-value stores, variables (values or
+ * Secret references), resources, a readiness check on the health reflex; optionally the executor
+ * and an HPA.
  */
 const SecretRef = z.object({ secret: z.string().min(1), key: z.string().min(1) });
+
+/** A Kubernetes resource quantity (`100m`, `0.5`, `128Mi`, `1G`), which the SpinApp CRD checks too. */
+const Quantity = z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'a Kubernetes quantity, such as 100m, 0.5, 128Mi or 1Gi');
+
+const SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const quantityValue = (q: string) => parseFloat(q) * (SUFFIX[/[a-zA-Z]+$/.exec(q)?.[0] ?? ''] ?? 1);
+
+/** A request above its limit makes Kubernetes refuse the pod: a small limit brings the default request down with it. */
+const requestWithin = (request: string, limit: string) => (quantityValue(request) > quantityValue(limit) ? limit : request);
 
 export const ScaffoldOptions = z.object({
   image: z.string().min(1),
@@ -24,10 +34,10 @@ export const ScaffoldOptions = z.object({
   secretVariables: z.record(z.string(), SecretRef).default({}),
   redisUrl: z.string().default('redis://redis:6379'),
   redisSecret: SecretRef.optional(),
-  cpuLimit: z.string().default('100m'),
-  memoryLimit: z.string().default('128Mi'),
-  cpuRequest: z.string().default('10m'),
-  memoryRequest: z.string().default('32Mi'),
+  cpuLimit: Quantity.default('100m'),
+  memoryLimit: Quantity.default('128Mi'),
+  cpuRequest: Quantity.default('10m'),
+  memoryRequest: Quantity.default('32Mi'),
   withExecutor: z.boolean().default(false),
   autoscale: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).refine((a) => a.min <= a.max, 'min must not exceed max').optional(),
   cpuTarget: z.number().int().min(1).max(100).default(60),
@@ -69,9 +79,15 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
     }
   }
 
-  const health = manifest.reflexes.find((r) => r.kind === 'health' && r.route);
-  if (!health) notes.push('the app has no health reflex with a route, so the SpinApp has no readiness or liveness checks');
-  const probe = (periodSeconds: number) => ({ httpGet: { path: health!.route!.replace(/\/\.\.\.$/, '') }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
+  // Readiness only: a health reflex answers 503 while an upstream it checks is down, and a
+  // liveness check on it would restart every reflex pod for the nucleus's outage (or before the
+  // nucleus's first deploy), taking the rate limits and the router's own 503s down with it.
+  const health = manifest.reflexes.find((r) => r.kind === 'health' && r.route && !r.route.endsWith('/...'));
+  if (!health) notes.push('the app has no health reflex on a route of its own, so the SpinApp has no readiness check');
+  const readiness = health ? { httpGet: { path: health.route! }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 } : null;
+
+  // Every store a component opens needs one in the runtime config, or Spin refuses the app.
+  const stores = [...new Set(['default', ...Object.values(spin.component).flatMap((c) => c.key_value_stores)])].sort();
 
   const redisUrl = o.redisSecret ? { name: 'url', valueFrom: { secretKeyRef: { name: o.redisSecret.secret, key: o.redisSecret.key } } } : { name: 'url', value: o.redisUrl };
   const spinApp = {
@@ -84,9 +100,9 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
       ...(o.autoscale ? { enableAutoscaling: true } : { replicas: o.replicas }),
       ...(variables.length ? { variables } : {}),
       podLabels: { ...PART_OF },
-      runtimeConfig: { keyValueStores: [{ name: 'default', type: 'redis', options: [redisUrl] }] },
-      resources: { limits: { cpu: o.cpuLimit, memory: o.memoryLimit }, requests: { cpu: o.cpuRequest, memory: o.memoryRequest } },
-      ...(health ? { checks: { readiness: probe(5), liveness: probe(10) } } : {}),
+      runtimeConfig: { keyValueStores: stores.map((store) => ({ name: store, type: 'redis', options: [redisUrl] })) },
+      resources: { limits: { cpu: o.cpuLimit, memory: o.memoryLimit }, requests: { cpu: requestWithin(o.cpuRequest, o.cpuLimit), memory: requestWithin(o.memoryRequest, o.memoryLimit) } },
+      ...(readiness ? { checks: { readiness } } : {}),
     },
   };
   const objects: KubernetesObject[] = [spinApp];

@@ -9,7 +9,9 @@ import { Duration } from './duration.ts';
 
 export const ReflexName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a DNS label: lower-case letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit');
+  // A Spin component id that is a DNS label too: words of lower-case letters and digits joined
+  // by single dashes, starting with a letter (Spin refuses `1limit` and `a--b`).
+  .regex(/^(?=.{1,63}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a DNS label Spin takes as a component id: lower-case letters and digits in words joined by single "-", starting with a letter, at most 63 characters');
 
 /** Spin route syntax: exact `/a/b`, parameters `/users/:id`, and a trailing wildcard `/api/...`. */
 export const Route = z
@@ -19,7 +21,7 @@ export const Route = z
   .regex(/^\/(([A-Za-z0-9._~!$&'()*+,;=@-]+|:[A-Za-z_][A-Za-z0-9_]*)(\/([A-Za-z0-9._~!$&'()*+,;=@-]+|:[A-Za-z_][A-Za-z0-9_]*))*)?(\/\.\.\.)?$|^\/\.\.\.$/, 'a Spin route: "/exact/path", "/users/:id" or "/prefix/..."');
 
 /** Spin variable names: lower-case snake case. */
-export const VariableName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a Spin variable name: lower-case letters, digits and "_", starting with a letter');
+export const VariableName = z.string().regex(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/, 'a Spin variable name: lower-case letters and digits in words joined by single "_", starting with a letter');
 
 /** An HTTP field name (an RFC 9110 token), lower-cased as HTTP/2 and `wasi:http` carry it. */
 export const HeaderName = z

@@ -41,10 +41,21 @@ describe('kgents scaffold', () => {
     expect(app.spec.resources).toEqual({ limits: { cpu: '100m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
     const health = (await shippedApp()).manifest.reflexes.find((r) => r.kind === 'health')!;
     expect(app.spec.checks.readiness.httpGet.path).toBe(health.route);
-    expect(app.spec.checks.liveness.httpGet.path).toBe(health.route);
+    // No liveness on it: a health reflex answers 503 while the nucleus is down, and restarting
+    // every reflex pod for that would take the rate limits and the router's 503s down too.
+    expect(app.spec.checks.liveness).toBeUndefined();
     // k8s/redis.yaml's NetworkPolicy admits only pods with this label to Redis.
     const policy = parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s', 'redis.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'NetworkPolicy');
     expect(policy.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(app.spec.podLabels);
+  });
+
+  it('configures every key-value store a component opens, and keeps requests within small limits', async () => {
+    const dir = variantDist({ spin: (spin) => (spin.component['agent-limit'].key_value_stores = ['sessions']) });
+    const { objects } = await scaffold(dir, { image: IMAGE, cpuLimit: '5m', memoryLimit: '16Mi' });
+    const app = (objects[0] as { spec: SpinAppSpec }).spec;
+    expect(app.runtimeConfig.keyValueStores.map((s: { name: string }) => s.name)).toEqual(['default', 'sessions']);
+    expect(app.resources).toEqual({ limits: { cpu: '5m', memory: '16Mi' }, requests: { cpu: '5m', memory: '16Mi' } });
+    await expect(scaffold(dir, { image: IMAGE, memoryLimit: 'banana' })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('a Kubernetes quantity') });
   });
 
   it('points nucleus_url at the cluster Service by default, takes --variable values, and refuses one that is not a URL', async () => {
