@@ -69,6 +69,12 @@ function headerRecord(own: [string, string][], carried: [string, string][]): Rec
   return record;
 }
 
+/** Counted as any answer is, under reflex "-": no reflex ran. */
+function refusedBeforeAnyReflex(ctx: DispatchContext, response: Response): Response {
+  ctx.metrics.requests.inc('-', String(response.status));
+  return response;
+}
+
 /** A GET or HEAD rarely has a body, but one that says it does is read and passed on, as under Spin. */
 function carriesBody(call: IncomingCall): boolean {
   if (call.method !== 'GET' && call.method !== 'HEAD') return true;
@@ -79,10 +85,10 @@ function carriesBody(call: IncomingCall): boolean {
 export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promise<Response | Relayed> {
   const app = ctx.app();
   const target = parseTarget(call.target);
-  if ('refused' in target) return json(400, 'bad_request', target.refused);
+  if ('refused' in target) return refusedBeforeAnyReflex(ctx, json(400, 'bad_request', target.refused));
   const { path, query } = target;
   const matched = app.routes.match(path);
-  if (!matched) return json(404, 'not_found', `no reflex serves ${path}`);
+  if (!matched) return refusedBeforeAnyReflex(ctx, json(404, 'not_found', `no reflex serves ${path}`));
 
   const needsBody = app.readsBody && carriesBody(call);
   const body = needsBody ? await readHead(call.request().body, REFLEX_BODY_BYTES) : undefined;
@@ -126,8 +132,8 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
         ctx.metrics.outboundDenied.inc({ reflex: name });
         ctx.logger.warn({ reflex: name, target: error.details.target }, 'outbound request refused: host not in allowed_outbound_hosts');
       } else if (error.code === 'REFLEX_TRAPPED') {
+        // Logged and counted once, where the instance is discarded (the runtime's onTrap).
         ctx.metrics.decisions.inc(name, 'trap');
-        ctx.logger.error({ reflex: name, err: (error.cause as Error)?.message }, 'reflex stopped');
       } else {
         ctx.logger.warn({ reflex: name, code: error.code, err: error.message }, 'request failed');
       }

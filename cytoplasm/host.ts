@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { finished } from 'node:stream';
 import { HOST_PATHS } from '../compiler/abi.ts';
 import type { ServerType } from '@hono/node-server';
 import { listen } from '../common/listen.ts';
@@ -100,13 +101,19 @@ export class ReflexHost extends EventEmitter {
     return answer instanceof Response ? answer : relayedResponse(answer);
   };
 
+  /** A request is in flight until its answer is out: a relayed body (an LLM's stream) included, so shutdown drains it. */
   private async serve(call: IncomingCall): Promise<Response | Relayed> {
     this.inFlight++;
+    let answer: Response | Relayed;
     try {
-      return await dispatch(this.context, call);
-    } finally {
+      answer = await dispatch(this.context, call);
+    } catch (error) {
       this.inFlight--;
+      throw error;
     }
+    if (answer instanceof Response || !answer.body) this.inFlight--;
+    else finished(answer.body, () => this.inFlight--);
+    return answer;
   }
 
   private honoApp(): Hono<{ Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }> {

@@ -8,6 +8,8 @@
 const MAX_ENTRIES = 10_000;
 /** Bigger values (a pheromone field) are read afresh: checking them would send them back. */
 const MAX_VALUE_BYTES = 512;
+/** Keys past this (a client's 9 KB header as a rate-limit key) are not kept: 10,000 of them held 90 MB. */
+const MAX_KEY_LENGTH = 256;
 
 export class ReadCache {
   private readonly entries = new Map<string, Uint8Array | null>();
@@ -20,7 +22,7 @@ export class ReadCache {
   remember(values: Iterable<[string, Uint8Array | null]>): void {
     for (const [key, value] of values) {
       this.entries.delete(key);
-      if (value && value.length > MAX_VALUE_BYTES) continue;
+      if ((value && value.length > MAX_VALUE_BYTES) || key.length > MAX_KEY_LENGTH) continue;
       this.entries.set(key, value && value.slice());
       if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     }

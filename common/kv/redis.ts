@@ -63,6 +63,9 @@ export interface RedisKvOptions {
   keyPrefix?: string;
 }
 
+/** After a command times out, how long the others fail at once before Redis is tried again. */
+const FAIL_FAST_MS = 1000;
+
 /** Shared state across processes and replicas. Reconnects by itself; commands fail fast while it is down. */
 export class RedisKv implements KvStore {
   readonly kind = 'redis' as const;
@@ -104,42 +107,53 @@ export class RedisKv implements KvStore {
     });
   }
 
-  private wrap<T>(op: string, promise: Promise<T>): Promise<T> {
-    return promise.catch((error: unknown) => {
+  /**
+   * Until when commands fail at once: after one times out. A Redis that hangs (no reset, no
+   * answer) would otherwise cost every call the whole command timeout, one batch after another,
+   * and the reflexes' fail-open or fail-closed answers would queue behind it.
+   */
+  private downUntil = 0;
+
+  private async wrap<T>(op: string, command: () => Promise<T>): Promise<T> {
+    if (Date.now() < this.downUntil) throw new KgentsError('STORE_UNAVAILABLE', `Redis ${op} not tried: Redis stopped answering moments ago`);
+    try {
+      return await command();
+    } catch (error) {
+      if (/timed? ?out/i.test((error as Error).message)) this.downUntil = Date.now() + FAIL_FAST_MS;
       throw new KgentsError('STORE_UNAVAILABLE', `Redis ${op} failed: ${(error as Error).message}`, {}, { cause: error });
-    });
+    }
   }
 
   async get(key: string) {
-    return bytesOf(await this.wrap('GET', this.client.getBuffer(key)));
+    return bytesOf(await this.wrap('GET', () => this.client.getBuffer(key)));
   }
 
   async getFrom(key: string, offset: number) {
-    const [[, exists], [, tail]] = (await this.wrap('GETRANGE', this.client.multi().exists(key).getrangeBuffer(key, offset, -1).exec())) as [[null, number], [null, Buffer]];
+    const [[, exists], [, tail]] = (await this.wrap('GETRANGE', () => this.client.multi().exists(key).getrangeBuffer(key, offset, -1).exec())) as [[null, number], [null, Buffer]];
     return exists ? bytesOf(tail) : null;
   }
 
   async getMany(keys: string[]) {
     if (keys.length === 0) return [];
-    const values = await this.wrap('MGET', this.client.mgetBuffer(...keys));
+    const values = await this.wrap('MGET', () => this.client.mgetBuffer(...keys));
     return values.map(bytesOf);
   }
 
   async set(key: string, value: Uint8Array) {
-    await this.wrap('SET', this.client.set(key, Buffer.from(value)));
+    await this.wrap('SET', () => this.client.set(key, Buffer.from(value)));
   }
 
   async delete(key: string) {
-    await this.wrap('DEL', this.client.del(key));
+    await this.wrap('DEL', () => this.client.del(key));
   }
 
   async increment(key: string, delta: bigint) {
-    const result = await this.wrap('INCRBY', this.client.incrby(key, delta.toString()));
+    const result = await this.wrap('INCRBY', () => this.client.incrby(key, delta.toString()));
     return BigInt(result);
   }
 
   async append(key: string, value: Uint8Array) {
-    return this.wrap('APPEND', this.client.append(key, Buffer.from(value)));
+    return this.wrap('APPEND', () => this.client.append(key, Buffer.from(value)));
   }
 
   async commit(txn: KvTransaction) {
@@ -149,7 +163,7 @@ export class RedisKv implements KvStore {
     for (const w of txn.writes) args.push(w.value ? '1' : '0', w.value ? Buffer.from(w.value) : '');
     for (const i of txn.increments) args.push(i.delta.toString());
     const client = this.client as Redis & { kgentsCommit(numKeys: number, ...rest: (string | Buffer)[]): Promise<number> };
-    const ok = await this.wrap('commit', client.kgentsCommit(keys.length, ...keys, ...args));
+    const ok = await this.wrap('commit', () => client.kgentsCommit(keys.length, ...keys, ...args));
     return ok === 1;
   }
 
@@ -160,12 +174,12 @@ export class RedisKv implements KvStore {
     let swept = 0;
     let cursor = '0';
     do {
-      const [next, found] = await this.wrap('SCAN', this.client.scan(cursor, 'MATCH', `${escapeGlob(keyPrefix + prefix)}*`, 'COUNT', SWEEP_BATCH));
+      const [next, found] = await this.wrap('SCAN', () => this.client.scan(cursor, 'MATCH', `${escapeGlob(keyPrefix + prefix)}*`, 'COUNT', SWEEP_BATCH));
       cursor = next;
       const keys = found.map((key) => key.slice(keyPrefix.length));
       const values = await this.getMany(keys);
       const stale = keys.flatMap((key, i) => (values[i] && isStale(values[i]) ? [{ key, value: Buffer.from(values[i]) }] : []));
-      if (stale.length > 0) swept += await this.wrap('sweep', client.kgentsDeleteIfUnchanged(stale.length, ...stale.map((s) => s.key), ...stale.map((s) => s.value)));
+      if (stale.length > 0) swept += await this.wrap('sweep', () => client.kgentsDeleteIfUnchanged(stale.length, ...stale.map((s) => s.key), ...stale.map((s) => s.value)));
     } while (cursor !== '0');
     return swept;
   }

@@ -154,6 +154,25 @@ describe('reflex hosts sharing one Redis', () => {
       expect(await calls('mget')).toBe(1); // the failed check made it read the key afresh
     }));
 
+  it('when Redis hangs, fails at once for a moment after a command times out, instead of every call waiting out its own timeout', async () => {
+    const kv = new RedisKv(redis.url, { commandTimeoutMs: 200 });
+    await kv.ready();
+    try {
+      await kv.set('hang/probe', new TextEncoder().encode('1'));
+      redis.hang(true);
+      await expect(kv.get('hang/probe')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('timed out') });
+      // The next ones are not sent: their fail-open or fail-closed answer comes without waiting.
+      await expect(kv.get('hang/probe')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('not tried') });
+      await expect(kv.getMany(['hang/probe'])).rejects.toMatchObject({ message: expect.stringContaining('not tried') });
+      redis.hang(false);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(new TextDecoder().decode((await kv.get('hang/probe'))!)).toBe('1');
+    } finally {
+      redis.hang(false);
+      await kv.close();
+    }
+  });
+
   it('sweeps rate-limit state that has run out, under its key prefix, and keeps a key another writer renewed meanwhile', async () => {
     const kv = new RedisKv(redis.url, { keyPrefix: 'app1:' });
     await kv.ready();

@@ -75,6 +75,12 @@ describe('request targets', () => {
     expect((await rawGet('/public/curly{x}')).status).toBe(200);
   });
 
+  it('counts a refused path in the request metrics, under no reflex', async () => {
+    await rawGet('/public/../admin');
+    const metrics = await (await fetch(`${host.url}/metrics`)).text();
+    expect(metrics).toMatch(/^kgents_requests_total\{reflex="-",status="400"\} [1-9]/m);
+  });
+
   it('other escapes pass as they are', async () => {
     const before = upstream.seen.length;
     expect((await rawGet('/public%2Fadmin/x%20y?q=%61')).status).toBe(200);

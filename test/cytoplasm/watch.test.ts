@@ -24,7 +24,19 @@ const waitFor = async (pattern: RegExp, stream: () => string, timeoutMs = 60_000
 
 beforeAll(async () => {
   // An upstream that takes 800 ms, so requests are in flight while the host reloads or stops.
-  slow = createServer((_req, res) => setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('slow ok'), 800));
+  slow = createServer((req, res) => {
+    if (!req.url?.includes('stream')) return void setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('slow ok'), 800);
+    // An answer whose headers come at once and whose body takes a second: an LLM's stream.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let n = 0;
+    const tick = setInterval(() => {
+      res.write(`data: ${n}\n\n`);
+      if (++n === 5) {
+        clearInterval(tick);
+        res.end();
+      }
+    }, 200);
+  });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
   slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
   root = scratchProject('watch');
@@ -90,12 +102,13 @@ describe('kgents up --watch', () => {
     expect((await fetch(url('/nowhere'))).status).toBe(418);
   });
 
-  it('on SIGTERM stops accepting, finishes in-flight requests and exits 0', async () => {
+  it('on SIGTERM stops accepting, finishes in-flight requests, streamed bodies included, and exits 0', async () => {
     const inFlight = fetch(url('/v1/chat/y')).then(async (r) => [r.status, await r.text()]);
-    await new Promise((r) => setTimeout(r, 100));
+    const streaming = await fetch(url('/v1/chat/stream'));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await inFlight).toEqual([200, 'slow ok']);
+    expect(await streaming.text()).toBe('data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n');
     expect(await exited).toBe(0);
     await expect(fetch(url('/nowhere'))).rejects.toThrow();
   });

@@ -43,6 +43,11 @@ export class RedisServer {
     });
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: a Redis that hangs, sockets open and no answer. */
+  hang(frozen: boolean): void {
+    this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
