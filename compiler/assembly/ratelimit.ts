@@ -11,6 +11,8 @@ export class Verdict {
   resetSeconds: i64 = 0;
   retryAfterSeconds: i64 = 0;
   storeDown: bool = false;
+  /** The request costs more than the limit lets in at once: no wait would make it pass. */
+  tooCostly: bool = false;
 }
 
 // The generated reflex calls only the key, cost and algorithm functions its spec names, so
@@ -71,6 +73,11 @@ class GcraUpdate extends CasUpdate {
     const newTat = tat + this.interval * this.cost;
     const allowAt = newTat - this.interval * this.burst;
     const v = this.verdict;
+    if (this.cost > this.burst) {
+      v.allowed = false;
+      v.tooCostly = true;
+      return null;
+    }
     if (this.now < allowAt) {
       v.allowed = false;
       v.remaining = 0;
@@ -118,6 +125,11 @@ class FixedWindowUpdate extends CasUpdate {
     }
     count += this.cost;
     const v = this.verdict;
+    if (this.cost > this.rate) {
+      v.allowed = false;
+      v.tooCostly = true;
+      return null;
+    }
     v.allowed = count <= this.rate;
     v.remaining = v.allowed ? this.rate - count : 0;
     v.resetSeconds = ceilDiv(end - this.now, 1_000_000);
@@ -139,6 +151,12 @@ export function addRateLimitHeaders(d: Decision, policy: string, statePrefix: st
 }
 
 export function tooManyRequests(policy: string, statePrefix: string, v: Verdict): Decision {
+  // No Retry-After: a client told to wait would wait and be refused again, for ever.
+  if (v.tooCostly) {
+    const d = respond(429, 'application/json', '{"error":{"code":"cost_exceeds_limit","message":"this request costs more than the limit lets in at once"}}');
+    d.header('ratelimit-policy', policy);
+    return d;
+  }
   const d = respond(429, 'application/json', '{"error":{"code":"rate_limited","message":"rate limit exceeded","retry_after":' + v.retryAfterSeconds.toString() + '}}');
   d.header('retry-after', v.retryAfterSeconds.toString());
   addRateLimitHeaders(d, policy, statePrefix, v);

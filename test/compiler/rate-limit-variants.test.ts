@@ -88,4 +88,17 @@ describe('rate-limit variants through jco glue', () => {
     expect(decide('/x').action).toBe('forward');
     expect(decide('/x').action).toBe('respond');
   });
+
+  it('a request that costs more than the limit lets in at once gets 429 without a Retry-After it could never honour', async () => {
+    for (const algorithm of ['gcra', 'fixed-window']) {
+      const decide = await limiter({ key: { from: 'constant', value: 'all' }, algorithm, rate: 5, period: '1m', burst: 5, cost: { header: 'x-cost', max: 20 } });
+      const refused = decide('/x', [['x-cost', '8']]);
+      if (refused.action !== 'respond') throw new Error(`${algorithm}: expected a refusal, got ${refused.action}`);
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body).error.code).toBe('cost_exceeds_limit');
+      expect(Object.fromEntries(refused.headers)['retry-after'], algorithm).toBeUndefined();
+      // It spent nothing: a request within the limit still passes.
+      expect(decide('/x', [['x-cost', '5']]).action, algorithm).toBe('forward');
+    }
+  });
 });
