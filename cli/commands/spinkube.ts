@@ -163,7 +163,7 @@ export function registerSpinKube(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for readiness', wholeNumber, 300)
     .option('--no-wait', 'return once applied')
     .action(async (f: ScaffoldFlags & RegistryFlags & { context?: string; kubeconfig?: string; manifests: string; build: boolean; push: boolean; platform: boolean; timeout: number; wait: boolean }) => {
-      const [{ connect }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness()]);
+      const [{ connect }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }, { pruneAutoscaler }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness(), lazy.inventory()]);
       const conn = connect(connectOptions(f));
       say(`context ${conn.context} (${conn.server}), namespace ${conn.namespace}`);
       if (f.build) {
@@ -178,6 +178,7 @@ export function registerSpinKube(program: Command): void {
       notes.forEach((n) => say(`note: ${n}`));
       if (f.platform) objects.push(...loadKustomization(f.manifests));
       const applied = await applyAll(conn, objects, say);
+      await pruneAutoscaler(conn, objects, say);
       if (f.wait) {
         say(`waiting up to ${f.timeout} s for readiness ...`);
         await waitUntilReady(conn, applied.filter(isWorkload), f.timeout * 1000, say);
@@ -191,14 +192,15 @@ export function registerSpinKube(program: Command): void {
     process.stdout.write(`${formatTable(['kind', 'name', 'ready', 'images'], apps.map((a) => [a.kind, a.name, `${a.ready}/${a.desired}`, a.images.join(',')]))}\n`);
   });
 
-  clusterOptions(program.command('delete').description('remove the SpinApp (and, with --platform, the nucleus, Morpheus and Redis)'))
+  clusterOptions(program.command('delete').description('remove the SpinApp and its autoscaler (and, with --platform, the nucleus, Morpheus and Redis)'))
     .option('--name <name>', 'SpinApp name', 'kgents-edge')
     .option('--platform', 'also delete the objects in --manifests')
     .option('--manifests <dir>', 'platform manifests', 'k8s')
     .action(async (f: { name: string; platform?: boolean; manifests: string; context?: string; kubeconfig?: string; namespace?: string }) => {
-      const [{ connect }, { deleteAll }, { loadKustomization }] = await Promise.all([lazy.connect(), lazy.inventory(), lazy.manifests()]);
+      const [{ connect }, { deleteAll, autoscalerOf }, { loadKustomization }] = await Promise.all([lazy.connect(), lazy.inventory(), lazy.manifests()]);
       const conn = connect(connectOptions(f));
-      const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: f.name } }, ...(f.platform ? loadKustomization(f.manifests) : [])];
+      const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: f.name } }, autoscalerOf(f.name), ...(f.platform ? loadKustomization(f.manifests) : [])];
       await deleteAll(conn, objects, say);
     });
 }
+

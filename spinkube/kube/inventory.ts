@@ -51,3 +51,20 @@ export async function deleteAll(conn: KubeConnection, objects: KubernetesObject[
     }
   }
 }
+
+/** The HPA `--autoscale` makes: named after the app, as scaffold names it. */
+export function autoscalerOf(name: string): KubernetesObject {
+  return { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name } };
+}
+
+/**
+ * After a deploy without `--autoscale`, removes the HPA an earlier deploy with it left for this
+ * app: it would go on setting the replicas the SpinApp now sets.
+ */
+export async function pruneAutoscaler(conn: KubeConnection, deployed: KubernetesObject[], onProgress: (line: string) => void = () => {}): Promise<void> {
+  const app = deployed.find((o) => o.kind === 'SpinApp');
+  if (!app || deployed.some((o) => o.kind === 'HorizontalPodAutoscaler')) return;
+  await deleteAll(conn, [autoscalerOf(app.metadata!.name!)], (line) => {
+    if (line.startsWith('deleted')) onProgress(`${line} (this deploy has no --autoscale)`);
+  });
+}

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { freePort } from '../../common/net.ts';
 import { applyAll } from '../../spinkube/kube/apply.ts';
 import { connect, type KubeConnection } from '../../spinkube/kube/connect.ts';
-import { deleteAll, listApps } from '../../spinkube/kube/inventory.ts';
+import { autoscalerOf, deleteAll, listApps, pruneAutoscaler } from '../../spinkube/kube/inventory.ts';
 import { waitUntilReady } from '../../spinkube/kube/wait.ts';
 import { startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
 
@@ -139,6 +139,22 @@ describe('clear errors', () => {
     writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
     expect(() => connect({ kubeconfig: file })).toThrow(/bootstrap\.sh/);
     expect(() => connect({ kubeconfig: kube.kubeconfig(dir), context: 'prod' })).toThrow(/no context "prod".*fake/);
+  });
+});
+
+describe('autoscaling', () => {
+  it('a deploy without --autoscale removes the HPA an earlier one left; a deploy with it keeps its own', async () => {
+    const hpa = { ...autoscalerOf('kgents-edge'), spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'kgents-edge' }, minReplicas: 2, maxReplicas: 5 } } as KubernetesObject;
+    await applyAll(conn, [spinApp, hpa] as KubernetesObject[]);
+    await pruneAutoscaler(conn, [spinApp, hpa] as KubernetesObject[]);
+    expect(kube.objects().map((o) => o.kind).sort()).toEqual(['HorizontalPodAutoscaler', 'SpinApp']);
+    const lines: string[] = [];
+    await pruneAutoscaler(conn, [spinApp] as KubernetesObject[], (l) => lines.push(l));
+    expect(kube.objects().map((o) => o.kind)).toEqual(['SpinApp']);
+    expect(lines).toEqual(['deleted HorizontalPodAutoscaler/kgents-edge (this deploy has no --autoscale)']);
+    // Nothing to remove the next time, and nothing said.
+    await pruneAutoscaler(conn, [spinApp] as KubernetesObject[], (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
   });
 });
 
