@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
+import { streamTicks } from '../support/upstream.ts';
 
 // The host's upstream budget covers the wait for the answer's headers, not a streamed body:
 // an LLM's SSE answer through the edge can outlast it.
@@ -13,15 +14,7 @@ beforeAll(async () => {
   await shippedApp();
   upstream = createServer((req, res) => {
     if (req.url?.startsWith('/v1/chat/silent')) return; // never answers
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    let n = 0;
-    const tick = setInterval(() => {
-      res.write(`data: ${n}\n\n`);
-      if (++n === 5) {
-        clearInterval(tick);
-        res.end('data: [DONE]\n\n');
-      }
-    }, BUDGET_MS / 2);
+    streamTicks(res, 5, BUDGET_MS / 2, 'data: [DONE]\n\n');
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as { port: number };

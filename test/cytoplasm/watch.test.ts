@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../common/net.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
+import { streamTicks } from '../support/upstream.ts';
 
 let root: string;
 let port: number;
@@ -27,15 +28,7 @@ beforeAll(async () => {
   slow = createServer((req, res) => {
     if (!req.url?.includes('stream')) return void setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('slow ok'), 800);
     // An answer whose headers come at once and whose body takes a second: an LLM's stream.
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    let n = 0;
-    const tick = setInterval(() => {
-      res.write(`data: ${n}\n\n`);
-      if (++n === 5) {
-        clearInterval(tick);
-        res.end();
-      }
-    }, 200);
+    streamTicks(res, 5, 200);
   });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
   slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;

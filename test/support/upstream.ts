@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface SeenRequest {
   method: string;
@@ -36,4 +36,17 @@ export async function startEchoUpstream(): Promise<{ url: string; seen: SeenRequ
         server.close(() => resolve());
       }),
   };
+}
+
+/** Answers with an event stream, as an LLM does: headers at once, then `data: 0` to `data: <count-1>`, one each `everyMs`, then `tail` and the end. */
+export function streamTicks(res: ServerResponse, count: number, everyMs: number, tail = ''): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  let n = 0;
+  const tick = setInterval(() => {
+    res.write(`data: ${n}\n\n`);
+    if (++n === count) {
+      clearInterval(tick);
+      res.end(tail);
+    }
+  }, everyMs);
 }
