@@ -172,6 +172,10 @@ export function memoryPagesOf(spec: ReflexSpec): number {
   if (spec.limits.memoryPages) return spec.limits.memoryPages;
   if (spec.kind === 'pheromone-sensor') return 64;
   if (readsOf(spec).body) return Math.ceil((3 * REFLEX_BODY_BYTES) / PAGE) + 2;
+  // A rate limit's key comes from the client (a header, X-Forwarded-For): as request bytes, as
+  // text (two bytes a character), in the key and encoded for the store, a 10 KB value filled one
+  // page and trapped. Two hold the 16 KB of headers Node lets in.
+  if (spec.kind === 'rate-limit') return 2;
   return 1;
 }
 
