@@ -31,6 +31,20 @@ export function clientBehind(req: Request, proxies: i32): string {
   return hops[max(hops.length - proxies, 0)].trim();
 }
 
+/** Keys longer than this are stored by their hash: a client's 9 KB header per key filled the store and the host's memory. */
+const MAX_KEY_CHARS = 128;
+
+/** The store key for a client's key: as it is when short, else `#` and its 64-bit FNV-1a hash. */
+export function stateKey(prefix: string, key: string): string {
+  if (key.length <= MAX_KEY_CHARS) return prefix + key;
+  let hash: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= <u64>key.charCodeAt(i);
+    hash *= 0x100000001b3;
+  }
+  return prefix + '#' + hash.toString(16);
+}
+
 export function headerKey(req: Request, name: string): string {
   const v = req.header(name);
   return v === null ? '-' : v;

@@ -13,7 +13,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
   const quota = spec.algorithm === 'gcra' ? burst : spec.rate;
   const windowSeconds = Math.max(1, Math.ceil(spec.algorithm === 'gcra' ? (burst * spec.period) / spec.rate / 1000 : spec.period / 1000));
   const periodMicros = spec.period * 1000;
-  const key = `${str(`${RATE_LIMIT_STATE_PREFIX}${spec.name}/`)} + ${keyExpression(spec.key)}`;
+  const key = `stateKey(${str(`${RATE_LIMIT_STATE_PREFIX}${spec.name}/`)}, ${keyExpression(spec.key)})`;
   const cost = spec.cost === 1 ? '1' : `headerCost(req, ${str(spec.cost.header)}, ${i64(spec.cost.max)})`;
   // At least 1 us between requests: rates above a million per second count as one per microsecond.
   const interval = Math.max(1, Math.floor(periodMicros / spec.rate));
@@ -22,7 +22,7 @@ export function rateLimitBody(spec: RateLimitSpec): KindBody {
       ? `gcra(STORE, ${key}, ${cost}, ${i64(interval)}, ${i64(burst)}, ${failOpen})`
       : `fixedWindow(STORE, ${key}, ${cost}, ${i64(spec.rate)}, ${i64(periodMicros)}, ${failOpen})`;
   return {
-    imports: ["import { gcra, fixedWindow, clientBehind, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable } from './ratelimit';"],
+    imports: ["import { gcra, fixedWindow, clientBehind, headerKey, pathSegmentKey, headerCost, tooManyRequests, addRateLimitHeaders, storeUnavailable, stateKey } from './ratelimit';"],
     // Everything that never changes (policy, key prefix, algorithm, key source) is a literal
     // here, so the optimizer keeps only the code, and the imports, this spec uses.
     body: `const POLICY = ${str(`"${spec.name}";q=${quota};w=${windowSeconds}`)};

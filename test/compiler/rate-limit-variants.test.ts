@@ -89,6 +89,20 @@ describe('rate-limit variants through jco glue', () => {
     expect(decide('/x').action).toBe('respond');
   });
 
+  it('stores a long key by its hash: one client, one short key, whatever it sends', async () => {
+    const kv = new Map<string, Uint8Array>();
+    const decide = await limiter({ key: { from: 'header', name: 'x-agent-id' }, rate: 1, period: '1m', burst: 1 }, () => NOW, kv);
+    const long = 'k'.repeat(10_000);
+    expect(decide('/x', [['x-agent-id', long]]).action).toBe('forward');
+    expect(decide('/x', [['x-agent-id', long]]).action).toBe('respond');
+    expect(decide('/x', [['x-agent-id', `${long}!`]]).action).toBe('forward');
+    expect(decide('/x', [['x-agent-id', 'short']]).action).toBe('forward');
+    const keys = [...kv.keys()];
+    expect(keys).toContain('rl/variant/short');
+    expect(keys.filter((k) => k.startsWith('rl/variant/#'))).toHaveLength(2);
+    expect(Math.max(...keys.map((k) => k.length))).toBeLessThan(40);
+  });
+
   it('a request that costs more than the limit lets in at once gets 429 without a Retry-After it could never honour', async () => {
     for (const algorithm of ['gcra', 'fixed-window']) {
       const decide = await limiter({ key: { from: 'constant', value: 'all' }, algorithm, rate: 5, period: '1m', burst: 5, cost: { header: 'x-cost', max: 20 } });
