@@ -149,7 +149,9 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     if (ws && c.req.header('upgrade')?.toLowerCase() === 'websocket') return ws(c, next);
     return streamSSE(c, async (sse) => {
       const backlog = new Backlog(deps.hub.queueSize);
-      const unsubscribe = deps.hub.subscribe({ deliver: backlog.deliver, close: () => {} });
+      // An EventSource that reconnects says the last id it saw: it gets what came after, not all again.
+      const lastSeen = Number(c.req.header('last-event-id'));
+      const unsubscribe = deps.hub.subscribe({ deliver: backlog.deliver, close: () => {} }, Number.isSafeInteger(lastSeen) ? lastSeen : 0);
       sse.onAbort(() => {
         unsubscribe();
         backlog.interrupt();

@@ -45,11 +45,14 @@ export class EventHub {
     for (const s of this.subscriptions) this.enqueue(s, [event]);
   }
 
-  /** Replays history, then streams new events. Returns the unsubscribe function. */
-  subscribe(subscriber: Subscriber): () => void {
+  /**
+   * Replays history (only what came after event `afterSeq`, for an observer resuming where it
+   * left off), then streams new events. Returns the unsubscribe function.
+   */
+  subscribe(subscriber: Subscriber, afterSeq = 0): () => void {
     const s: Subscription = { subscriber, queue: [], dropped: 0, scheduled: false };
     this.subscriptions.add(s);
-    this.enqueue(s, [...this.history]);
+    this.enqueue(s, this.history.filter((e) => e.seq > afterSeq));
     return () => {
       this.subscriptions.delete(s);
       subscriber.close();

@@ -20,6 +20,16 @@ describe('observe', () => {
       await readUntil(/"source":"after"/);
       expect(text).toContain('event: pheromone.deposited');
       controller.abort();
+
+      // Reconnecting with the last id seen replays only what came after it.
+      const firstId = Number(/id: (\d+)/.exec(text)![1]);
+      const resumed = new AbortController();
+      const again = await fetch(`${n.url}/v1/observe`, { signal: resumed.signal, headers: { 'last-event-id': String(firstId) } });
+      const resumedReader = again.body!.getReader();
+      let resumedText = '';
+      while (!/"source":"after"/.test(resumedText)) resumedText += new TextDecoder().decode((await resumedReader.read()).value);
+      expect(resumedText).not.toContain('"source":"before"');
+      resumed.abort();
     } finally {
       await n.close();
     }
