@@ -24,6 +24,9 @@ import { DepositInput } from '../pheromones/schema.ts';
 /** How much a WebSocket observer may have waiting to be sent before its events are dropped. */
 const WS_BUFFER_BYTES = 1024 * 1024;
 
+/** How long an observe stream may stay quiet before a comment line goes out (proxies drop idle ones at 60 s). */
+const HEARTBEAT_MS = 15_000;
+
 /** `?status=` names one of the states, or is left out for all of them. */
 const PurgatoryQuery = z.object({ status: z.enum(PURGATORY_STATUSES).optional() });
 
@@ -157,7 +160,9 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
         backlog.interrupt();
       });
       while (!sse.aborted && !sse.closed) {
-        const { events, dropped } = await backlog.take();
+        const { events, dropped } = await backlog.take(HEARTBEAT_MS);
+        // A comment line now and then keeps proxies from closing a quiet stream as idle.
+        if (!dropped && events.length === 0) await sse.write(': keep-alive\n\n');
         if (dropped) await sse.writeSSE({ event: 'dropped', data: JSON.stringify({ count: dropped }) });
         for (const e of events) await sse.writeSSE({ event: e.kind, id: String(e.seq), data: JSON.stringify(e) });
       }

@@ -108,9 +108,17 @@ export class Backlog {
     this.wake?.();
   }
 
-  /** What is waiting, and how many were dropped since the last take; waits while there is nothing. */
-  async take(): Promise<{ events: ObservedEvent[]; dropped: number }> {
-    if (this.events.length === 0 && this.droppedCount === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+  /** What is waiting, and how many were dropped since the last take; waits while there is nothing, at most `waitMs`. */
+  async take(waitMs = Number.POSITIVE_INFINITY): Promise<{ events: ObservedEvent[]; dropped: number }> {
+    if (this.events.length === 0 && this.droppedCount === 0) {
+      await new Promise<void>((resolve) => {
+        const timer = Number.isFinite(waitMs) ? setTimeout(resolve, waitMs) : null;
+        this.wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     this.wake = null;
     const taken = { events: this.events, dropped: this.droppedCount };
     this.events = [];

@@ -60,9 +60,10 @@ describe('observe', () => {
     const { events, dropped } = await backlog.take();
     expect(events.map((e) => e.seq)).toEqual([31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
     expect(dropped).toBe(30);
-    // Once caught up it waits, and wakes for the next event.
+    // Once caught up it waits, and wakes for the next event; or gives up after the wait asked for.
     const next = backlog.take();
     hub.publish('invocation', { last: true });
     expect((await next).events.map((e) => e.seq)).toEqual([41]);
+    expect(await backlog.take(20)).toEqual({ events: [], dropped: 0 });
   });
 });
