@@ -18,10 +18,15 @@ export const DepositInput = z
   .refine((d) => serializedBytes(d.payload ?? null) <= 8192, { message: 'payload must serialize to at most 8 KB (UTF-8), and nest no deeper than JSON.stringify can go', path: ['payload'] });
 export type DepositInput = z.input<typeof DepositInput>;
 
+const LIMIT = 'expected a whole number from 1 to 10000';
+
 export const SenseQuery = z.object({
   type: PheromoneType.optional(),
   target: z.string().regex(TOKEN).optional(),
-  limit: z.coerce.number({ error: 'expected a whole number from 1 to 10000' }).int().min(1).max(10_000).default(100),
+  // Digits only: Number() would also take ` 5`, `0x10` and `1e3`.
+  limit: z
+    .preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number({ error: LIMIT }).int({ error: LIMIT }).min(1, { error: LIMIT }).max(10_000, { error: LIMIT }))
+    .default(100),
 });
 export type SenseQuery = z.input<typeof SenseQuery>;
 

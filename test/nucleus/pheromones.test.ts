@@ -84,6 +84,8 @@ describe('pheromone field law', () => {
       const badQuery = await fetch(`${n.url}/v1/pheromones?type=WARNING&limit=abc`);
       expect(badQuery.status).toBe(400);
       expect((await badQuery.json()).error.message).toBe('limit: expected a whole number from 1 to 10000');
+      for (const limit of ['0x10', '1e3', '%205', '0', '10001']) expect((await fetch(`${n.url}/v1/pheromones?limit=${limit}`)).status, limit).toBe(400);
+      expect((await fetch(`${n.url}/v1/pheromones?limit=10000`)).status).toBe(200);
       expect((await post(n, { type: 'TEST', source: 'ok', intensity: 0.5, halfLife: 1000 })).status).toBe(201);
     } finally {
       await n.close();
