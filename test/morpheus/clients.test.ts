@@ -373,6 +373,30 @@ describe('beyond text chat: tools, images, JSON mode', () => {
     ]);
   });
 
+  it('keeps text blocks and parts apart across APIs, system prompts included, rather than running them together', async () => {
+    await anthropic.messages.create({
+      model: 'gpt-4o',
+      max_tokens: 16,
+      system: [{ type: 'text', text: 'You are terse.' }, { type: 'text', text: 'Answer in French.' }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] }],
+    });
+    const toOpenAi = rig.upstream.requests.at(-1)!.body as { messages: { role: string; content: unknown }[] };
+    expect(toOpenAi.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'You are terse.' }, { type: 'text', text: 'Answer in French.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] },
+    ]);
+    await openai.chat.completions.create({
+      model: 'claude-3',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'You are terse.' }, { type: 'text', text: 'Answer in French.' }] },
+        { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] },
+      ],
+    });
+    const toAnthropic = rig.upstream.requests.at(-1)!.body as { system: unknown; messages: unknown };
+    expect(toAnthropic.system).toEqual([{ type: 'text', text: 'You are terse.' }, { type: 'text', text: 'Answer in French.' }]);
+    expect(toAnthropic.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] }]);
+  });
+
   it('translates images both ways, inline and by URL, keeping their place among the text', async () => {
     const png = 'iVBORw0KGgo=';
     await openai.chat.completions.create({

@@ -69,14 +69,14 @@ function imageSourceIn(source: NonNullable<z.infer<typeof Block>['source']>): Im
   return source.type === 'url' ? { url: source.url ?? '' } : { mediaType: source.media_type ?? 'image/png', data: source.data ?? '' };
 }
 
-/** Text and images in order, for blocks that hold images. */
+/** Text and images in order, for blocks that hold images or more than one text (kept apart, not run together). */
 function partsIn(blocks: z.infer<typeof Block>[]): ContentPart[] | undefined {
-  if (!blocks.some((b) => b.type === 'image')) return undefined;
+  if (!blocks.some((b) => b.type === 'image') && blocks.filter((b) => b.type === 'text').length < 2) return undefined;
   return blocks.flatMap((b): ContentPart[] => (b.type === 'image' && b.source ? [{ type: 'image', source: imageSourceIn(b.source) }] : b.type === 'text' ? [{ type: 'text', text: b.text ?? '' }] : []));
 }
 
 /** One Anthropic message as canonical ones: a user turn's tool results become tool messages, ahead of its text. */
-function messagesOf(role: 'user' | 'assistant', content: z.infer<typeof Blocks>): ChatMessage[] {
+function messagesOf(role: 'system' | 'user' | 'assistant', content: z.infer<typeof Blocks>): ChatMessage[] {
   if (typeof content === 'string') return [{ role, content }];
   const parts = partsIn(content);
   if (role === 'assistant') {
@@ -97,7 +97,7 @@ function toolChoiceIn(choice: z.infer<typeof ToolChoiceIn> | undefined): ToolCho
 export function fromAnthropic(r: MessagesRequest): ChatRequest {
   return {
     model: r.model,
-    messages: [...(r.system ? [{ role: 'system' as const, content: text(r.system) }] : []), ...r.messages.flatMap((m) => messagesOf(m.role, m.content))],
+    messages: [...(r.system ? messagesOf('system', r.system) : []), ...r.messages.flatMap((m) => messagesOf(m.role, m.content))],
     maxTokens: r.max_tokens,
     temperature: r.temperature,
     topP: r.top_p,
@@ -155,7 +155,9 @@ const DEFAULT_MAX_TOKENS = 4096;
 
 /** The request the Anthropic API receives: system prompts move to `system`, max_tokens is required. */
 export function toAnthropic(r: ChatRequest, stream: boolean): Record<string, unknown> {
-  const system = r.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  // System text as blocks, each part of each system message its own, so none run together.
+  const systemBlocks = r.messages.filter((m) => m.role === 'system').flatMap((m) => (m.parts ?? [{ type: 'text' as const, text: m.content }]).flatMap((p) => (p.type === 'text' && p.text ? [{ type: 'text', text: p.text }] : [])));
+  const system = systemBlocks.length > 1 ? systemBlocks : systemBlocks[0]?.text;
   // Anthropic says "one call at most" inside tool_choice, so it needs one (auto by default).
   const single = r.parallelToolCalls === false && (r.tools?.length ?? 0) > 0;
   const choice = r.toolChoice ?? (single ? 'auto' : undefined);

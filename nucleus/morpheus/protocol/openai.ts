@@ -79,9 +79,9 @@ function imageSourceIn(url: string): ImageSource {
   return inline ? { mediaType: inline[1], data: inline[2] } : { url };
 }
 
-/** Text and images in order, for a message that has images. */
+/** Text and images in order, for a message that has images or more than one text part (kept apart, not run together). */
 function partsIn(content: z.infer<typeof Content> | undefined): ContentPart[] | undefined {
-  if (!Array.isArray(content) || !content.some((p) => p.type === 'image_url')) return undefined;
+  if (!Array.isArray(content) || (!content.some((p) => p.type === 'image_url') && content.length < 2)) return undefined;
   return content.map((p): ContentPart => (p.type === 'image_url' ? { type: 'image', source: imageSourceIn(p.image_url?.url ?? '') } : { type: 'text', text: p.text ?? '' }));
 }
 
