@@ -178,7 +178,7 @@ export function tooManyRequests(policy: string, statePrefix: string, v: Verdict)
 }
 
 export function storeUnavailable(): Decision {
-  const d = respond(503, 'application/json', '{"error":{"code":"store_unavailable","message":"rate-limit state is unreachable; failing closed"}}');
+  const d = respond(503, 'application/json', '{"error":{"code":"store_unavailable","message":"the key-value store is unreachable; failing closed"}}');
   d.header('retry-after', '1');
   return d;
 }

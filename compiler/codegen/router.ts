@@ -30,8 +30,12 @@ function action(a: RouterAction, spec: RouterSpec): string {
 }
 
 export function routerBody(spec: RouterSpec): KindBody {
+  // The flag lives in the store: with it unreachable, fail-closed answers 503, fail-open (the default) routes as if it were down.
+  const closed = spec.whenFlag && spec.onStoreFailure === 'fail-closed' ? `  const up = flagUp(STORE, ${str(spec.whenFlag.flag)});
+  if (storeFailed) return storeUnavailable();
+` : '';
   const flag = spec.whenFlag
-    ? `  if (flagUp(STORE, ${str(spec.whenFlag.flag)})) ${fixedResponse(
+    ? `${closed}  if (${closed ? 'up' : `flagUp(STORE, ${str(spec.whenFlag.flag)})`}) ${fixedResponse(
         { ...spec.whenFlag.respond, body: spec.whenFlag.respond.body ?? { error: { code: 'degraded', message: `${spec.whenFlag.flag} is raised; try again later` } } },
         [['retry-after', String(spec.whenFlag.retryAfter)]],
       )}\n`
@@ -41,6 +45,8 @@ export function routerBody(spec: RouterSpec): KindBody {
     imports: [
       `import { pathPrefix, glob, headerEquals, headerPresent, queryEquals, queryPresent, jsonEquals, containsKeyword } from './match';`,
       `import { flagUp } from './sensor';`,
+      `import { storeFailed } from './wasi';`,
+      `import { storeUnavailable } from './ratelimit';`,
     ],
     body: `function decideRequest(req: Request): Decision {
 ${flag}${rules}

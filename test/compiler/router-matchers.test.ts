@@ -147,6 +147,22 @@ describe('router matchers through jco glue', () => {
   });
 });
 
+describe('a router that reads a flag, with the store down', () => {
+  async function flagRouter(onStoreFailure?: 'fail-open' | 'fail-closed') {
+    const spec = ReflexSpec.parse({ kind: 'router', name: 'flagged', description: 'reads a flag', route: '/...', upstreams: { app: { variable: 'app_url', default: 'http://app:1' } }, whenFlag: { flag: 'degraded' }, rules: [], fallback: { route: 'app' }, ...(onStoreFailure ? { onStoreFailure } : {}) });
+    const core = await compileAssemblyScript(generateAssemblyScript(spec, 'flagged.reflex.ts', 'test'), { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: spec.limits.fuel, maxMemoryPages: memoryPagesOf(spec) });
+    const reflex = await instantiateThroughGlue(await componentize(core), { kv: new Map(), nowMs: () => 0, storeDown: () => true });
+    return decodeDecision(reflex.decide(encodeRequest({ method: 'GET', path: '/x', query: '', client: '10.0.0.1', headers: [] })));
+  }
+
+  it('routes as if the flag were down by default (fail-open), and answers 503 when told to fail closed', async () => {
+    expect(outcome(await flagRouter())).toBe('forward http://app:1');
+    const closed = await flagRouter('fail-closed');
+    expect(closed).toMatchObject({ action: 'respond', status: 503 });
+    expect(closed.action === 'respond' && JSON.parse(closed.body).error.code).toBe('store_unavailable');
+  });
+});
+
 describe('a body-matching router in the embedded host', () => {
   const root = scratchProject('matchers');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
