@@ -32,16 +32,32 @@ export class Purgatory {
     private readonly hub: EventHub,
     private readonly ttlMs = 15 * 60_000,
     private readonly now: () => number = Date.now,
+    /** Decisions held at most (each holds an input of up to 1 MiB): past it, the oldest settled one goes, or, with none settled, holding fails. */
+    private readonly capacity = 10_000,
   ) {
     this.timer = setInterval(() => this.expire(), Math.min(1000, ttlMs)).unref();
   }
 
   hold(agent: string, input: string, output: string, reason: string): HeldDecision {
+    this.makeRoom();
     const now = this.now();
     const entry: HeldDecision = { token: randomUUID(), agent, input, output, reason, status: 'pending', heldAt: new Date(now).toISOString(), expiresAt: new Date(now + this.ttlMs).toISOString() };
     this.entries.set(entry.token, entry);
     this.hub.publish('decision.held', { token: entry.token, agent, reason });
     return entry;
+  }
+
+  private makeRoom(): void {
+    if (this.entries.size < this.capacity) return;
+    this.expire();
+    // A Map keeps insertion order: the first settled entry is the one that settled first.
+    const oldestSettled = this.settledAt.keys().next().value;
+    if (oldestSettled !== undefined) {
+      this.entries.delete(oldestSettled);
+      this.settledAt.delete(oldestSettled);
+      return;
+    }
+    if (this.entries.size >= this.capacity) throw new KgentsError('OVERLOADED', `purgatory already holds ${this.capacity} decisions waiting for a human: resolve or cancel some`);
   }
 
   list(status?: PurgatoryStatus): HeldDecision[] {
