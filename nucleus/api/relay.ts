@@ -19,7 +19,9 @@ interface RelayedApi {
   errorBody(status: number, message: string): Record<string, unknown>;
   /** The body Morpheus sent with an error, as the SDK keeps it. */
   sentBody(error: unknown): Record<string, unknown>;
-  call(gateway: Gateway, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  /** The caller's fields that go on to Morpheus with the body (the Anthropic version and betas it asked for). */
+  passed: readonly string[];
+  call(gateway: Gateway, body: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string>): Promise<unknown>;
   /** One stream event, or an error body, as an SSE frame; `end` closes a stream that ended well. */
   frame(event: unknown): string;
   end: string;
@@ -29,7 +31,8 @@ const OPENAI: RelayedApi = {
   sdk: OpenAI,
   errorBody: openAiErrorBody,
   sentBody: (error) => ({ error }),
-  call: (gateway, body, signal) => gateway.openai().chat.completions.create(body as never, { signal }),
+  passed: [],
+  call: (gateway, body, signal, headers) => gateway.openai().chat.completions.create(body as never, { signal, headers }),
   frame: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
   end: 'data: [DONE]\n\n',
 };
@@ -38,7 +41,8 @@ const ANTHROPIC: RelayedApi = {
   sdk: Anthropic,
   errorBody: anthropicErrorBody,
   sentBody: (error) => error as Record<string, unknown>,
-  call: (gateway, body, signal) => gateway.anthropic().messages.create(body as never, { signal }),
+  passed: ['anthropic-version', 'anthropic-beta'],
+  call: (gateway, body, signal, headers) => gateway.anthropic().messages.create(body as never, { signal, headers }),
   frame: (event) => `event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`,
   end: '',
 };
@@ -91,7 +95,8 @@ async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Res
   const signal = c.req.raw.signal;
   try {
     // Failures before the first event (an unknown model, a full queue) still get their status.
-    const answer = await api.call(gateway, body, signal);
+    const headers = Object.fromEntries(api.passed.flatMap((name) => (c.req.header(name) ? [[name, c.req.header(name)!]] : [])));
+    const answer = await api.call(gateway, body, signal, headers);
     if (body.stream !== true) return c.json(answer as Record<string, unknown>);
     c.header('content-type', 'text/event-stream');
     c.header('cache-control', 'no-cache');

@@ -138,6 +138,18 @@ describe('LLM APIs at the edge', () => {
     expect(types.at(-1)).toBe('message_stop');
   });
 
+  it('passes the Anthropic version and betas an Anthropic client asked for on to Morpheus', async () => {
+    // The FAKE LLM stands in for Morpheus here: it records what the nucleus sends it.
+    const nucleusToFake = await startNucleus({ port: 0, agents: [], morpheusUrl: llm.url });
+    try {
+      const client = new Anthropic({ baseURL: nucleusToFake.url, apiKey: 'unused', maxRetries: 0 });
+      await client.messages.create({ model: 'claude-edge', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
+      expect(llm.requests.at(-1)!.headers['anthropic-beta']).toBe('context-1m-2025-08-07');
+    } finally {
+      await nucleusToFake.close();
+    }
+  });
+
   it("passes on Morpheus's Anthropic-shaped errors, before and during a stream", async () => {
     const invalid = await anthropic.messages.create({ model: 'claude-edge', messages: [{ role: 'user', content: 'x' }] } as never).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(Anthropic.BadRequestError);
