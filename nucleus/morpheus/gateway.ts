@@ -88,17 +88,19 @@ export class Gateway {
     throw last;
   }
 
-  /** A global slot, then one of the backend's; a full queue fails at once (429). */
+  /** A slot of the backend's, then a global one; a full queue fails at once (429). */
   private async acquire(slot: Slot, signal: AbortSignal): Promise<() => void> {
-    const releaseGlobal = await this.global.acquire(signal);
+    // The backend's slot first: a request queued for a busy backend then holds none of the
+    // global slots, which the other backends' requests would otherwise wait behind.
+    const releaseBackend = await slot.semaphore.acquire(signal);
     try {
-      const releaseBackend = await slot.semaphore.acquire(signal);
+      const releaseGlobal = await this.global.acquire(signal);
       return () => {
-        releaseBackend();
         releaseGlobal();
+        releaseBackend();
       };
     } catch (error) {
-      releaseGlobal();
+      releaseBackend();
       throw error;
     }
   }

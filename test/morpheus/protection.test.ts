@@ -39,6 +39,33 @@ describe('bounded queues', () => {
   });
 });
 
+describe('one busy backend', () => {
+  it('does not hold the global slots its queued requests wait in: another backend\'s request goes ahead', async () => {
+    rig = await startMorpheusRig((upstream) => ({
+      backends: [
+        { kind: 'openai', name: 'busy', baseUrl: `${upstream}/v1`, maxConcurrent: 1 },
+        { kind: 'anthropic', name: 'anthropic', baseUrl: upstream },
+      ],
+      routes: [
+        { prefix: 'gpt', backends: ['busy'] },
+        { prefix: 'claude', backends: ['anthropic'] },
+      ],
+      globalMaxConcurrent: 2,
+    }));
+    const openai = new OpenAI({ baseURL: `${rig.morpheus.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: rig.morpheus.url, apiKey: 'unused', maxRetries: 0 });
+    rig.upstream.fault = 'slow';
+    rig.upstream.delayMs = 600;
+    const busy = [openai.chat.completions.create({ model: 'gpt-4o', messages: user('one') }), openai.chat.completions.create({ model: 'gpt-4o', messages: user('two') })];
+    await new Promise((r) => setTimeout(r, 100));
+    const other = anthropic.messages.create({ model: 'claude-3', max_tokens: 16, messages: user('meanwhile') });
+    await new Promise((r) => setTimeout(r, 150));
+    // The Anthropic request reached the upstream while the busy backend still worked on its first.
+    expect(rig.upstream.requests.map((r) => r.path)).toEqual(['/v1/chat/completions', '/v1/messages']);
+    await Promise.all([...busy, other]);
+  });
+});
+
 describe('inbound API keys (MORPHEUS_API_KEYS)', () => {
   it('refuses a missing or wrong key in each API shape, accepts a listed one', async () => {
     rig = await startMorpheusRig({}, { MORPHEUS_API_KEYS: 'team-a-key,team-b-key' });
