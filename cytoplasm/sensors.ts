@@ -48,8 +48,15 @@ export class SensorScheduler {
     for (const reflex of reflexes) {
       if (reflex.reflex.kind !== 'pheromone-sensor') continue;
       const every = Number(reflex.reflex.spec.every);
+      // A sensor already scheduled keeps its entry: a tick running on it (on Redis, across the
+      // reload) clears `running` on this same object when it ends. A copy kept `running` set for
+      // good, and the sensor never ticked again; a fresh entry would let a new tick overlap it.
       const existing = this.sensors.get(reflex.reflex.name);
-      next.set(reflex.reflex.name, existing && existing.every === every ? { ...existing, reflex } : { reflex, every, due: now + phaseOf(reflex.reflex.name, every), running: false });
+      if (existing) {
+        existing.reflex = reflex;
+        if (existing.every !== every) Object.assign(existing, { every, due: now + phaseOf(reflex.reflex.name, every) });
+        next.set(reflex.reflex.name, existing);
+      } else next.set(reflex.reflex.name, { reflex, every, due: now + phaseOf(reflex.reflex.name, every), running: false });
     }
     this.sensors = next;
     this.arm();

@@ -76,4 +76,28 @@ describe('sensor scheduling', () => {
     expect(skipped).toBeGreaterThanOrEqual(2);
     expect(calls).toBeLessThanOrEqual(2);
   });
+
+  it('a reload while a tick is running (on Redis, ticks wait on the store) lets the sensor tick again once it ends', async () => {
+    const metrics = createHostMetrics(() => ({}));
+    const scheduler = new SensorScheduler(metrics, createLogger('test', 'silent'), () => {});
+    let ticks = 0;
+    let finishFirst: (report: TickReport) => void = () => {};
+    const tick = () => {
+      ticks++;
+      return ticks === 1 ? new Promise<TickReport>((resolve) => (finishFirst = resolve)) : NOTHING;
+    };
+    scheduler.set([stubSensor('watcher', 100, tick)]);
+    scheduler.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      expect(ticks).toBe(1);
+      // Hot reload: the same sensor, rebuilt, while its first tick still waits.
+      scheduler.set([stubSensor('watcher', 100, tick)]);
+      finishFirst(NOTHING);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(ticks).toBeGreaterThan(1);
+    } finally {
+      scheduler.stop();
+    }
+  });
 });
