@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { credentialKeys } from './reference.ts';
 
 export interface Credentials {
   username: string;
@@ -28,7 +29,7 @@ export function dockerConfigCredentials(registry: string, env: Record<string, st
   } catch {
     return undefined;
   }
-  const names = [registry, `https://${registry}`, `http://${registry}`];
+  const names = credentialKeys(registry);
   const helper = names.map((n) => config.credHelpers?.[n]).find(Boolean) ?? config.credsStore;
   if (helper) {
     const fromHelper = helperCredentials(helper, registry, env);

@@ -18,3 +18,12 @@ export function parseRef(text: string): ImageRef {
 }
 
 export const formatRef = (ref: ImageRef) => `${ref.registry}/${ref.repository}${ref.reference.startsWith('sha256:') ? '@' : ':'}${ref.reference}`;
+
+/** Docker Hub is named `docker.io` in references, but its registry API answers at another host. */
+const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** The host that serves a registry's API. */
+export const apiHost = (registry: string) => (DOCKER_HUB.has(registry) ? 'registry-1.docker.io' : registry);
+
+/** The names `docker login` may have filed a registry's credentials under (Docker Hub's is a URL of its own). */
+export const credentialKeys = (registry: string) => (DOCKER_HUB.has(registry) ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [registry, `https://${registry}`, `http://${registry}`]);

@@ -1,6 +1,6 @@
 import { KgentsError } from '../../common/errors.ts';
 import { dockerConfigCredentials, type Credentials } from './credentials.ts';
-import type { ImageRef } from './reference.ts';
+import { apiHost, type ImageRef } from './reference.ts';
 
 /**
  * The OCI distribution API, as much of it as pushing and pulling an app needs. Auth follows
@@ -15,7 +15,7 @@ export class RegistryClient {
     private readonly ref: ImageRef,
     private readonly opts: { insecure?: boolean; credentials?: Credentials } = {},
   ) {
-    this.base = `${opts.insecure ? 'http' : 'https'}://${ref.registry}`;
+    this.base = `${opts.insecure ? 'http' : 'https'}://${apiHost(ref.registry)}`;
   }
 
   private url(path: string): string {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerConfigCredentials } from '../../spinkube/oci/credentials.ts';
+import { apiHost } from '../../spinkube/oci/reference.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'kgents-creds-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -37,5 +38,12 @@ describe('registry credentials from ~/.docker/config.json', () => {
     // A helper that knows nothing of the registry, or is not installed: no credentials, no crash.
     expect(dockerConfigCredentials('quay.io', { DOCKER_CONFIG: store, PATH })).toBeUndefined();
     expect(dockerConfigCredentials('ghcr.io', { DOCKER_CONFIG: dockerConfig({ credsStore: 'not-installed' }), PATH })).toBeUndefined();
+  });
+
+  it("finds Docker Hub's credentials where `docker login` files them, and its API at the host that serves it", () => {
+    const hub = dockerConfig({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('me:hub-token').toString('base64') } } });
+    expect(dockerConfigCredentials('docker.io', { DOCKER_CONFIG: hub })).toEqual({ username: 'me', password: 'hub-token' });
+    expect(apiHost('docker.io')).toBe('registry-1.docker.io');
+    expect(apiHost('ghcr.io')).toBe('ghcr.io');
   });
 });
