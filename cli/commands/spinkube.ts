@@ -203,4 +203,3 @@ export function registerSpinKube(program: Command): void {
       await deleteAll(conn, objects, say);
     });
 }
-

@@ -409,6 +409,8 @@ function notifyAll(d: Decision): void {
   }
 }
 
+const PROBE_FIELD = 'kgents-probe-';
+
 /** Probe results are this module's own: a client that sent `kgents-probe-0: 200` would fake a healthy upstream. */
 function dropProbeResults(req: Request): void {
   for (let i = req.names.length - 1; i >= 0; i--) {
@@ -417,8 +419,6 @@ function dropProbeResults(req: Request): void {
     req.values.splice(i, 1);
   }
 }
-
-const PROBE_FIELD = 'kgents-probe-';
 
 /** Health probes: GET each URL, then decide again with `kgents-probe-<i>: <status>` (0 = unreachable). */
 function probe(req: Request, d: Decision, decide: (req: Request) => Decision): Decision {

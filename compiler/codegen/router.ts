@@ -31,21 +31,23 @@ function action(a: RouterAction, spec: RouterSpec): string {
 
 export function routerBody(spec: RouterSpec): KindBody {
   // The flag lives in the store: with it unreachable, fail-closed answers 503, fail-open (the default) routes as if it were down.
-  const closed = spec.whenFlag && spec.onStoreFailure === 'fail-closed' ? `  const up = flagUp(STORE, ${str(spec.whenFlag.flag)});
-  if (storeFailed) return storeUnavailable();
-` : '';
   const flag = spec.whenFlag
-    ? `${closed}  if (${closed ? 'up' : `flagUp(STORE, ${str(spec.whenFlag.flag)})`}) ${fixedResponse(
+    ? `  const up = flagUp(STORE, ${str(spec.whenFlag.flag)});
+${spec.onStoreFailure === 'fail-closed' ? '  if (storeFailed) return storeUnavailable();\n' : ''}  if (up) ${fixedResponse(
         { ...spec.whenFlag.respond, body: spec.whenFlag.respond.body ?? { error: { code: 'degraded', message: `${spec.whenFlag.flag} is raised; try again later` } } },
         [['retry-after', String(spec.whenFlag.retryAfter)]],
       )}\n`
     : '';
-  const rules = spec.rules.map((r) => `  if (${condition(r.match)}) ${action(r.action, spec).startsWith('{') ? action(r.action, spec) : `{\n    ${action(r.action, spec)}\n  }`}`).join('\n');
+  const rules = spec.rules
+    .map((r) => {
+      const then = action(r.action, spec);
+      return `  if (${condition(r.match)}) ${then.startsWith('{') ? then : `{\n    ${then}\n  }`}`;
+    })
+    .join('\n');
   return {
     imports: [
       `import { pathPrefix, glob, headerEquals, headerPresent, queryEquals, queryPresent, jsonEquals, containsKeyword } from './match';`,
       `import { flagUp } from './sensor';`,
-      `import { storeFailed } from './wasi';`,
       `import { storeUnavailable } from './ratelimit';`,
     ],
     body: `function decideRequest(req: Request): Decision {

@@ -4,7 +4,7 @@ import { stream } from 'hono/streaming';
 import OpenAI from 'openai';
 import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import type { Gateway } from '../gateway.ts';
-import { anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
+import { ANTHROPIC_CALLER_FIELDS, anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
 import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
 
 /**
@@ -41,7 +41,7 @@ const ANTHROPIC: RelayedApi = {
   sdk: Anthropic,
   errorBody: anthropicErrorBody,
   sentBody: (error) => error as Record<string, unknown>,
-  passed: ['anthropic-version', 'anthropic-beta'],
+  passed: ANTHROPIC_CALLER_FIELDS,
   call: (gateway, body, signal, headers) => gateway.anthropic().messages.create(body as never, { signal, headers }),
   frame: (event) => `event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`,
   end: '',
@@ -95,7 +95,10 @@ async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Res
   const signal = c.req.raw.signal;
   try {
     // Failures before the first event (an unknown model, a full queue) still get their status.
-    const headers = Object.fromEntries(api.passed.flatMap((name) => (c.req.header(name) ? [[name, c.req.header(name)!]] : [])));
+    const headers = Object.fromEntries(api.passed.flatMap((name) => {
+      const value = c.req.header(name);
+      return value ? [[name, value]] : [];
+    }));
     const answer = await api.call(gateway, body, signal, headers);
     if (body.stream !== true) return c.json(answer as Record<string, unknown>);
     c.header('content-type', 'text/event-stream');

@@ -9,7 +9,7 @@ import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { ANTHROPIC_CALLER_FIELDS, ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
 import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError } from './protocol/openai.ts';
 import { StreamUsage, usageIn, withoutAddedUsage } from './protocol/stream-usage.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
@@ -17,11 +17,8 @@ import type { Secrets } from './secrets.ts';
 
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
-/**
- * The caller's fields a backend of its own API gets too: the Anthropic API version and beta
- * features it asked for (a beta tool or a longer context needs its `anthropic-beta`).
- */
-const PASSED_FIELDS: Record<Api, readonly string[]> = { openai: [], anthropic: ['anthropic-version', 'anthropic-beta'] };
+/** The caller's fields a backend of its own API gets too. */
+const PASSED_FIELDS: Record<Api, readonly string[]> = { openai: [], anthropic: ANTHROPIC_CALLER_FIELDS };
 
 function passedFields(c: Context, api: Api): Record<string, string> {
   const passed: Record<string, string> = {};

@@ -25,12 +25,12 @@ export interface ToolCall {
 /** An image, inline (base64 with its media type) or by URL. */
 export type ImageSource = { mediaType: string; data: string } | { url: string };
 
-/** A message's text and images in their order, kept only for messages that have images. */
+/** A message's text and images in their order, kept only for messages with images or more than one text. */
 export type ContentPart = { type: 'text'; text: string } | { type: 'image'; source: ImageSource };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
-  /** The text (of every text part, for a message with images). */
+  /** The text (of every text part, for a message that has parts). */
   content: string;
   parts?: ContentPart[];
   /** An assistant's tool calls. */

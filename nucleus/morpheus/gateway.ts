@@ -68,7 +68,7 @@ export class Gateway {
    * Runs `run` on the model's backends in order, retrying each; `run` gets the slot already
    * acquired and a release function it must call (a stream releases when it ends).
    */
-  private async attempt<T>(model: string, signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>, slots = this.route(model)): Promise<{ value: T; backend: string }> {
+  private async attempt<T>(model: string, slots: Slot[], signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>): Promise<{ value: T; backend: string }> {
     let last: unknown;
     for (const slot of slots) {
       for (let attempt = 0; attempt <= this.loaded.config.retries; attempt++) {
@@ -117,20 +117,15 @@ export class Gateway {
   chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: AbortSignal, passed: Record<string, string> = {}): Promise<{ value: ChatAnswer; backend: string }> {
     const asSent = (slot: Slot) => slot.backend.kind === api && slot.backend.native !== undefined;
     const slots = this.route(body.model).filter((slot) => asSent(slot) || translate !== null);
-    let canonical: ChatRequest | undefined;
     if (slots.length === 0) {
       throw new GatewayError('INVALID_REQUEST', `${needs.join(', ')}: Morpheus passes these on only to a backend that speaks the ${api === 'openai' ? 'OpenAI' : 'Anthropic'} API, and model "${body.model}" goes to none`);
     }
-    return this.attempt(
-      body.model,
-      signal,
-      (slot, release): Promise<ChatAnswer> => {
-        if (asSent(slot)) return this.native(slot, api, body, release, { ...this.options(signal), passed });
-        canonical ??= translate!();
-        return body.stream === true ? this.stream(slot, canonical, release, signal) : this.complete(slot, canonical, release, signal);
-      },
-      slots,
-    );
+    let canonical: ChatRequest | undefined;
+    return this.attempt(body.model, slots, signal, (slot, release): Promise<ChatAnswer> => {
+      if (asSent(slot)) return this.native(slot, api, body, release, { ...this.options(signal), passed });
+      canonical ??= translate!();
+      return body.stream === true ? this.stream(slot, canonical, release, signal) : this.complete(slot, canonical, release, signal);
+    });
   }
 
   private async complete(slot: Slot, request: ChatRequest, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
@@ -220,7 +215,6 @@ export interface NativeAnswer {
 }
 
 export type ChatAnswer = { kind: 'native'; answer: NativeAnswer } | { kind: 'complete'; response: ChatResponse } | { kind: 'stream'; chunks: AsyncIterable<ChatChunk> };
-
 
 /**
  * The upstream body, giving back its slots when it ends, fails or its reader stops early. An

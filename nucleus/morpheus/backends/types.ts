@@ -1,4 +1,4 @@
-import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
+import type { Api, ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
 import type { UpstreamResponse } from './http.ts';
 
 export interface CallOptions {
@@ -12,7 +12,7 @@ export interface CallOptions {
 /** One LLM backend behind Morpheus. Errors are GatewayErrors; aborting the signal cancels the upstream work. */
 export interface Backend {
   readonly name: string;
-  readonly kind: 'openai' | 'anthropic' | 'claude-cli';
+  readonly kind: Api | 'claude-cli';
   complete(request: ChatRequest, options: CallOptions): Promise<ChatResponse>;
   stream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>;
   /** The caller's request as sent, to a backend of the caller's own API; answered as the upstream answers (2xx only). */

@@ -47,6 +47,12 @@ const IMAGES = 'images in the messages';
 const TRANSLATED_BLOCKS = new Set(['text', 'tool_use', 'tool_result', 'image']);
 
 /** What translation carries beyond text chat: tools (custom ones), the choice among them, their uses and results, and images. */
+/**
+ * The caller's fields a backend of the Anthropic API gets too: the API version and the beta
+ * features it asked for (a beta tool or a longer context needs its `anthropic-beta`).
+ */
+export const ANTHROPIC_CALLER_FIELDS = ['anthropic-version', 'anthropic-beta'] as const;
+
 export const ANTHROPIC_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_BLOCKS, IMAGES]);
 
 /** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */

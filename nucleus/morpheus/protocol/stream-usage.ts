@@ -6,6 +6,7 @@ import { usageFromOpenAi } from './openai.ts';
 export const usageIn = (api: Api, usage: Record<string, number>): Usage => (api === 'openai' ? usageFromOpenAi(usage) : usageFromAnthropic(usage));
 
 const USAGE_MARK = Buffer.from('"usage"');
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Drops the usage-only chunk (no choices, just `usage`) that Morpheus asked an OpenAI stream for
@@ -32,7 +33,7 @@ export function withoutAddedUsage(chunk: Uint8Array): Uint8Array {
 export class StreamUsage {
   readonly total = { input: 0, output: 0 };
   /** The start of a line the last chunk cut. */
-  private tail: Buffer = Buffer.alloc(0);
+  private tail: Buffer = NO_BYTES;
 
   constructor(private readonly api: Api) {}
 
@@ -40,7 +41,7 @@ export class StreamUsage {
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const bytes = this.tail.length > 0 ? Buffer.concat([this.tail, view]) : view;
     const end = bytes.lastIndexOf(10) + 1;
-    this.tail = Buffer.from(bytes.subarray(end));
+    this.tail = end === bytes.length ? NO_BYTES : Buffer.from(bytes.subarray(end));
     if (end === 0 || !bytes.subarray(0, end).includes(USAGE_MARK)) return;
     for (const line of bytes.toString('utf8', 0, end).split('\n')) {
       if (!line.startsWith('data:') || !line.includes('"usage"')) continue;
