@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ToolchainError } from '../../common/errors.ts';
+import { packStaticData } from './pack-data.ts';
 
 /** The AssemblyScript support library that generated reflexes import. */
 export const SUPPORT_LIBRARY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../assembly');
@@ -53,7 +54,8 @@ function ascWorker(): Worker {
 
 /**
  * Compiles one generated AssemblyScript entry (plus the support library) to a core module.
- * The entry lives in memory, everything else is read from disk.
+ * The entry lives in memory, everything else is read from disk. The module's static data comes
+ * out packed (pack-data.ts).
  */
 export async function compileAssemblyScript(source: string, options: AscOptions): Promise<Uint8Array> {
   const args = [
@@ -82,5 +84,5 @@ export async function compileAssemblyScript(source: string, options: AscOptions)
   if (reply.error || !reply.binary) {
     throw new ToolchainError(`AssemblyScript compilation failed: ${reply.error ?? 'no output'}\n${reply.stderr}`);
   }
-  return reply.binary;
+  return packStaticData(reply.binary);
 }
