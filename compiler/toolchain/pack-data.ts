@@ -15,11 +15,17 @@ const CODE = 10;
 const DATA = 11;
 const DATA_COUNT = 12;
 
-/** Token bytes: below 0x80 an ASCII word; 0x80|n, n zero words (n < 127); ESCAPE then the word. */
+/**
+ * Token bytes, over 16-bit words: below 0x80 an ASCII word; 0x80-0xbf a run of 1-64 zero words;
+ * 0xc0-0xfe a copy of 2-64 earlier words, then their distance back in words (one byte below 128,
+ * else two: low 7 bits | 0x80, high bits); ESCAPE then any other word.
+ */
 const ASCII_LIMIT = 0x80;
 const ZERO_RUN = 0x80;
-const MAX_ZERO_RUN = 0x7e;
+const COPY = 0xc0;
 const ESCAPE = 0xff;
+const MAX_RUN = 64;
+const MAX_DISTANCE = 1 << 14;
 const PAGE = 65536;
 /** The order of a module's sections (custom sections aside). */
 const ORDER = [TYPE, IMPORT, FUNCTION, 4, MEMORY, 6, 7, START, 9, DATA_COUNT, CODE, DATA];
@@ -97,72 +103,120 @@ function activeSegments(core: Uint8Array, data: Section): Segment[] | null {
 }
 
 /**
- * The image as tokens, and how far above the image's start the tokens must sit so that the
- * write position stays at or below the read position throughout.
+ * The image as tokens (greedy: the longest earlier copy where it is cheaper than the words
+ * themselves), and how far above the image's start the tokens must sit so that the write
+ * position stays at or below the read position throughout.
  */
 function encode(image: Uint8Array): { tokens: Uint8Array; lead: number } {
-  const tokens: number[] = [];
-  let written = 0;
-  let lead = 0;
-  for (let at = 0; at < image.length; ) {
-    const low = image[at];
-    const high = image[at + 1];
-    if (low === 0 && high === 0) {
-      let run = 0;
-      while (run < MAX_ZERO_RUN && at < image.length && image[at] === 0 && image[at + 1] === 0) {
-        run++;
-        at += 2;
+  const words = Array.from({ length: image.length >> 1 }, (_, i) => image[2 * i] | (image[2 * i + 1] << 8));
+  const literal = (from: number, count: number): number[] => {
+    const out: number[] = [];
+    for (let at = from; at < from + count; ) {
+      const word = words[at];
+      if (word === 0) {
+        let run = 0;
+        while (run < MAX_RUN && at < from + count && words[at] === 0) {
+          run++;
+          at++;
+        }
+        out.push(ZERO_RUN | (run - 1));
+        continue;
       }
-      tokens.push(ZERO_RUN | run);
-      written += run * 2;
-    } else {
-      if (high === 0 && low < ASCII_LIMIT) tokens.push(low);
-      else tokens.push(ESCAPE, low, high);
-      written += 2;
-      at += 2;
+      out.push(...(word < ASCII_LIMIT ? [word] : [ESCAPE, word & 0xff, word >> 8]));
+      at++;
     }
-    lead = Math.max(lead, written - tokens.length);
+    return out;
+  };
+  const tokens: number[] = [];
+  let lead = 0;
+  for (let at = 0; at < words.length; ) {
+    const [length, distance] = longestCopy(words, at);
+    const copy = distance < 128 ? [COPY | (length - 2), distance] : [COPY | (length - 2), (distance & 0x7f) | 0x80, distance >> 7];
+    if (length >= 2 && copy.length < literal(at, length).length) {
+      tokens.push(...copy);
+      at += length;
+    } else {
+      // One word (or one zero run) at a time, so that a copy can start right after it.
+      const step = words[at] === 0 ? zeroRun(words, at) : 1;
+      tokens.push(...literal(at, step));
+      at += step;
+    }
+    lead = Math.max(lead, 2 * at - tokens.length);
   }
   return { tokens: Uint8Array.from(tokens), lead };
 }
 
+function zeroRun(words: number[], at: number): number {
+  let run = 0;
+  while (run < MAX_RUN && at + run < words.length && words[at + run] === 0) run++;
+  return run;
+}
+
+/** The longest run of earlier words equal to the words at `at`, ending before `at` (a copy never overlaps itself). */
+function longestCopy(words: number[], at: number): [length: number, distance: number] {
+  let best: [number, number] = [0, 0];
+  for (let from = Math.max(0, at - MAX_DISTANCE + 1); from < at; from++) {
+    let length = 0;
+    while (length < MAX_RUN && from + length < at && at + length < words.length && words[from + length] === words[at + length]) length++;
+    if (length > best[0]) best = [length, at - from];
+  }
+  return best;
+}
+
 /**
- * `() -> ()`: r = blob, w = image; per token: ASCII word, escaped word, or a run of zero words;
+ * `() -> ()`: r = blob, w = image; per token: ASCII word, escaped word, zero run, or copy;
  * until r reaches the blob's end; then the module's own start function, if it had one.
  */
 function unpackerBody(image: number, blob: number, blobEnd: number, oldStart: number | null): number[] {
-  const [R, W, B] = [0, 1, 2];
+  const [R, W, B, N] = [0, 1, 2, 3];
   const get = (l: number) => [0x20, l];
   const set = (l: number) => [0x21, l];
   const tee = (l: number) => [0x22, l];
   const i32 = (n: number) => [0x41, ...sleb(n)];
-  const add = 0x6a;
+  const [add, sub, and, or, shl, ltU, eq] = [0x6a, 0x6b, 0x71, 0x72, 0x74, 0x49, 0x46];
+  const [IF, ELSE, END] = [[0x04, 0x40], [0x05], [0x0b]];
+  const loadByte = (offset: number) => [0x2d, 0x00, offset];
   const advance = (l: number, n: number) => [...get(l), ...i32(n), add, ...set(l)];
-  const storeWord = [0x3b, 0x00, 0x00]; // i32.store16 align=1 offset=0
+  const storeWord = [0x3b, 0x00, 0x00]; // i32.store16 align=1
+  // N = bytes the token writes: ((b & 0x3f) + extra) * 2
+  const runBytes = (extra: number) => [...get(B), ...i32(0x3f), and, ...i32(extra), add, ...i32(1), shl, ...set(N)];
   const instructions = [
     ...i32(blob), ...set(R),
     ...i32(image), ...set(W),
     0x03, 0x40, // loop
-    ...get(R), 0x2d, 0x00, 0x00, ...set(B), // b = load8_u(r)
+    ...get(R), ...loadByte(0), ...set(B),
     ...advance(R, 1),
-    ...get(B), ...i32(ASCII_LIMIT), 0x49, 0x04, 0x40, // if b < 0x80
+    ...get(B), ...i32(ASCII_LIMIT), ltU, ...IF,
     ...get(W), ...get(B), ...storeWord,
     ...advance(W, 2),
-    0x05, // else
-    ...get(B), ...i32(ESCAPE), 0x46, 0x04, 0x40, // if b == 0xff
+    ...ELSE,
+    ...get(B), ...i32(ESCAPE), eq, ...IF,
     ...get(W), ...get(R), 0x2f, 0x00, 0x00, ...storeWord, // store16(w, load16_u(r))
     ...advance(R, 2),
     ...advance(W, 2),
-    0x05, // else: (b & 0x7f) zero words
-    ...get(W), ...i32(0), ...get(B), ...i32(0x7f), 0x71, ...i32(1), 0x74, ...tee(B), 0xfc, 0x0b, 0x00, // memory.fill
-    ...get(W), ...get(B), add, ...set(W),
-    0x0b, 0x0b, // end if, end if
-    ...get(R), ...i32(blobEnd), 0x49, 0x0d, 0x00, // br_if loop while r < end
-    0x0b, // end loop
+    ...ELSE,
+    ...get(B), ...i32(COPY), ltU, ...IF,
+    ...runBytes(1),
+    ...get(W), ...i32(0), ...get(N), 0xfc, 0x0b, 0x00, // memory.fill(w, 0, n)
+    ...ELSE,
+    ...runBytes(2),
+    // B = distance in words: one byte, or two when the first has its top bit set
+    ...get(R), ...loadByte(0), ...tee(B), ...i32(0x80), and, ...IF,
+    ...get(B), ...i32(0x7f), and, ...get(R), ...loadByte(1), ...i32(7), shl, or, ...set(B),
+    ...advance(R, 1),
+    ...END,
+    ...advance(R, 1),
+    ...get(W), ...get(W), ...get(B), ...i32(1), shl, sub, ...get(N), 0xfc, 0x0a, 0x00, 0x00, // memory.copy(w, w - 2b, n)
+    ...END,
+    ...get(W), ...get(N), add, ...set(W),
+    ...END,
+    ...END,
+    ...get(R), ...i32(blobEnd), ltU, 0x0d, 0x00, // br_if loop while r < end
+    ...END, // loop
     ...(oldStart === null ? [] : [0x10, ...writeLeb(oldStart)]),
-    0x0b,
+    ...END,
   ];
-  return [1, 3, 0x7f, ...instructions]; // three i32 locals
+  return [1, 4, 0x7f, ...instructions]; // four i32 locals
 }
 
 function appendToVector(core: Uint8Array, id: number, section: Section | undefined, entry: number[]): Uint8Array {

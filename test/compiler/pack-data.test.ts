@@ -54,9 +54,12 @@ describe('static data packing', () => {
     // Non-ASCII characters, a pointer, and an odd length: each word that is not ASCII is escaped.
     { offset: 160, bytes: utf16('café ✓ 🙂') },
     { offset: 200, bytes: Uint8Array.from([0x90, 0x04, 0, 0, 0xff, 0x7f, 7]) },
-    // Far off: a run of zero words longer than one token holds, then text.
+    // Far off: a run of zero words longer than one token holds, then text that repeats itself
+    // (copies from close by), and text seen a long way back (copies from a two-byte distance).
     { offset: 1200, bytes: utf16('{"error":{"code":"denied"}}'.repeat(8)) },
+    { offset: 2000, bytes: utf16('agent-limit café ✓') },
   ];
+  const end = 2000 + segments[5].bytes.length;
 
   it('leaves memory after start byte for byte as the data segments wrote it, and runs the old start after', () => {
     const plain = moduleWith(segments, 1200);
@@ -65,7 +68,6 @@ describe('static data packing', () => {
     expect(dataSegmentCount(packed)).toBe(1);
     const before = instantiate(plain);
     const after = instantiate(packed);
-    const end = 1200 + segments[4].bytes.length;
     expect(after.memory.subarray(0, end)).toEqual(before.memory.subarray(0, end));
     expect(after.seen).toBe('{'.charCodeAt(0));
     expect(after.seen).toBe(before.seen);
@@ -75,7 +77,6 @@ describe('static data packing', () => {
     const plain = moduleWith(segments, null);
     const packed = packStaticData(plain);
     expect(dataSegmentCount(packed)).toBe(1);
-    const end = 1200 + segments[4].bytes.length;
     expect(instantiate(packed).memory.subarray(0, end)).toEqual(instantiate(plain).memory.subarray(0, end));
   });
 
