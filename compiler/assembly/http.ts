@@ -2,7 +2,7 @@
 // ABI. It turns the incoming request into the same Request the decide export gets, asks the
 // reflex, and carries the Decision out through wasi:http: a fixed response, a forward through
 // `wasi:http/outgoing-handler` (streamed back), or health probes followed by a second decision.
-import { RET, Writer, lowerAscii, strFrom, utf8 } from './abi';
+import { RET, Writer, decimal, lowerAscii, strFrom, utf8 } from './abi';
 import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, respond } from './codec';
 
 // ---- wasi:http/types@0.2.0 ----
@@ -429,8 +429,8 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
       status = incoming_response_status(response);
       drop_incoming_response(response);
     }
-    req.names.push(PROBE_FIELD + i.toString());
-    req.values.push(status.toString());
+    req.names.push(PROBE_FIELD + decimal(i));
+    req.values.push(decimal(status));
   }
   return decide(req);
 }

@@ -1,7 +1,7 @@
 // Rate limiting over wasi:keyvalue. GCRA keeps one number per key (the theoretical arrival
 // time, in microseconds), a fixed window its end and count; both update with compare-and-swap,
 // so replicas sharing a store share the limit.
-import { Bytes, ceilDiv, parseI64, parseI64At } from './abi';
+import { Bytes, ceilDiv, decimal, digits, parseI64, parseI64At } from './abi';
 import { Decision, Request, respond } from './codec';
 import { bucket, CasUpdate, kvCas, nowMicros, storeFailed } from './wasi';
 
@@ -42,7 +42,7 @@ export function stateKey(prefix: string, key: string): string {
     hash ^= <u64>key.charCodeAt(i);
     hash *= 0x100000001b3;
   }
-  return prefix + '#' + hash.toString(16);
+  return prefix + '#' + digits(hash, 16);
 }
 
 export function headerKey(req: Request, name: string): string {
@@ -103,7 +103,7 @@ class GcraUpdate extends CasUpdate {
     v.allowed = true;
     v.remaining = (this.now - allowAt) / this.interval;
     v.resetSeconds = ceilDiv(newTat - this.now, 1_000_000);
-    return newTat.toString();
+    return decimal(newTat);
   }
 }
 
@@ -148,7 +148,7 @@ class FixedWindowUpdate extends CasUpdate {
     v.remaining = v.allowed ? this.rate - count : 0;
     v.resetSeconds = ceilDiv(end - this.now, 1_000_000);
     v.retryAfterSeconds = v.resetSeconds;
-    return v.allowed ? end.toString() + ':' + count.toString() : null;
+    return v.allowed ? decimal(end) + ':' + decimal(count) : null;
   }
 }
 
@@ -161,7 +161,7 @@ export function fixedWindow(store: string, key: string, cost: i64, rate: i64, pe
 /** IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): policy and current state. */
 export function addRateLimitHeaders(d: Decision, policy: string, statePrefix: string, v: Verdict): void {
   d.header('ratelimit-policy', policy);
-  d.header('ratelimit', statePrefix + v.remaining.toString() + ';t=' + v.resetSeconds.toString());
+  d.header('ratelimit', statePrefix + decimal(v.remaining) + ';t=' + decimal(v.resetSeconds));
 }
 
 export function tooManyRequests(policy: string, statePrefix: string, v: Verdict): Decision {
@@ -171,8 +171,8 @@ export function tooManyRequests(policy: string, statePrefix: string, v: Verdict)
     d.header('ratelimit-policy', policy);
     return d;
   }
-  const d = respond(429, 'application/json', '{"error":{"code":"rate_limited","message":"rate limit exceeded","retry_after":' + v.retryAfterSeconds.toString() + '}}');
-  d.header('retry-after', v.retryAfterSeconds.toString());
+  const d = respond(429, 'application/json', '{"error":{"code":"rate_limited","message":"rate limit exceeded","retry_after":' + decimal(v.retryAfterSeconds) + '}}');
+  d.header('retry-after', decimal(v.retryAfterSeconds));
   addRateLimitHeaders(d, policy, statePrefix, v);
   return d;
 }

@@ -1,7 +1,7 @@
 // Pheromone sensing over the wire format of common/pheromone.ts:
 // `<emittedAtMs> <intensity0> <halfLifeMs> <expiresAtMs|0> <target|*> <json>\n` per deposit,
 // one key per type. Intensity is computed on read: I0 * 0.5 ^ (age / halfLife), clamped.
-import { Bytes, Writer, formatDecimal } from './abi';
+import { Bytes, Writer, decimal, formatDecimal } from './abi';
 import { Decision } from './codec';
 import { bucket, kvDelete, kvGet, kvSet, storeFailed, CasUpdate, kvCas } from './wasi';
 
@@ -100,7 +100,7 @@ class AppendLine extends CasUpdate {
 }
 
 export function deposit(store: string, type: string, target: string, intensity: f64, halfLifeMs: i64, nowMs: i64, source: string, id: string): bool {
-  const line = nowMs.toString() + ' ' + formatDecimal(intensity) + ' ' + halfLifeMs.toString() + ' 0 ' + (target.length == 0 ? '*' : target) + ' {"id":"' + id + '","source":"' + source + '","payload":null}\n';
+  const line = decimal(nowMs) + ' ' + formatDecimal(intensity) + ' ' + decimal(halfLifeMs) + ' 0 ' + (target.length == 0 ? '*' : target) + ' {"id":"' + id + '","source":"' + source + '","payload":null}\n';
   return kvCas(bucket(store), 'pheromone/' + type, new AppendLine(line));
 }
 

@@ -19,14 +19,14 @@ export function healthBody(spec: HealthSpec): KindBody {
     })
     .join('\n');
   return {
-    imports: [`import { kvReachable } from './wasi';`, `import { parseI64 } from './abi';`],
+    imports: [`import { kvReachable } from './wasi';`, `import { decimal, parseI64 } from './abi';`],
     body: `function probeStatus(req: Request, name: string): i64 {
   const v = req.header(name);
   return v === null ? 0 : parseI64(v);
 }
 
 function check(json: string[], name: string, ok: bool, status: i64): bool {
-  json.push('{"name":' + jsonString(name) + ',"ok":' + (ok ? 'true' : 'false') + (status >= 0 ? ',"status":' + status.toString() : '') + '}');
+  json.push('{"name":' + jsonString(name) + ',"ok":' + (ok ? 'true' : 'false') + (status >= 0 ? ',"status":' + decimal(status) : '') + '}');
   return ok;
 }
 

@@ -8,7 +8,7 @@ function action(a: SensorAction, spec: SensorSpec, edge: 'rise' | 'fall'): strin
   if ('lowerFlag' in a) return `setFlag(STORE, ${str(a.lowerFlag)}, false);\n    events.add(EVENT_LOWERED, ${str(a.lowerFlag)}, '');`;
   if ('deposit' in a) {
     const d = a.deposit;
-    return `deposit(STORE, ${str(d.type)}, ${str(d.target ?? '')}, ${f64(d.intensity)}, ${i64(effectiveHalfLifeMs(d.type, d.halfLife))}, nowMs, REFLEX, REFLEX + '-' + nowMs.toString());`;
+    return `deposit(STORE, ${str(d.type)}, ${str(d.target ?? '')}, ${f64(d.intensity)}, ${i64(effectiveHalfLifeMs(d.type, d.halfLife))}, nowMs, REFLEX, REFLEX + '-' + decimal(nowMs));`;
   }
   const up = spec.upstreams[a.webhook.upstream];
   const body = `'{"reflex":' + jsonString(REFLEX) + ',"edge":"${edge}","level":' + formatDecimal(level) + '}'`;
@@ -19,7 +19,7 @@ export function sensorBody(spec: SensorSpec): KindBody {
   const rise = spec.onRise.map((a) => `    ${action(a, spec, 'rise')}`).join('\n');
   const fall = spec.onFall.map((a) => `    ${action(a, spec, 'fall')}`).join('\n');
   return {
-    imports: [`import { formatDecimal } from './abi';`, `import { Events, SensorConfig, sense, readField, sensorState, setSensorState, setFlag, deposit, EVENT_RAISED, EVENT_LOWERED, EVENT_WEBHOOK, EVENT_STORE_DOWN } from './sensor';`],
+    imports: [`import { decimal, formatDecimal } from './abi';`, `import { Events, SensorConfig, sense, readField, sensorState, setSensorState, setFlag, deposit, EVENT_RAISED, EVENT_LOWERED, EVENT_WEBHOOK, EVENT_STORE_DOWN } from './sensor';`],
     body: `function config(): SensorConfig {
   const c = new SensorConfig();
   c.name = REFLEX;
