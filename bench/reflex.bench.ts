@@ -56,7 +56,7 @@ for (const reflex of result.manifest.reflexes) {
   const isSensor = reflex.kind === 'pheromone-sensor';
   const encoded = isSensor ? null : encodeRequest(requests[reflex.name]);
   const rawCall = isSensor ? () => raw.tick(state) : () => raw.decide(requests[reflex.name], state);
-  const glueCall = isSensor ? () => glue.tick() : () => glue.decide(encoded!);
+  const glueCall = isSensor ? () => glue.tick!() : () => glue.decide(encoded!);
   const js = summarize(timeSync(baselines[reflex.name]));
   const rawT = summarize(timeSync(rawCall));
   const glueT = summarize(timeSync(glueCall, { iterations: 5000, batch: 50, warmup: 500 }));

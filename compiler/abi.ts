@@ -13,8 +13,8 @@
 export const CORE_EXPORTS = {
   decide: 'kgents:reflex/decide@0.1.0#decide',
   postDecide: 'cabi_post_kgents:reflex/decide@0.1.0#decide',
-  tick: 'kgents:reflex/decide@0.1.0#tick',
-  postTick: 'cabi_post_kgents:reflex/decide@0.1.0#tick',
+  tick: 'kgents:reflex/sense@0.1.0#tick',
+  postTick: 'cabi_post_kgents:reflex/sense@0.1.0#tick',
 } as const;
 
 /**

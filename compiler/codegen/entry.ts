@@ -18,7 +18,7 @@ export const METERED_EXPORTS = ['decide', 'tick', 'handle'];
 
 export interface KindBody {
   imports: string[];
-  /** Defines `function decideRequest(req: Request): Decision` and `function runTick(): Events`. */
+  /** Defines `function decideRequest(req: Request): Decision`, and for a sensor `function runTick(): Events`. */
   body: string;
 }
 
@@ -45,16 +45,7 @@ export function post_decide(ret: usize): void {
   resetArena();
 }
 
-export function tick(): usize {
-  resetStoreState();
-  return runTick().finish();
-}
-
-export function post_tick(ret: usize): void {
-  resetArena();
-}
-
-export function handle(request: i32, outparam: i32): void {
+${spec.kind === 'pheromone-sensor' ? TICK_EXPORTS : ''}export function handle(request: i32, outparam: i32): void {
   resetStoreState();
   handleHttp(request, outparam, ${readsPath(spec) ? 'decideSpinRequest' : 'decideRequest'}, ${httpPaths(spec, readsBody)});
   resetArena();
@@ -91,13 +82,14 @@ function httpPaths(spec: ReflexSpec, readsBody: boolean): string {
   return [forwards, probes, webhooks, readsBody ? REFLEX_BODY_BYTES : 0].join(', ');
 }
 
-/**
- * Reflexes that do not sense still export tick; it reports level 0 and no events. Written
- * out rather than through an empty Events, whose encoder cost 200 bytes in every such reflex.
- */
-export const NO_TICK = `function runTick(): Writer {
-  const w = new Writer(6);
-  w.u32(0);
-  w.u16(0);
-  return w;
-}`;
+/** Only sensors tick (the `sense` interface): the other kinds carry no tick code. */
+const TICK_EXPORTS = `export function tick(): usize {
+  resetStoreState();
+  return runTick().finish();
+}
+
+export function post_tick(ret: usize): void {
+  resetArena();
+}
+
+`;

@@ -1,5 +1,5 @@
 import type { HealthSpec } from '../spec/schema.ts';
-import { NO_TICK, type KindBody } from './entry.ts';
+import type { KindBody } from './entry.ts';
 import { PROBE_FIELD } from '../abi.ts';
 import { str, upstreamUrl } from './literals.ts';
 
@@ -39,9 +39,7 @@ ${checks}
   const d = respond(ok ? 200 : 503, 'application/json', '{"status":"' + (ok ? 'ok' : 'fail') + '","reflex":' + jsonString(REFLEX) + ',"checks":[' + json.join(',') + ']}');
   d.header('cache-control', 'no-store');
   return d;
-}
-
-${NO_TICK}`,
+}`,
   };
 }
 

@@ -1,6 +1,6 @@
 import { RATE_LIMIT_STATE_PREFIX } from '../../common/rate-limit-state.ts';
 import type { RateLimitSpec } from '../spec/schema.ts';
-import { NO_TICK, type KindBody } from './entry.ts';
+import type { KindBody } from './entry.ts';
 import { bool, chainUrl, i64, str, upstreamUrl } from './literals.ts';
 
 export function rateLimitBody(spec: RateLimitSpec): KindBody {
@@ -35,9 +35,7 @@ function decideRequest(req: Request): Decision {
   const d = forward(${target});
   if (!verdict.storeDown) addRateLimitHeaders(d, POLICY, STATE_PREFIX, verdict);
   return d;
-}
-
-${NO_TICK}`,
+}`,
   };
 }
 

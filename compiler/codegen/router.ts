@@ -1,5 +1,5 @@
 import type { RouterAction, RouterMatch, RouterSpec } from '../spec/schema.ts';
-import { NO_TICK, type KindBody } from './entry.ts';
+import type { KindBody } from './entry.ts';
 import { fixedResponse } from './respond.ts';
 import { str, upstreamUrl } from './literals.ts';
 
@@ -53,9 +53,7 @@ ${spec.onStoreFailure === 'fail-closed' ? '  if (storeFailed) return storeUnavai
     body: `function decideRequest(req: Request): Decision {
 ${flag}${rules}
   ${action(spec.fallback, spec)}
-}
-
-${NO_TICK}`,
+}`,
   };
 }
 

@@ -3,12 +3,16 @@ import { ToolchainError } from '../../common/errors.ts';
 import { assemble, encodeSection, readName, sectionsOf } from '../../common/wasm-sections.ts';
 import { CORE_EXPORTS } from '../abi.ts';
 import { shortenImportNames } from './import-names.ts';
-import { reflexWitSource, WORLD } from './wit.ts';
+import { reflexWitSource, WORLDS } from './wit.ts';
 
-/** core module -> `jco embed` (component-type section) -> `jco new` -> component, with short core import names. */
+/**
+ * core module -> `jco embed` (component-type section) -> `jco new` -> component, with short core
+ * import names. A module that exports tick is a sensor's.
+ */
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
-    const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world: WORLD, stringEncoding: 'utf8' });
+    const world = WebAssembly.Module.exports(new WebAssembly.Module(core.slice())).some((e) => e.name === CORE_EXPORTS.tick) ? WORLDS.sensor : WORLDS.reflex;
+    const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world, stringEncoding: 'utf8' });
     const component = stripCustomSections(await componentNew(embedded), ['component-name', 'producers']);
     return shortenImportNames(component, CORE_EXPORTS.decide);
   } catch (error) {

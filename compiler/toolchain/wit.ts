@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const OUR_WIT = resolve(dirname(fileURLToPath(import.meta.url)), '../wit');
-export const WORLD = 'kgents:reflex/reflex@0.1.0';
+/** Sensors export `sense` (tick) as well; the other kinds have nothing to tick. */
+export const WORLDS = { reflex: 'kgents:reflex/reflex@0.1.0', sensor: 'kgents:reflex/sensor@0.1.0' } as const;
 
 /**
  * wasi:http, wasi:io and wasi:clocks come from the WIT that @spinframework/wasi-http-proxy

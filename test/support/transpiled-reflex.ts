@@ -76,7 +76,8 @@ function keyvalue(env: GlueEnv) {
 
 export interface GlueReflex {
   decide(request: Uint8Array): Uint8Array;
-  tick(): Uint8Array;
+  /** Sensors only (the `sense` interface); undefined for the other kinds. */
+  tick?: () => Uint8Array;
   incomingHandler: { handle(request: unknown, outparam: unknown): void };
 }
 
@@ -114,5 +115,5 @@ export async function instantiateThroughGlue(component: Uint8Array, env: GlueEnv
   for (const [key, value] of Object.entries(imports)) (imports as Record<string, unknown>)[key.replace(/@[^@]+$/, '')] = value;
   const compile = (path: string) => WebAssembly.compile(files[path] as Uint8Array<ArrayBuffer>);
   const exports = await glue.instantiate(compile, imports);
-  return { decide: exports.decide.decide, tick: exports.decide.tick, incomingHandler: exports.incomingHandler };
+  return { decide: exports.decide.decide, tick: exports.sense?.tick, incomingHandler: exports.incomingHandler };
 }
