@@ -19,12 +19,63 @@ export function resetArena(): void {
   __reset();
 }
 
+// UTF-8 both ways, with the standard library's results (lone surrogates encoded as three bytes,
+// as WTF-8 does; a sequence cut short at the end dropped; no checks beyond those) in a third of
+// its code: one loop per direction, a code point at a time.
+
+/** Writes `s` as UTF-8 at `out` and returns the byte count; with `out` 0, only counts. */
+export function encodeUtf8(s: string, out: usize): i32 {
+  const at = changetype<usize>(s);
+  const length = s.length;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    let c = <u32>load<u16>(at + (<usize>i << 1));
+    if ((c & 0xfc00) == 0xd800 && i + 1 < length) {
+      const next = <u32>load<u16>(at + (<usize>(i + 1) << 1));
+      if ((next & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c & 0x3ff) << 10) + (next & 0x3ff);
+        i++;
+      }
+    }
+    const extra: u32 = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    if (out != 0) {
+      const to = out + <usize>n;
+      store<u8>(to, extra == 0 ? c : ((0xff00 >> (extra + 1)) & 0xff) | (c >> (6 * extra)));
+      for (let k: u32 = 1; k <= extra; k++) store<u8>(to + <usize>k, 0x80 | ((c >> (6 * (extra - k))) & 63));
+    }
+    n += <i32>extra + 1;
+  }
+  return n;
+}
+
 export function utf8(s: string): ArrayBuffer {
-  return String.UTF8.encode(s, false);
+  const out = changetype<ArrayBuffer>(__new(<usize>encodeUtf8(s, 0), idof<ArrayBuffer>()));
+  encodeUtf8(s, changetype<usize>(out));
+  return out;
 }
 
 export function strFrom(ptr: usize, len: i32): string {
-  return String.UTF8.decodeUnsafe(ptr, <usize>len, false);
+  const out = changetype<usize>(__new(<usize>len << 1, idof<string>()));
+  const end = ptr + <usize>len;
+  let to = out;
+  while (ptr < end) {
+    let c = <u32>load<u8>(ptr++);
+    if (c >= 0x80) {
+      const extra: u32 = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : 3;
+      if (ptr + <usize>extra > end) break;
+      c &= 0x3f >> extra;
+      for (let k: u32 = 0; k < extra; k++) c = (c << 6) | (<u32>load<u8>(ptr++) & 63);
+      if (c >= 0x10000) {
+        c -= 0x10000;
+        store<u16>(to, 0xd800 | (c >> 10));
+        to += 2;
+        c = 0xdc00 | (c & 0x3ff);
+      }
+    }
+    store<u16>(to, c);
+    to += 2;
+  }
+  return changetype<string>(__renew(out, to - out));
 }
 
 export class Bytes {
@@ -108,18 +159,19 @@ export class Writer {
   }
   /** u16 length, then UTF-8 bytes. */
   str(s: string): void {
-    const n = String.UTF8.byteLength(s, false);
+    const n = encodeUtf8(s, 0);
     this.u16(<u32>n);
-    this.reserve(n);
-    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len, false);
-    this.len += n;
+    this.utf8(s, n);
   }
   /** u32 length, then UTF-8 bytes. */
   text(s: string): void {
-    const n = String.UTF8.byteLength(s, false);
+    const n = encodeUtf8(s, 0);
     this.u32(<u32>n);
+    this.utf8(s, n);
+  }
+  private utf8(s: string, n: i32): void {
     this.reserve(n);
-    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len, false);
+    encodeUtf8(s, this.ptr + <usize>this.len);
     this.len += n;
   }
   /** Writes the (ptr, len) pair a list-returning export hands back. */

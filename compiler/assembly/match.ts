@@ -1,5 +1,5 @@
 // Matchers that generated router code calls. None backtracks: each costs at most path x pattern.
-import { includesIgnoringCase } from './abi';
+import { includesIgnoringCase, strFrom, utf8 } from './abi';
 import { Request } from './codec';
 import { hexValue } from './target';
 
@@ -73,7 +73,7 @@ export function queryParam(query: string, name: string): string | null {
 /** `+` is a space and `%XX` a byte, the bytes read as UTF-8 (`a+b`, `a%20b` and `caf%C3%A9` as a client meant them). */
 function formDecode(s: string): string {
   if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
-  const bytes = Uint8Array.wrap(String.UTF8.encode(s));
+  const bytes = Uint8Array.wrap(utf8(s));
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {
     let b = <i32>bytes[i];
@@ -88,7 +88,7 @@ function formDecode(s: string): string {
     }
     bytes[n++] = <u8>b;
   }
-  return String.UTF8.decodeUnsafe(bytes.dataStart, <usize>n);
+  return strFrom(bytes.dataStart, n);
 }
 
 export function containsKeyword(req: Request, keyword: string): bool {

@@ -1,7 +1,7 @@
 // Lowered imports from Spin's platform world, written by hand against the canonical ABI.
 // Each result is written by the host into RET (see abi.ts); lists it returns are allocated
 // through our cabi_realloc, so they live in the per-call arena.
-import { RET, Bytes, utf8 } from './abi';
+import { RET, Bytes, strFrom, utf8 } from './abi';
 
 
 // @ts-ignore: decorator
@@ -141,7 +141,7 @@ export function variable(name: string, fallback: string): string {
   const k = utf8(name);
   config_get(changetype<usize>(k), <usize>k.byteLength, RET);
   if (load<u8>(RET) != 0 || load<u8>(RET, 4) == 0) return fallback;
-  return String.UTF8.decodeUnsafe(<usize>load<u32>(RET, 8), <usize>load<u32>(RET, 12), false);
+  return strFrom(<usize>load<u32>(RET, 8), <i32>load<u32>(RET, 12));
 }
 
 /** Wall-clock time in microseconds since the Unix epoch. */
