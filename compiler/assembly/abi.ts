@@ -30,6 +30,11 @@ export function encodeUtf8(s: string, out: usize): i32 {
   let n = 0;
   for (let i = 0; i < length; i++) {
     let c = <u32>load<u16>(at + (<usize>i << 1));
+    if (c < 0x80) {
+      if (out != 0) store<u8>(out + <usize>n, c);
+      n++;
+      continue;
+    }
     if ((c & 0xfc00) == 0xd800 && i + 1 < length) {
       const next = <u32>load<u16>(at + (<usize>(i + 1) << 1));
       if ((next & 0xfc00) == 0xdc00) {
@@ -37,10 +42,10 @@ export function encodeUtf8(s: string, out: usize): i32 {
         i++;
       }
     }
-    const extra: u32 = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    const extra: u32 = c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
     if (out != 0) {
       const to = out + <usize>n;
-      store<u8>(to, extra == 0 ? c : ((0xff00 >> (extra + 1)) & 0xff) | (c >> (6 * extra)));
+      store<u8>(to, ((0xff00 >> (extra + 1)) & 0xff) | (c >> (6 * extra)));
       for (let k: u32 = 1; k <= extra; k++) store<u8>(to + <usize>k, 0x80 | ((c >> (6 * (extra - k))) & 63));
     }
     n += <i32>extra + 1;
@@ -208,17 +213,23 @@ export function decimal(value: i64): string {
   return value < 0 ? '-' + digits(<u64>-value, 10) : digits(<u64>value, 10);
 }
 
-/** Digits of `value` in `radix` (lower-case letters past 9). */
+/** Room for the digits of any u64 in any radix from 2, written backwards before the string is made. */
+const DIGITS: usize = memory.data(128);
+
+/** Digits of `value` in `radix` (lower-case letters past 9): one division a digit. */
 export function digits(value: u64, radix: u64): string {
-  let count = 1;
-  for (let rest = value / radix; rest != 0; rest /= radix) count++;
-  const out = changetype<string>(__new(<usize>count << 1, idof<string>()));
+  let at = DIGITS + 128;
   do {
-    const digit = <u32>(value % radix);
-    store<u16>(changetype<usize>(out) + (<usize>--count << 1), digit < 10 ? 48 + digit : 87 + digit);
-    value /= radix;
+    const next = value / radix;
+    const digit = <u32>(value - next * radix);
+    at -= 2;
+    store<u16>(at, digit < 10 ? 48 + digit : 87 + digit);
+    value = next;
   } while (value != 0);
-  return out;
+  const size = DIGITS + 128 - at;
+  const out = __new(size, idof<string>());
+  memory.copy(out, at, size);
+  return changetype<string>(out);
 }
 
 /** Parses a decimal integer from raw bytes (KV values are decimal text). */

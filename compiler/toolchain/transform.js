@@ -45,37 +45,42 @@ export function createReflexTransform({ renames, fuelBudget, meteredExports }) {
       const i32 = binaryen.i32;
       mod.addGlobal(FUEL, i32, true, mod.i32.const(0));
 
-      // One function, called at the top of every loop: written out in each loop the meter cost
-      // 14 bytes a loop, 250 bytes of a reflex; the call costs 2.
-      mod.addFunction(
-        BURN,
-        binaryen.none,
-        binaryen.none,
-        [],
+      const burnInline = () =>
         mod.block(null, [
           mod.if(mod.i32.eqz(mod.global.get(FUEL, i32)), mod.unreachable()),
           mod.global.set(FUEL, mod.i32.sub(mod.global.get(FUEL, i32), mod.i32.const(1))),
-        ]),
-      );
-      const burn = () => mod.call(BURN, [], binaryen.none);
+        ]);
+      // Written out, the meter costs 14 bytes a loop (250 of a reflex); as a call, 2. A loop that
+      // calls functions anyway gets the call; a loop that calls none (the per-byte loops: UTF-8,
+      // scanning, parsing) keeps it written out, where a call each byte doubled the time
+      // (a sensor's tick over 100 deposits: 16 µs -> 29).
+      mod.addFunction(BURN, binaryen.none, binaryen.none, [], burnInline());
+      const burnCall = () => mod.call(BURN, [], binaryen.none);
 
       const fields = childFields(binaryen);
-      const seen = new Set();
+      const calls = new Set([binaryen.CallId, binaryen.CallIndirectId]);
+      const seen = new Map();
+      /** Meters the loops under `expr`; returns whether it makes a call. */
       const walk = (expr) => {
-        if (!expr || seen.has(expr)) return;
-        seen.add(expr);
+        if (!expr) return false;
+        if (seen.has(expr)) return seen.get(expr);
+        const id = binaryen._BinaryenExpressionGetId(expr);
+        let hasCall = calls.has(id);
         // Leaves have no children (and getExpressionInfo fails on some of them).
-        const childNames = fields.get(binaryen._BinaryenExpressionGetId(expr));
-        if (!childNames) return;
-        const info = binaryen.getExpressionInfo(expr);
-        for (const field of childNames) {
-          const child = info[field];
-          if (Array.isArray(child)) child.forEach(walk);
-          else if (child) walk(child);
+        const childNames = fields.get(id);
+        if (childNames) {
+          const info = binaryen.getExpressionInfo(expr);
+          for (const field of childNames) {
+            const child = info[field];
+            for (const c of Array.isArray(child) ? child : [child]) hasCall = walk(c) || hasCall;
+          }
+          if (info.id === binaryen.LoopId) {
+            const meter = hasCall ? burnCall() : burnInline();
+            binaryen._BinaryenLoopSetBody(expr, mod.block(null, [meter, info.body], binaryen.getExpressionType(info.body)));
+          }
         }
-        if (info.id === binaryen.LoopId) {
-          binaryen._BinaryenLoopSetBody(expr, mod.block(null, [burn(), info.body], binaryen.getExpressionType(info.body)));
-        }
+        seen.set(expr, hasCall);
+        return hasCall;
       };
 
       const exportTargets = new Map();

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
 
-// The support library's UTF-8 codec (compiler/assembly/abi.ts) against AssemblyScript's own,
-// compiled into one module and fed the same inputs: valid text of every width, lone and paired
-// surrogates, stray continuation bytes, overlong and out-of-range sequences, sequences cut short.
+// The support library's UTF-8 codec and number formatting (compiler/assembly/abi.ts) against
+// AssemblyScript's own, compiled into one module and fed the same inputs: valid text of every
+// width, lone and paired surrogates, stray continuation bytes, overlong and out-of-range
+// sequences, sequences cut short; integers of every length, in decimal and hex.
 const FIXTURE = `
-import { resetArena, strFrom, utf8 } from './abi';
+import { decimal, digits, resetArena, strFrom, utf8 } from './abi';
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
 export function reset(): void { resetArena(); }
 export function text(ptr: usize, units: i32): usize {
@@ -17,6 +18,8 @@ export function decodeOurs(ptr: usize, len: i32): usize { return changetype<usiz
 export function decodeStd(ptr: usize, len: i32): usize { return changetype<usize>(String.UTF8.decodeUnsafe(ptr, <usize>len, false)); }
 export function encodeOurs(s: usize): usize { return changetype<usize>(utf8(changetype<string>(s))); }
 export function encodeStd(s: usize): usize { return changetype<usize>(String.UTF8.encode(changetype<string>(s), false)); }
+export function decimalOurs(v: i64): usize { return changetype<usize>(decimal(v)); }
+export function hexOurs(v: u64): usize { return changetype<usize>(digits(v, 16)); }
 `;
 
 interface Codec {
@@ -28,12 +31,14 @@ interface Codec {
   decodeStd(ptr: number, len: number): number;
   encodeOurs(s: number): number;
   encodeStd(s: number): number;
+  decimalOurs(v: bigint): number;
+  hexOurs(v: bigint): number;
 }
 
 let codec: Codec;
 
 beforeAll(async () => {
-  const core = await compileAssemblyScript(FIXTURE, { renames: {}, meteredExports: ['decodeOurs', 'decodeStd', 'encodeOurs', 'encodeStd'], fuelBudget: 1_000_000, maxMemoryPages: 4 });
+  const core = await compileAssemblyScript(FIXTURE, { renames: {}, meteredExports: ['decodeOurs', 'decodeStd', 'encodeOurs', 'encodeStd', 'decimalOurs', 'hexOurs'], fuelBudget: 1_000_000, maxMemoryPages: 4 });
   codec = new WebAssembly.Instance(new WebAssembly.Module(core.slice()), {}).exports as unknown as Codec;
 });
 
@@ -62,7 +67,7 @@ function random(seed: number): () => number {
 
 const pick = <T>(next: () => number, items: T[]): T => items[Math.floor(next() * items.length)];
 
-describe('UTF-8 codec of the support library', () => {
+describe('text in the support library', () => {
   it('decodes every byte sequence as the standard library does', () => {
     const next = random(7);
     const pieces = [[0x41], [0x7f], [0xc3, 0xa9], [0xe2, 0x9c, 0x93], [0xf0, 0x9f, 0x99, 0x82], [0x80], [0xbf], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf7, 0xbf, 0xbf, 0xbf], [0xff], [0xe2], [0xf0, 0x9f], [0x00]];
@@ -90,5 +95,17 @@ describe('UTF-8 codec of the support library', () => {
     const sample = 'café ✓ 🙂';
     const s = codec.text(put(new Uint8Array(Uint16Array.from({ length: sample.length }, (_, i) => sample.charCodeAt(i)).buffer)), sample.length);
     expect(payload(codec.encodeOurs(s))).toEqual(new TextEncoder().encode(sample));
+  });
+
+  it('writes integers as JavaScript does, in decimal and in hex', () => {
+    const text = (ptr: number) => Buffer.from(payload(ptr)).toString('utf16le');
+    const next = random(13);
+    const values = [0n, 1n, 9n, 10n, 99n, 100n, -1n, -10n, 1_700_000_000_000_000n, 2n ** 63n - 1n, -(2n ** 63n) + 1n];
+    for (let round = 0; round < 200; round++) values.push(BigInt.asIntN(64, BigInt(Math.floor(next() * 2 ** 32)) * BigInt(Math.floor(next() * 2 ** 32))) >> BigInt(Math.floor(next() * 63)));
+    for (const v of values) {
+      codec.reset();
+      expect(text(codec.decimalOurs(v))).toBe(v.toString());
+      expect(text(codec.hexOurs(BigInt.asUintN(64, v)))).toBe(BigInt.asUintN(64, v).toString(16));
+    }
   });
 });
