@@ -18,8 +18,16 @@ export function rateLimitStateEnd(value: Uint8Array): number {
   return micros;
 }
 
-/** Stale state costs only space, so once a minute is soon enough. */
+/** Stale state costs only space, so once a minute is soon enough... */
 export const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * ...unless a flood of new clients (a key each: random `x-agent-id`s) adds keys faster: a store
+ * that knows its size is looked at every second and swept when it has grown by this many keys
+ * since the last sweep. At 30,000 new clients a second a minute's wait held 1.8 million keys;
+ * now a limit whose state means nothing after a second holds about this many.
+ */
+export const SWEEP_GROWTH = { keys: 50_000, checkEveryMs: 1_000 };
 
 /**
  * Rate-limit state outlives its meaning, and `wasi:keyvalue` has no expiry: every client a limit
@@ -28,23 +36,33 @@ export const SWEEP_INTERVAL_MS = 60_000;
  * only if it did not change meanwhile.
  */
 export class RateLimitStateSweeper {
-  private timer: NodeJS.Timeout | null = null;
+  private timers: NodeJS.Timeout[] = [];
   private running = false;
+  private sizeAfterSweep = 0;
 
   constructor(
     private readonly kv: KvStore,
     private readonly nowMs: () => number,
     private readonly logger: Logger,
     private readonly onSwept: (count: number) => void = () => {},
+    private readonly growth = SWEEP_GROWTH,
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
+    if (this.timers.length > 0) return;
+    this.sizeAfterSweep = this.kv.size ?? 0;
+    this.timers.push(setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref());
+    if (this.kv.size !== undefined) {
+      const check = () => {
+        if (this.kv.size! - this.sizeAfterSweep >= this.growth.keys) void this.sweep();
+      };
+      this.timers.push(setInterval(check, this.growth.checkEveryMs).unref());
+    }
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
   }
 
   /** One sweep now; returns how many keys went (0 while one is already running). */
@@ -54,6 +72,7 @@ export class RateLimitStateSweeper {
     try {
       const nowMicros = this.nowMs() * 1000;
       const swept = await this.kv.sweep(RATE_LIMIT_STATE_PREFIX, (value) => rateLimitStateEnd(value) <= nowMicros);
+      this.sizeAfterSweep = this.kv.size ?? 0;
       this.onSwept(swept);
       return swept;
     } catch (error) {

@@ -51,6 +51,8 @@ export interface KvStore {
   sweep(prefix: string, isStale: (value: Uint8Array) => boolean): Promise<number>;
   /** Answers quickly whether the backing store is reachable now. */
   ping(): Promise<boolean>;
+  /** Number of keys, where the store knows it without a round trip (in memory). */
+  readonly size?: number;
   close(): Promise<void>;
 }
 

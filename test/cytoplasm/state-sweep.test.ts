@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../common/kv/memory.ts';
+import { createLogger } from '../../common/log.ts';
+import { RateLimitStateSweeper } from '../../common/rate-limit-state.ts';
 import { startHost, type ReflexHost } from '../../cytoplasm/host.ts';
 import { shippedApp, SHIPPED_DIST } from '../support/shipped-app.ts';
 import { startEchoUpstream } from '../support/upstream.ts';
@@ -60,5 +62,37 @@ describe('rate-limit state sweep', () => {
     expect(again).toEqual([...Array(10).fill(200), 429]);
     // `busy` kept its state: two seconds refilled two requests.
     expect([await invoke('busy'), await invoke('busy'), await invoke('busy')]).toEqual([200, 200, 429]);
+  });
+
+  it('sweeps a memory store early when a flood of new clients grows it, not a minute later', async () => {
+    const store = new MemoryKv();
+    const clock = Date.parse('2026-11-23T12:00:00Z');
+    // Each client's state means nothing after the second it was written in (one a second, burst 1).
+    const state = (i: number) => new TextEncoder().encode(String((clock - 1000 + (i % 1000)) * 1000));
+    const swept: number[] = [];
+    const sweeper = new RateLimitStateSweeper(store, () => clock, createLogger('test'), (n) => swept.push(n), { keys: 5_000, checkEveryMs: 20 });
+    // One client whose state still means something (five seconds on), there before the flood.
+    await store.set('rl/agent-limit/recent', new TextEncoder().encode(String((clock + 5_000) * 1000)));
+    sweeper.start();
+    const flood = async (name: string, count: number) => {
+      for (let i = 0; i < count; i++) await store.set(`rl/agent-limit/${name}-${i}`, state(i));
+    };
+    try {
+      await flood('first', 4_999);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(swept).toEqual([]);
+      await flood('first-last', 1);
+      await expect.poll(() => swept, { timeout: 2_000, interval: 20 }).toEqual([5_000]);
+      expect(store.size).toBe(1);
+      // The next flood is measured from what the sweep left.
+      await flood('second', 4_999);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(swept).toEqual([5_000]);
+      await flood('second-last', 1);
+      await expect.poll(() => swept, { timeout: 2_000, interval: 20 }).toEqual([5_000, 5_000]);
+      expect(store.size).toBe(1);
+    } finally {
+      sweeper.stop();
+    }
   });
 });
