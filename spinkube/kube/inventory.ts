@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeConnection } from './connect.ts';
 import { kubeError } from './errors.ts';
-import { replicasOf } from './readiness.ts';
+import { imagesOf, replicasOf } from './readiness.ts';
 import { withNamespace } from './apply.ts';
 import { PART_OF_SELECTOR } from '../labels.ts';
 
@@ -13,12 +13,6 @@ export interface AppStatus {
   images: string[];
 }
 
-interface Listed extends KubernetesObject {
-  spec?: { image?: string; template?: { spec?: { containers?: { image?: string }[] } } };
-}
-
-const imagesOf = (o: Listed) => (o.spec?.image ? [o.spec.image] : (o.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '?'));
-
 /** The SpinApps in the namespace, and the kgents Deployments (nucleus, Morpheus, Redis). */
 export async function listApps(conn: KubeConnection): Promise<AppStatus[]> {
   const out: AppStatus[] = [];
@@ -28,7 +22,7 @@ export async function listApps(conn: KubeConnection): Promise<AppStatus[]> {
   ];
   for (const [apiVersion, kind, labelSelector] of kinds) {
     try {
-      const list = await conn.objects.list<Listed>(apiVersion, kind, conn.namespace, undefined, undefined, undefined, undefined, labelSelector);
+      const list = await conn.objects.list<KubernetesObject>(apiVersion, kind, conn.namespace, undefined, undefined, undefined, undefined, labelSelector);
       for (const item of list.items) out.push({ kind, name: item.metadata?.name ?? '?', ...replicasOf(item), images: imagesOf(item) });
     } catch (error) {
       throw kubeError(error, conn, { apiVersion, kind });

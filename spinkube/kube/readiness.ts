@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 interface Workload extends KubernetesObject {
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; image?: string; executor?: string; template?: { spec?: { containers?: { image?: string }[] } } };
   status?: { readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
 }
 
@@ -20,6 +20,31 @@ export function isReady(object: KubernetesObject): boolean {
     return observed && (w.status?.updatedReplicas ?? 0) >= desired && ready >= desired;
   }
   return ready >= desired;
+}
+
+/**
+ * What `kgents deploy` watches to know a workload is ready. A SpinApp's own status is copied from
+ * the Deployment the spin-operator makes for it (same name) before the operator updates that
+ * Deployment, so right after a new image is applied it still shows the old pods as ready. The
+ * Deployment tells: it is ready for this SpinApp once it runs the SpinApp's image and has
+ * rolled out.
+ */
+export function readinessSource(object: KubernetesObject): { watched: KubernetesObject; isReady: (seen: KubernetesObject) => boolean } {
+  if (object.kind !== 'SpinApp') return { watched: object, isReady };
+  const image = (object as Workload).spec?.image;
+  const watched = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
+  return { watched, isReady: (seen) => imagesOf(seen).includes(image ?? '') && isReady(seen) };
+}
+
+/** A SpinApp's image, or a Deployment's containers' images. */
+export function imagesOf(object: KubernetesObject): string[] {
+  const spec = (object as Workload).spec;
+  return spec?.image ? [spec.image] : (spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '?');
+}
+
+/** The SpinAppExecutor a SpinApp names, when it is one. */
+export function executorOf(object: KubernetesObject): string | null {
+  return object.kind === 'SpinApp' ? ((object as Workload).spec?.executor ?? null) : null;
 }
 
 /** The objects whose readiness `kgents deploy` waits for. */

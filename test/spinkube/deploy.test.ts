@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../../compiler/build.ts';
 import { pullApp } from '../../spinkube/oci/pull.ts';
-import { startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
+import { startFakeKube, type FakeKube, type Obj } from '../support/fake-kube-api.ts';
 import { RegistryServer } from '../support/registry-server.ts';
 import { shippedApp } from '../support/shipped-app.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
@@ -40,20 +40,45 @@ function kgents(args: string[], whileRunning: () => void = () => {}): Promise<{ 
   return new Promise((resolve) => child.on('exit', (status) => (clearInterval(tick), resolve({ status, stdout, stderr }))));
 }
 
-/** Plays the controllers: once an object exists, its replicas become ready. */
-function controllers() {
-  for (const o of kube.objects()) {
-    if (o.status?.readyReplicas) continue;
-    if (o.kind === 'SpinApp') kube.setStatus('SpinApp', o.metadata.name, { readyReplicas: (o.spec?.replicas as number) ?? 1 });
-    if (o.kind === 'Deployment') kube.setStatus('Deployment', o.metadata.name, { observedGeneration: o.metadata.generation, updatedReplicas: 1, readyReplicas: 1 });
-  }
+/** The Deployment the spin-operator makes for a SpinApp: same name, the SpinApp's image. */
+const operatorDeployment = (app: Obj): Obj => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+  spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image }] } } },
+});
+
+/**
+ * Plays the controllers: the spin-operator copies the Deployment's ready count into the SpinApp
+ * and then updates the Deployment to the SpinApp's spec (in that order, as it does); the
+ * Deployment controller rolls each spec out. `operator: false` plays an operator that has not
+ * got to the SpinApp yet.
+ */
+function controllers({ operator = true } = {}) {
+  return () => {
+    const objects = kube.objects();
+    for (const app of objects.filter((o) => o.kind === 'SpinApp')) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === app.metadata.name);
+      if (deployment && app.status?.readyReplicas !== deployment.status?.readyReplicas) kube.setStatus('SpinApp', app.metadata.name, { readyReplicas: deployment.status?.readyReplicas ?? 0 });
+      const image = (deployment?.spec?.template as { spec: { containers: { image: string }[] } } | undefined)?.spec.containers[0].image;
+      if (operator && image !== app.spec?.image) kube.put(operatorDeployment(app));
+    }
+    for (const d of kube.objects().filter((o) => o.kind === 'Deployment')) {
+      if (d.status?.observedGeneration === d.metadata.generation) continue;
+      const replicas = (d.spec?.replicas as number) ?? 1;
+      kube.setStatus('Deployment', d.metadata.name, { observedGeneration: d.metadata.generation, updatedReplicas: replicas, readyReplicas: replicas });
+    }
+  };
 }
+
+const executor = (name: string): Obj => ({ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinAppExecutor', metadata: { name, namespace: 'default' }, spec: { createDeployment: true } });
 
 describe('kgents deploy (real registry, fake cluster)', () => {
   it('pushes, applies the SpinApp and the platform, waits until ready, and status shows them', async () => {
     const image = `${registry.host}/kgents/reflexes:e2e`;
     const kubeconfig = kube.kubeconfig(dir);
-    const result = await kgents(['deploy', '--image', image, '--insecure', '--dist', built.outDir, '--no-build', '--kubeconfig', kubeconfig, '--manifests', join(dir, 'platform'), '--timeout', '30'], controllers);
+    kube.put(executor('containerd-shim-spin'));
+    const result = await kgents(['deploy', '--image', image, '--insecure', '--dist', built.outDir, '--no-build', '--kubeconfig', kubeconfig, '--manifests', join(dir, 'platform'), '--timeout', '30'], controllers());
     expect(result.stderr).toContain('applied SpinApp/kgents-edge');
     expect(result.stderr).toContain('applied Deployment/kgents-nucleus');
     expect(result.stderr).toMatch(/SpinApp\/kgents-edge: 2\/2 ready/);
@@ -72,10 +97,34 @@ describe('kgents deploy (real registry, fake cluster)', () => {
     expect(status.stdout).toMatch(/SpinApp\s+kgents-edge\s+2\/2\s+127\.0\.0\.1:\d+\/kgents\/reflexes:e2e/);
     expect(status.stdout).toMatch(/Deployment\s+kgents-nucleus\s+1\/1/);
 
+    // A new image: the SpinApp's status still counts the old pods, which are all ready. Until the
+    // operator has rolled the new image out, the app is not ready.
+    const next = `${registry.host}/kgents/reflexes:e2e-2`;
+    const stale = await kgents(['deploy', '--image', next, '--insecure', '--dist', built.outDir, '--no-build', '--no-platform', '--kubeconfig', kubeconfig, '--timeout', '2'], controllers({ operator: false }));
+    expect(stale.stderr).toMatch(/SpinApp\/kgents-edge: 2\/2 ready, rolling out/);
+    expect(stale.stderr).toMatch(/not ready after 2 s: SpinApp\/kgents-edge \(2\/2 ready, rolling out\)/);
+    expect(stale.status).toBe(75);
+    const rolled = await kgents(['deploy', '--image', next, '--insecure', '--dist', built.outDir, '--no-build', '--no-push', '--no-platform', '--kubeconfig', kubeconfig, '--timeout', '30'], controllers());
+    expect(rolled.status).toBe(0);
+    expect(rolled.stdout).toBe('deployed 1 object(s) to fake, all ready\n');
+    const deployment = kube.objects().find((o) => o.kind === 'Deployment' && o.metadata.name === 'kgents-edge')!;
+    expect(JSON.stringify(deployment.spec)).toContain(next);
+
     const removed = await kgents(['delete', '--kubeconfig', kubeconfig, '--platform', '--manifests', join(dir, 'platform')]);
     expect(removed.status).toBe(0);
-    expect(kube.objects()).toEqual([]);
+    // What is left is the cluster's own: the executor, and the operator's Deployment, which a real
+    // cluster collects with its SpinApp (owner reference; the fake has no garbage collector).
+    expect(kube.objects().map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/kgents-edge', 'SpinAppExecutor/containerd-shim-spin']);
   }, 120_000);
+
+  it('a namespace without the SpinAppExecutor: a clear error naming it and --with-executor, before any wait', async () => {
+    const started = Date.now();
+    const result = await kgents(['deploy', '--image', `${registry.host}/kgents/reflexes:e2e`, '--insecure', '--dist', built.outDir, '--no-build', '--no-push', '--no-platform', '--executor', 'wasmtime-fast', '--kubeconfig', kube.kubeconfig(dir), '--timeout', '60']);
+    expect(result.status).toBe(66);
+    expect(result.stderr).toContain('SpinAppExecutor "wasmtime-fast", which namespace "default" does not have');
+    expect(result.stderr).toContain('--with-executor');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
 
   it('CRDs missing: exit 69 with the bootstrap hint, nothing applied', async () => {
     kube.crds = false;

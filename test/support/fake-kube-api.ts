@@ -19,7 +19,7 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; generation?: number; labels?: Record<string, string>; [k: string]: unknown }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
+export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; generation?: number; labels?: Record<string, string>; [k: string]: unknown }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
 const RESOURCES: Record<string, { kind: string; plural: string }[]> = {
   v1: [{ kind: 'Service', plural: 'services' }, { kind: 'Secret', plural: 'secrets' }, { kind: 'ConfigMap', plural: 'configmaps' }],
@@ -39,6 +39,8 @@ export interface FakeKube {
   objects(): Obj[];
   /** Sets an object's status as its controller would, and tells the watchers. */
   setStatus(kind: string, name: string, status: Record<string, unknown>): void;
+  /** Creates or updates an object as a controller (or the cluster's bootstrap) would. */
+  put(object: Obj): Obj;
   /** Writes a kubeconfig whose current context points at this server. */
   kubeconfig(dir: string, context?: string): string;
   close(): Promise<void>;
@@ -67,6 +69,15 @@ export async function startFakeKube(): Promise<FakeKube> {
       object.status = { ...object.status, ...next };
       object.metadata.resourceVersion = String(++version);
       notify('MODIFIED', object);
+    },
+    put(object) {
+      const ns = object.metadata.namespace ?? 'default';
+      const k = key(object.apiVersion, object.kind, ns, object.metadata.name);
+      const before = store.get(k);
+      const stored: Obj = { ...object, metadata: { ...object.metadata, namespace: ns, uid: before?.metadata.uid ?? `uid-${object.metadata.name}`, generation: (before?.metadata.generation ?? 0) + 1, resourceVersion: String(++version) }, status: before?.status ?? {} };
+      store.set(k, stored);
+      notify(before ? 'MODIFIED' : 'ADDED', stored);
+      return stored;
     },
     kubeconfig(dir, context = 'fake') {
       const file = join(dir, 'kubeconfig');
@@ -105,11 +116,9 @@ export async function startFakeKube(): Promise<FakeKube> {
         if (replicas !== undefined && !Number.isInteger(replicas)) {
           return status(res, 422, 'Invalid', `${resource.kind}.${group} "${name}" is invalid: spec.replicas: Invalid value: "${typeof replicas}": spec.replicas in body must be of type integer: "${typeof replicas}"`);
         }
-        const before = store.get(k);
-        const object: Obj = { ...(body as Obj), metadata: { ...(body as Obj).metadata, namespace: ns, uid: before?.metadata.uid ?? `uid-${name}`, generation: (before?.metadata.generation ?? 0) + 1, resourceVersion: String(++version) }, status: before?.status ?? {} };
-        store.set(k, object);
-        notify(before ? 'MODIFIED' : 'ADDED', object);
-        return res.writeHead(before ? 200 : 201, { 'content-type': 'application/json' }).end(JSON.stringify(object));
+        const existed = store.has(k);
+        const object = fake.put({ ...(body as Obj), metadata: { ...(body as Obj).metadata, namespace: ns } });
+        return res.writeHead(existed ? 200 : 201, { 'content-type': 'application/json' }).end(JSON.stringify(object));
       }
       if (req.method === 'GET' && name) {
         const object = store.get(k);
