@@ -54,30 +54,51 @@ describe('server-side apply', () => {
 });
 
 describe('waiting for readiness', () => {
-  it('watches each workload by name and returns once all are ready, printing progress', async () => {
+  const executor = { apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinAppExecutor', metadata: { name: 'containerd-shim-spin', namespace: 'default' }, spec: { createDeployment: true } };
+  /** The Deployment the spin-operator makes for the SpinApp, running `image`. */
+  const operatorDeployment = (image: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kgents-edge', namespace: 'default' }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'kgents-edge', image }] } } } });
+
+  it('watches each workload by name (a SpinApp through its operator Deployment) and returns once all are ready, printing progress', async () => {
+    kube.put(executor);
     await applyAll(conn, objects);
     const lines: string[] = [];
     const done = waitUntilReady(conn, [spinApp, nucleus], 5_000, (l) => lines.push(l));
     await until(() => kube.requests.filter((r) => r.query.watch === 'true').length === 2);
-    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 1 });
-    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 2 });
+    const { metadata } = kube.put(operatorDeployment(spinApp.spec.image));
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, updatedReplicas: 2, readyReplicas: 1 });
+    kube.setStatus('Deployment', 'kgents-edge', { readyReplicas: 2 });
     kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
     await done;
     expect(lines).toEqual(expect.arrayContaining(['SpinApp/kgents-edge: 0/2 ready', 'SpinApp/kgents-edge: 1/2 ready', 'SpinApp/kgents-edge: 2/2 ready', 'Deployment/kgents-nucleus: 1/1 ready']));
     const watches = kube.requests.filter((r) => r.query.watch === 'true').map((r) => [r.path, r.query.fieldSelector]);
     expect(watches).toEqual(expect.arrayContaining([
-      ['/apis/core.spinkube.dev/v1alpha1/namespaces/default/spinapps', 'metadata.name=kgents-edge'],
+      ['/apis/apps/v1/namespaces/default/deployments', 'metadata.name=kgents-edge'],
       ['/apis/apps/v1/namespaces/default/deployments', 'metadata.name=kgents-nucleus'],
     ]));
   });
 
-  it('fails with TIMEOUT naming what is not ready', async () => {
+  it('fails with TIMEOUT naming what is not ready: no Deployment yet, or one still on the previous image', async () => {
+    kube.put(executor);
     await applyAll(conn, objects);
     kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
     const error = await waitUntilReady(conn, [spinApp, nucleus], 400).catch((e) => e);
     expect(error).toMatchObject({ code: 'TIMEOUT' });
-    expect(error.message).toContain('SpinApp/kgents-edge (0/2 ready)');
+    expect(error.message).toContain('SpinApp/kgents-edge (no status yet)');
     expect(error.message).not.toContain('Deployment/kgents-nucleus');
+
+    const { metadata } = kube.put(operatorDeployment('localhost:5001/kgents/reflexes:v0'));
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, updatedReplicas: 2, readyReplicas: 2 });
+    const stale = await waitUntilReady(conn, [spinApp], 400).catch((e) => e);
+    expect(stale).toMatchObject({ code: 'TIMEOUT' });
+    expect(stale.message).toContain('SpinApp/kgents-edge (2/2 ready, rolling out)');
+  });
+
+  it('a SpinApp whose SpinAppExecutor the namespace lacks: NOT_FOUND at once, naming --with-executor', async () => {
+    await applyAll(conn, objects);
+    const error = await waitUntilReady(conn, [spinApp], 60_000).catch((e) => e);
+    expect(error).toMatchObject({ code: 'NOT_FOUND', exitCode: 66 });
+    expect(error.message).toContain('SpinAppExecutor "containerd-shim-spin", which namespace "default" does not have');
+    expect(kube.requests.filter((r) => r.query.watch === 'true')).toEqual([]);
   });
 });
 
