@@ -294,18 +294,18 @@ export function includesIgnoringCase(text: string, lower: string): bool {
 }
 
 /**
- * Non-negative decimal with at most `digits` fraction digits, trailing zeros dropped
+ * Non-negative decimal with at most `places` fraction digits, trailing zeros dropped
  * (1 -> "1", 0.25 -> "0.25"), matching JavaScript's String(n) for such values. Avoids the
  * standard f64 toString, whose shortest-representation code is a large share of a component.
  */
-export function formatDecimal(v: f64, digits: i32 = 6): string {
+export function formatDecimal(v: f64, places: i32 = 6): string {
   let scale: i64 = 1;
-  for (let i = 0; i < digits; i++) scale *= 10;
+  for (let i = 0; i < places; i++) scale *= 10;
   const n = <i64>Math.floor(v * <f64>scale + 0.5);
   let out = decimal(n / scale);
   let frac = n % scale;
   if (frac == 0) return out;
-  let width = digits;
+  let width = places;
   while (frac % 10 == 0) {
     frac /= 10;
     width--;
