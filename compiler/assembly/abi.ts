@@ -23,7 +23,28 @@ export function resetArena(): void {
 // as WTF-8 does; a sequence cut short at the end dropped; no checks beyond those) in a third of
 // its code: one loop per direction, a code point at a time.
 
-/** Writes `s` as UTF-8 at `out` and returns the byte count; with `out` 0, only counts. */
+/**
+ * Room to make for `s` as UTF-8: the longest it can be (3 bytes a UTF-16 unit) when that is
+ * small, so a string is encoded in one pass; its exact length when long, so a long body does not
+ * need three times its size in a small memory.
+ */
+export function utf8Room(s: string): i32 {
+  const length = s.length;
+  if (length <= 1024) return length * 3;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if ((c & 0xfc00) == 0xd800 && i + 1 < length && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Writes `s` as UTF-8 at `out` (with utf8Room(s) bytes of room) and returns the byte count. */
 export function encodeUtf8(s: string, out: usize): i32 {
   const at = changetype<usize>(s);
   const length = s.length;
@@ -31,7 +52,7 @@ export function encodeUtf8(s: string, out: usize): i32 {
   for (let i = 0; i < length; i++) {
     let c = <u32>load<u16>(at + (<usize>i << 1));
     if (c < 0x80) {
-      if (out != 0) store<u8>(out + <usize>n, c);
+      store<u8>(out + <usize>n, c);
       n++;
       continue;
     }
@@ -43,20 +64,18 @@ export function encodeUtf8(s: string, out: usize): i32 {
       }
     }
     const extra: u32 = c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
-    if (out != 0) {
-      const to = out + <usize>n;
-      store<u8>(to, ((0xff00 >> (extra + 1)) & 0xff) | (c >> (6 * extra)));
-      for (let k: u32 = 1; k <= extra; k++) store<u8>(to + <usize>k, 0x80 | ((c >> (6 * (extra - k))) & 63));
-    }
+    const to = out + <usize>n;
+    store<u8>(to, ((0xff00 >> (extra + 1)) & 0xff) | (c >> (6 * extra)));
+    for (let k: u32 = 1; k <= extra; k++) store<u8>(to + <usize>k, 0x80 | ((c >> (6 * (extra - k))) & 63));
     n += <i32>extra + 1;
   }
   return n;
 }
 
+/** Room beyond the encoding is given back once written: the buffer is the arena's newest allocation. */
 export function utf8(s: string): ArrayBuffer {
-  const out = changetype<ArrayBuffer>(__new(<usize>encodeUtf8(s, 0), idof<ArrayBuffer>()));
-  encodeUtf8(s, changetype<usize>(out));
-  return out;
+  const out = __new(<usize>utf8Room(s), idof<ArrayBuffer>());
+  return changetype<ArrayBuffer>(__renew(out, <usize>encodeUtf8(s, out)));
 }
 
 export function strFrom(ptr: usize, len: i32): string {
@@ -164,20 +183,20 @@ export class Writer {
   }
   /** u16 length, then UTF-8 bytes. */
   str(s: string): void {
-    const n = encodeUtf8(s, 0);
-    this.u16(<u32>n);
-    this.utf8(s, n);
+    const at = this.len;
+    this.utf8(s, 2);
+    store<u16>(this.ptr + <usize>at, <u16>(this.len - at - 2));
   }
   /** u32 length, then UTF-8 bytes. */
   text(s: string): void {
-    const n = encodeUtf8(s, 0);
-    this.u32(<u32>n);
-    this.utf8(s, n);
+    const at = this.len;
+    this.utf8(s, 4);
+    store<u32>(this.ptr + <usize>at, <u32>(this.len - at - 4));
   }
-  private utf8(s: string, n: i32): void {
-    this.reserve(n);
-    encodeUtf8(s, this.ptr + <usize>this.len);
-    this.len += n;
+  /** `s` after room for a length field of `width` bytes. */
+  private utf8(s: string, width: i32): void {
+    this.reserve(width + utf8Room(s));
+    this.len += width + encodeUtf8(s, this.ptr + <usize>(this.len + width));
   }
   /** Writes the (ptr, len) pair a list-returning export hands back. */
   finish(): usize {

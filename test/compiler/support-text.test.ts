@@ -6,7 +6,7 @@ import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
 // width, lone and paired surrogates, stray continuation bytes, overlong and out-of-range
 // sequences, sequences cut short; integers of every length, in decimal and hex.
 const FIXTURE = `
-import { decimal, digits, resetArena, strFrom, utf8 } from './abi';
+import { decimal, digits, resetArena, strFrom, utf8, utf8Room } from './abi';
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
 export function reset(): void { resetArena(); }
 export function text(ptr: usize, units: i32): usize {
@@ -18,6 +18,8 @@ export function decodeOurs(ptr: usize, len: i32): usize { return changetype<usiz
 export function decodeStd(ptr: usize, len: i32): usize { return changetype<usize>(String.UTF8.decodeUnsafe(ptr, <usize>len, false)); }
 export function encodeOurs(s: usize): usize { return changetype<usize>(utf8(changetype<string>(s))); }
 export function encodeStd(s: usize): usize { return changetype<usize>(String.UTF8.encode(changetype<string>(s), false)); }
+export function roomOurs(s: usize): i32 { return utf8Room(changetype<string>(s)); }
+export function byteLengthStd(s: usize): i32 { return String.UTF8.byteLength(changetype<string>(s)); }
 export function decimalOurs(v: i64): usize { return changetype<usize>(decimal(v)); }
 export function hexOurs(v: u64): usize { return changetype<usize>(digits(v, 16)); }
 `;
@@ -31,6 +33,8 @@ interface Codec {
   decodeStd(ptr: number, len: number): number;
   encodeOurs(s: number): number;
   encodeStd(s: number): number;
+  roomOurs(s: number): number;
+  byteLengthStd(s: number): number;
   decimalOurs(v: bigint): number;
   hexOurs(v: bigint): number;
 }
@@ -85,11 +89,15 @@ describe('text in the support library', () => {
   it('encodes every string, lone surrogates included, as the standard library does', () => {
     const next = random(11);
     const units = [0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x2713, 0xffff, 0xd83d, 0xde42, 0xdbff, 0xdc00, 0xdfff, 0xd800, 0];
-    for (let round = 0; round < 2000; round++) {
-      const text = Uint16Array.from({ length: Math.floor(next() * 8) }, () => pick(next, units));
+    // Short strings, and long ones (past 1,024 units the encoder counts before it writes).
+    for (let round = 0; round < 2050; round++) {
+      const text = Uint16Array.from({ length: round < 2000 ? Math.floor(next() * 8) : 1000 + Math.floor(next() * 600) }, () => pick(next, units));
       codec.reset();
       const s = codec.text(put(new Uint8Array(text.buffer)), text.length);
       expect(payload(codec.encodeOurs(s)), `units ${[...text].map((u) => u.toString(16)).join(' ')}`).toEqual(payload(codec.encodeStd(s)));
+      // The room made before encoding: three bytes a unit when short, the exact length when long.
+      const exact = codec.byteLengthStd(s);
+      expect(codec.roomOurs(s)).toBe(text.length <= 1024 ? 3 * text.length : exact);
     }
     codec.reset();
     const sample = 'café ✓ 🙂';
