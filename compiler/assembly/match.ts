@@ -36,6 +36,8 @@ export function glob(pattern: string, text: string): bool {
         }
       } else if (p == c) {
         next[i + 1] = 1;
+        // `/a/` `**` `/b` matches `/a/b`: the slash may also stand for the slash after the `**`.
+        if (c == 47 && slashBeforeGlobstar(pattern, i)) next[i + 4] = 1;
         alive = true;
       }
     }
@@ -57,6 +59,11 @@ function skipEmptyStars(pattern: string, positions: Uint8Array): void {
   for (let i = 0; i < pattern.length; i++) {
     if (positions[i] != 0 && pattern.charCodeAt(i) == 42) positions[doubleStar(pattern, i) ? i + 2 : i + 1] = 1;
   }
+}
+
+/** Whether the `/` at `i` starts a segment that is only `**` (`/` `**` `/`): globstar lets that whole segment go. */
+function slashBeforeGlobstar(pattern: string, i: i32): bool {
+  return i + 3 < pattern.length && doubleStar(pattern, i + 1) && pattern.charCodeAt(i + 3) == 47;
 }
 
 /** The first value of `name` in a query string, decoded as a form field is. */

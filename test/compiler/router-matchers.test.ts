@@ -33,6 +33,7 @@ const SPEC = {
     { match: { path: { glob: '/static/**' } }, action: { respond: { status: 200, body: { static: true } } } },
     { match: { path: { glob: '/g/**/x/*' } }, action: { respond: { status: 200, body: 'g' } } },
     { match: { path: { glob: '/h/**/*.css' } }, action: { respond: { status: 200, body: 'css' } } },
+    { match: { path: { glob: '/k/**/b' } }, action: { respond: { status: 200, body: 'kb' } } },
     { match: { header: { name: 'X-Tier', equals: 'gold' } }, action: { route: 'gold' } },
     { match: { header: { name: 'x-debug', present: true } }, action: { respond: { status: 200, body: 'debug' } } },
     { match: { query: { name: 'beta', equals: '1' } }, action: { route: 'beta' } },
@@ -89,6 +90,11 @@ describe('router matchers through jco glue', () => {
     expect(outcome(decide('GET', '/g/a/x/b/c'))).toBe('404 {"error":"no rule"}');
     expect(outcome(decide('GET', '/h/x.css/y/z.css'))).toBe('200 css');
     expect(outcome(decide('GET', '/h/z.js'))).toBe('404 {"error":"no rule"}');
+  });
+
+  it('glob: a ** that is a whole segment may match no segment at all, as globstar does', () => {
+    for (const path of ['/k/b', '/k/x/b', '/k/x/y/b', '/h/z.css']) expect(outcome(decide('GET', path)), path).toMatch(/^200 /);
+    for (const path of ['/k/xb', '/kb', '/k/b/c']) expect(outcome(decide('GET', path)), path).toBe('404 {"error":"no rule"}');
   });
 
   it('header: equals (name in any case) and present', () => {
