@@ -19,6 +19,7 @@ export const ERROR_TABLE = {
   FORBIDDEN: { exit: 77, http: 403 },
   NOT_FOUND: { exit: 66, http: 404 }, // EX_NOINPUT
   CONFLICT: { exit: 75, http: 409 },
+  IDEMPOTENCY_KEY_REUSED: { exit: 65, http: 422 },
   RATE_LIMITED: { exit: 75, http: 429 }, // EX_TEMPFAIL
   PAYLOAD_TOO_LARGE: { exit: 65, http: 413 },
   // toolchain and runtime

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { addToCounter, bytesEqual, type KvStore, type KvTransaction } from './store.ts';
+import { addToCounter, bytesEqual, type KvStore, type KvTransaction, type OnceMarker } from './store.ts';
 
 const SWEEP_SLICE = 10_000;
 
@@ -72,6 +72,24 @@ export class MemoryKv implements KvStore {
     target.set(value, length - value.length);
     this.data.set(key, target);
     return length;
+  }
+
+  /** appendOnce markers, apart from the data: they expire, which nothing else here does. */
+  private readonly markers = new Map<string, { value: Uint8Array; expiresAt: number }>();
+  private markersAtLastPrune = 0;
+
+  async appendOnce(key: string, value: Uint8Array, marker: OnceMarker) {
+    const now = Date.now();
+    const existing = this.markers.get(marker.key);
+    if (existing && existing.expiresAt > now) return existing.value;
+    // Expired markers go whenever their number has doubled since the last look.
+    if (this.markers.size >= 2 * Math.max(this.markersAtLastPrune, 512)) {
+      for (const [k, m] of this.markers) if (m.expiresAt <= now) this.markers.delete(k);
+      this.markersAtLastPrune = this.markers.size;
+    }
+    this.markers.set(marker.key, { value: marker.value.slice(), expiresAt: now + marker.ttlMs });
+    await this.append(key, value);
+    return null;
   }
 
   commitSync(txn: KvTransaction): boolean {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { KgentsError } from '../errors.ts';
-import type { KvStore, KvTransaction } from './store.ts';
+import type { KvStore, KvTransaction, OnceMarker } from './store.ts';
 
 /**
  * Compare-and-set over any number of keys in one round trip. Redis runs a script atomically,
@@ -46,6 +46,15 @@ end
 return n
 `;
 
+/** KEYS: the appended key, the marker. ARGV: value, marker value, marker TTL in ms. Nil when appended, else the marker. */
+const APPEND_ONCE_SCRIPT = `
+local existing = redis.call('GET', KEYS[2])
+if existing then return existing end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('APPEND', KEYS[1], ARGV[1])
+return false
+`;
+
 /** Keys scanned per round trip while sweeping. */
 const SWEEP_BATCH = 500;
 
@@ -85,6 +94,7 @@ export class RedisKv implements KvStore {
     this.client.on('error', () => {});
     this.client.defineCommand('kgentsCommit', { lua: COMMIT_SCRIPT });
     this.client.defineCommand('kgentsDeleteIfUnchanged', { lua: DELETE_IF_UNCHANGED_SCRIPT });
+    this.client.defineCommand('kgentsAppendOnce', { lua: APPEND_ONCE_SCRIPT, numberOfKeys: 2 });
   }
 
   /** Resolves when connected, or rejects after `timeoutMs`. */
@@ -154,6 +164,11 @@ export class RedisKv implements KvStore {
 
   async append(key: string, value: Uint8Array) {
     return this.wrap('APPEND', () => this.client.append(key, Buffer.from(value)));
+  }
+
+  async appendOnce(key: string, value: Uint8Array, marker: OnceMarker) {
+    const client = this.client as Redis & { kgentsAppendOnceBuffer(key: string, markerKey: string, value: Buffer, markerValue: Buffer, ttlMs: string): Promise<Buffer | null> };
+    return bytesOf(await this.wrap('append-once', () => client.kgentsAppendOnceBuffer(key, marker.key, Buffer.from(value), Buffer.from(marker.value), String(marker.ttlMs))));
   }
 
   async commit(txn: KvTransaction) {

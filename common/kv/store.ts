@@ -30,6 +30,12 @@ export interface KvTransaction {
   increments: KvIncrement[];
 }
 
+export interface OnceMarker {
+  key: string;
+  value: Uint8Array;
+  ttlMs: number;
+}
+
 export interface KvStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<Uint8Array | null>;
@@ -40,6 +46,12 @@ export interface KvStore {
   increment(key: string, delta: bigint): Promise<bigint>;
   /** Atomic append; returns the new length. */
   append(key: string, value: Uint8Array): Promise<number>;
+  /**
+   * Appends `value` to `key` and sets `marker` (for `marker.ttlMs`) in one atomic step, unless the
+   * marker is already there: then nothing is written and the marker's value comes back (null
+   * when this call appended). A client's retry of a write that may have landed is a no-op.
+   */
+  appendOnce(key: string, value: Uint8Array, marker: OnceMarker): Promise<Uint8Array | null>;
   /** Applies writes and increments only if every expectation holds; returns false (and writes nothing) otherwise. */
   commit(txn: KvTransaction): Promise<boolean>;
   /** The value's bytes from `offset` on (empty when shorter); readers of append-only keys fetch only what is new. */

@@ -44,6 +44,17 @@ export interface NucleusDeps {
   upgradeWebSocket?: UpgradeWebSocket;
 }
 
+/**
+ * The `Idempotency-Key` field (draft-ietf-httpapi-idempotency-key-header): a string, quoted as
+ * the draft writes it or bare, of 1-128 letters, digits and `.` `_` `:` `-` (a UUID fits).
+ */
+function idempotencyKey(field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  const key = /^"(.*)"$/.exec(field.trim())?.[1] ?? field.trim();
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(key)) throw new KgentsError('INVALID_REQUEST', 'Idempotency-Key must be 1 to 128 letters, digits or . _ : - (a UUID, for example), bare or in double quotes');
+  return key;
+}
+
 /** Agent inputs, deposits and decisions are small; LLM bodies are relayed to Morpheus and share its limit. */
 const API_BODY_BYTES = 1024 * 1024;
 /** Bounds a route's body (common/bounded-body.ts), answering in the route's own error shape. */
@@ -113,8 +124,10 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
   app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, deps.baseUrl(), deps.version)));
 
   app.post('/v1/pheromones', apiBodyLimit, async (c) => {
-    const deposit = await deps.field.deposit(await jsonBody(c, DepositInput));
-    return c.json({ id: deposit.id, type: deposit.type, halfLifeMs: deposit.halfLifeMs, emittedAt: new Date(deposit.emittedAtMs).toISOString() }, 201);
+    const key = idempotencyKey(c.req.header('idempotency-key'));
+    const { record, replayed } = await deps.field.deposit(await jsonBody(c, DepositInput), key);
+    if (replayed) c.header('idempotent-replayed', 'true');
+    return c.json({ id: record.id, type: record.type, halfLifeMs: record.halfLifeMs, emittedAt: new Date(record.emittedAtMs).toISOString() }, 201);
   });
   app.get('/v1/pheromones', async (c) => c.json(await deps.field.sense(c.req.query())));
 

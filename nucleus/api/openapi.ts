@@ -44,7 +44,12 @@ export function openApiDocument(version: string) {
       '/agents/{name}/.well-known/agent-card.json': { get: { summary: "An agent's A2A card", responses: { '200': { description: 'card', ...json(AgentCard) } } } },
       '/.well-known/agent-card.json': { get: { summary: "The nucleus's A2A card", responses: { '200': { description: 'card', ...json(AgentCard) } } } },
       '/v1/pheromones': {
-        post: { summary: 'Deposit a pheromone', requestBody: json(DepositInput), responses: { '201': { description: 'deposited' }, ...errors } },
+        post: {
+          summary: 'Deposit a pheromone',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'at most one deposit per key within a day; a repeat gets the first answer back (Idempotent-Replayed: true)', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+          requestBody: json(DepositInput),
+          responses: { '201': { description: 'deposited (or replayed)' }, '422': { description: 'the Idempotency-Key was used for a different deposit' }, ...errors },
+        },
         get: {
           summary: 'Sense the field: current intensities, strongest first, broadcasts included',
           parameters: ['type', 'target', 'limit'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),

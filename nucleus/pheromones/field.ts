@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { KgentsError } from '../../common/errors.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import { textEncoder } from '../../common/kv/index.ts';
 import { decodeDeposits, decodeLine, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
@@ -64,6 +65,12 @@ class TypeCache {
 }
 
 const generationKey = (type: PheromoneType) => `${pheromoneKey(type)}#gen`;
+
+/** How long a deposit's idempotency key is remembered. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+/** The deposit a request asked for, as comparable text (the parsed input: same fields, same order). */
+const fingerprint = (d: DepositInput) => createHash('sha256').update(JSON.stringify(d)).digest('hex');
 const decoder = new TextDecoder();
 
 /**
@@ -86,7 +93,13 @@ export class PheromoneField {
     return this.options.now?.() ?? Date.now();
   }
 
-  async deposit(input: DepositInput): Promise<DepositRecord> {
+  /**
+   * Records a deposit. With an idempotency key, a deposit under the same key within a day is
+   * recorded once: a repeat gets the first one's record back (`replayed`), or IDEMPOTENCY_KEY_REUSED
+   * when it asked for a different deposit. A client that got a 503 (a store that stopped
+   * answering may still have written) retries safely.
+   */
+  async deposit(input: DepositInput, idempotencyKey?: string): Promise<{ record: DepositRecord; replayed: boolean }> {
     const d = DepositInput.parse(input);
     const now = this.now();
     const record: DepositRecord = {
@@ -100,9 +113,21 @@ export class PheromoneField {
       expiresAtMs: d.ttl ? now + d.ttl : 0,
       payload: d.payload ?? null,
     };
-    await this.kv.append(pheromoneKey(d.type), textEncoder.encode(encodeDeposit(record)));
+    const line = textEncoder.encode(encodeDeposit(record));
+    if (idempotencyKey === undefined) {
+      await this.kv.append(pheromoneKey(d.type), line);
+    } else {
+      const request = fingerprint(d);
+      const marker = { key: `once/pheromone/${idempotencyKey}`, value: textEncoder.encode(JSON.stringify({ request, record })), ttlMs: IDEMPOTENCY_TTL_MS };
+      const first = await this.kv.appendOnce(pheromoneKey(d.type), line, marker);
+      if (first !== null) {
+        const earlier = JSON.parse(decoder.decode(first)) as { request: string; record: DepositRecord };
+        if (earlier.request !== request) throw new KgentsError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${idempotencyKey} was used for a different deposit`);
+        return { record: earlier.record, replayed: true };
+      }
+    }
     this.options.events?.deposited?.(record);
-    return record;
+    return { record, replayed: false };
   }
 
   /**

@@ -117,6 +117,59 @@ describe.each(['memory', 'redis'] as const)('concurrent deposits on %s', (kind) 
   });
 });
 
+describe('idempotent deposits', () => {
+  const deposit = (n: Nucleus, body: unknown, key?: string) =>
+    fetch(`${n.url}/v1/pheromones`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) }, body: JSON.stringify(body) });
+  const warning = { type: 'WARNING', source: 'retrier', target: 'nucleus', intensity: 0.5, halfLife: '1h' };
+
+  it('records a deposit once per Idempotency-Key: a repeat gets the first answer back, a different deposit under the key 422', async () => {
+    const n = await startNucleus({ port: 0, agents: [] });
+    try {
+      const first = await deposit(n, warning, '8e03978e-40d5-43e8-bc93-6894a57f9324');
+      const again = await deposit(n, warning, '"8e03978e-40d5-43e8-bc93-6894a57f9324"');
+      expect([first.status, again.status]).toEqual([201, 201]);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(await first.json());
+      expect((await sense(n, '?type=WARNING')).total).toBe(1);
+
+      const changed = await deposit(n, { ...warning, intensity: 0.9 }, '8e03978e-40d5-43e8-bc93-6894a57f9324');
+      expect(changed.status).toBe(422);
+      expect(await changed.json()).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+      const bad = await deposit(n, warning, 'no spaces allowed');
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.message).toContain('Idempotency-Key must be 1 to 128 letters');
+      // Without a key, each request is a deposit of its own.
+      for (let i = 0; i < 2; i++) expect((await deposit(n, warning)).status).toBe(201);
+      expect((await sense(n, '?type=WARNING')).total).toBe(3);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('on a Redis that hung: the deposit answered 503 lands when Redis resumes, and the retry under its key is not counted again', async () => {
+    const kv = new RedisKv(redis.url, { keyPrefix: `hung-${process.pid}/`, commandTimeoutMs: 200 });
+    await kv.ready();
+    const n = await startNucleus({ port: 0, agents: [], kv });
+    try {
+      redis.hang(true);
+      const timedOut = await deposit(n, warning, 'retry-1');
+      redis.hang(false);
+      expect(timedOut.status).toBe(503);
+      // The command reached Redis before it hung: it runs now. Past the store's fail-fast second, retry.
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const retried = await deposit(n, warning, 'retry-1');
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect((await sense(n, '?type=WARNING')).total).toBe(1);
+    } finally {
+      redis.hang(false);
+      await n.close();
+      await kv.close();
+    }
+  });
+});
+
 describe('a field on Redis', () => {
   const sources = async (field: PheromoneField) => (await field.sense({ type: 'WARNING', limit: 100 })).pheromones.map((p) => p.source).sort();
 
