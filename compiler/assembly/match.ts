@@ -36,8 +36,9 @@ export function glob(pattern: string, text: string): bool {
         }
       } else if (p == c) {
         next[i + 1] = 1;
-        // `/a/` `**` `/b` matches `/a/b`: the slash may also stand for the slash after the `**`.
-        if (c == 47 && slashBeforeGlobstar(pattern, i)) next[i + 4] = 1;
+        // `/a/` `**` `/b` matches `/a/b`: the slash may also stand for the slash after the `**`
+        // (and after each of several in a row).
+        for (let j = i; c == 47 && slashBeforeGlobstar(pattern, j); j += 3) next[j + 4] = 1;
         alive = true;
       }
     }
@@ -63,7 +64,7 @@ function skipEmptyStars(pattern: string, positions: Uint8Array): void {
 
 /** Whether the `/` at `i` starts a segment that is only `**` (`/` `**` `/`): globstar lets that whole segment go. */
 function slashBeforeGlobstar(pattern: string, i: i32): bool {
-  return i + 3 < pattern.length && doubleStar(pattern, i + 1) && pattern.charCodeAt(i + 3) == 47;
+  return i + 3 < pattern.length && pattern.charCodeAt(i + 1) == 42 && pattern.charCodeAt(i + 2) == 42 && pattern.charCodeAt(i + 3) == 47;
 }
 
 /** The first value of `name` in a query string, decoded as a form field is. */

@@ -34,6 +34,8 @@ const SPEC = {
     { match: { path: { glob: '/g/**/x/*' } }, action: { respond: { status: 200, body: 'g' } } },
     { match: { path: { glob: '/h/**/*.css' } }, action: { respond: { status: 200, body: 'css' } } },
     { match: { path: { glob: '/k/**/b' } }, action: { respond: { status: 200, body: 'kb' } } },
+    { match: { path: { glob: '/m/**/**/b' } }, action: { respond: { status: 200, body: 'mb' } } },
+    { match: { path: { glob: '/v*/users' } }, action: { respond: { status: 200, body: 'users' } } },
     { match: { header: { name: 'X-Tier', equals: 'gold' } }, action: { route: 'gold' } },
     { match: { header: { name: 'x-debug', present: true } }, action: { respond: { status: 200, body: 'debug' } } },
     { match: { query: { name: 'beta', equals: '1' } }, action: { route: 'beta' } },
@@ -93,8 +95,9 @@ describe('router matchers through jco glue', () => {
   });
 
   it('glob: a ** that is a whole segment may match no segment at all, as globstar does', () => {
-    for (const path of ['/k/b', '/k/x/b', '/k/x/y/b', '/h/z.css']) expect(outcome(decide('GET', path)), path).toMatch(/^200 /);
-    for (const path of ['/k/xb', '/kb', '/k/b/c']) expect(outcome(decide('GET', path)), path).toBe('404 {"error":"no rule"}');
+    for (const path of ['/k/b', '/k/x/b', '/k/x/y/b', '/h/z.css', '/m/b', '/m/x/b', '/m/x/y/z/b', '/v1/users', '/v/users']) expect(outcome(decide('GET', path)), path).toMatch(/^200 /);
+    // Only a segment that is all `**` may vanish: `/v*/users` still wants its segment.
+    for (const path of ['/k/xb', '/kb', '/k/b/c', '/mb', '/users', '/x/users']) expect(outcome(decide('GET', path)), path).toBe('404 {"error":"no rule"}');
   });
 
   it('header: equals (name in any case) and present', () => {
