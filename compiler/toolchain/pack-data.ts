@@ -62,7 +62,7 @@ export function packStaticData(core: Uint8Array): Uint8Array {
   const functions = find(FUNCTION);
   const definedCount = functions ? readLeb(core, functions.body)[0] : 0;
   const unpackIndex = importedFunctionCount(core, find(IMPORT)) + definedCount;
-  const body = unpackerBody(start, blobAt, blobAt + tokens.length, oldStart);
+  const body = unpackerBody(start, blobAt, blobAt + tokens.length, end, oldStart);
 
   const replaced = new Map<number, Uint8Array>([
     [FUNCTION, appendToVector(core, FUNCTION, functions, writeLeb(voidType))],
@@ -71,15 +71,11 @@ export function packStaticData(core: Uint8Array): Uint8Array {
     [START, encodeSection(START, writeLeb(unpackIndex))],
   ]);
   if (find(DATA_COUNT)) replaced.set(DATA_COUNT, encodeSection(DATA_COUNT, [1]));
+  // Sections the module lacked go in, in section order, before the first one that follows them.
+  const missing = [...replaced.keys()].filter((id) => !find(id)).sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
   const out: Uint8Array[] = [];
   for (const s of sections) {
-    // Sections the module lacked go in before the first one that follows them.
-    for (const [id, bytes] of replaced) {
-      if (!find(id) && ORDER.indexOf(id) < ORDER.indexOf(s.id)) {
-        out.push(bytes);
-        replaced.delete(id);
-      }
-    }
+    while (missing.length > 0 && ORDER.indexOf(missing[0]) < ORDER.indexOf(s.id)) out.push(replaced.get(missing.shift()!)!);
     out.push(replaced.get(s.id) ?? core.subarray(s.start, s.end));
   }
   const packed = assemble(core.subarray(0, 8), out);
@@ -163,9 +159,10 @@ function longestCopy(words: number[], at: number): [length: number, distance: nu
 
 /**
  * `() -> ()`: r = blob, w = image; per token: ASCII word, escaped word, zero run, or copy;
- * until r reaches the blob's end; then the module's own start function, if it had one.
+ * until r reaches the blob's end; then zeros over what is left of the blob past the image (the
+ * module's memory there started zeroed); then the module's own start function, if it had one.
  */
-function unpackerBody(image: number, blob: number, blobEnd: number, oldStart: number | null): number[] {
+function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: number, oldStart: number | null): number[] {
   const [R, W, B, N] = [0, 1, 2, 3];
   const get = (l: number) => [0x20, l];
   const set = (l: number) => [0x21, l];
@@ -211,6 +208,7 @@ function unpackerBody(image: number, blob: number, blobEnd: number, oldStart: nu
     ...END,
     ...get(R), ...i32(blobEnd), ltU, 0x0d, 0x00, // br_if loop while r < end
     ...END, // loop
+    ...(blobEnd > imageEnd ? [...i32(imageEnd), ...i32(0), ...i32(blobEnd - imageEnd), 0xfc, 0x0b, 0x00] : []),
     ...(oldStart === null ? [] : [0x10, ...writeLeb(oldStart)]),
     ...END,
   ];
