@@ -49,19 +49,20 @@ export function intensityAt(intensity0: number, emittedAtMs: number, halfLifeMs:
   return value < 0 ? 0 : value > 1 ? 1 : value;
 }
 
-export interface DepositRecord {
-  id: string;
-  type: PheromoneType;
-  source: string;
-  target: string | null;
-  intensity: number;
+export const DepositRecord = z.object({
+  id: z.string(),
+  type: PheromoneType,
+  source: z.string(),
+  target: z.string().nullable(),
+  intensity: z.number(),
   /** Effective half-life (DREAM already doubled). */
-  halfLifeMs: number;
-  emittedAtMs: number;
+  halfLifeMs: z.number(),
+  emittedAtMs: z.number(),
   /** 0 = no ttl. */
-  expiresAtMs: number;
-  payload: unknown;
-}
+  expiresAtMs: z.number(),
+  payload: z.unknown(),
+});
+export type DepositRecord = z.infer<typeof DepositRecord>;
 
 export function encodeDeposit(d: DepositRecord): string {
   const meta = JSON.stringify({ id: d.id, source: d.source, payload: d.payload ?? null });

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { KgentsError } from '../../common/errors.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import { textEncoder } from '../../common/kv/index.ts';
-import { decodeDeposits, decodeLine, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type DepositRecord, type PheromoneType } from '../../common/pheromone.ts';
+import { decodeDeposits, decodeLine, DepositRecord, effectiveHalfLifeMs, encodeDeposit, EVAPORATION_THRESHOLD, isLive, PHEROMONE_TYPES, pheromoneKey, type PheromoneType } from '../../common/pheromone.ts';
 import { DepositInput, SenseQuery, type SenseResult, type SensedPheromone } from './schema.ts';
 
 export interface FieldEvents {
@@ -69,6 +70,18 @@ const generationKey = (type: PheromoneType) => `${pheromoneKey(type)}#gen`;
 /** How long a deposit's idempotency key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
+const Marker = z.object({ request: z.string(), record: DepositRecord });
+
+/** An idempotency marker as this nucleus wrote it, or null (another writer's bytes under the key). */
+function readMarker(bytes: Uint8Array): z.infer<typeof Marker> | null {
+  try {
+    const parsed = Marker.safeParse(JSON.parse(decoder.decode(bytes)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The deposit a request asked for, as comparable text (the parsed input: same fields, same order). */
 const fingerprint = (d: DepositInput) => createHash('sha256').update(JSON.stringify(d)).digest('hex');
 const decoder = new TextDecoder();
@@ -121,7 +134,8 @@ export class PheromoneField {
       const marker = { key: `once/pheromone/${idempotencyKey}`, value: textEncoder.encode(JSON.stringify({ request, record })), ttlMs: IDEMPOTENCY_TTL_MS };
       const first = await this.kv.appendOnce(pheromoneKey(d.type), line, marker);
       if (first !== null) {
-        const earlier = JSON.parse(decoder.decode(first)) as { request: string; record: DepositRecord };
+        const earlier = readMarker(first);
+        if (!earlier) throw new KgentsError('CONFLICT', `Idempotency-Key ${idempotencyKey} is held by a record this nucleus cannot read; use another key`);
         if (earlier.request !== request) throw new KgentsError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${idempotencyKey} was used for a different deposit`);
         return { record: earlier.record, replayed: true };
       }

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 interface Workload extends KubernetesObject {
-  spec?: { replicas?: number; image?: string; executor?: string; template?: { spec?: { containers?: { image?: string }[] } } };
-  status?: { readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
+  spec?: { replicas?: number; image?: string; executor?: string; enableAutoscaling?: boolean; template?: { spec?: { containers?: { image?: string }[] } } };
+  status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
 
 /** Ready replicas and desired replicas of a SpinApp or a Deployment, as `kubectl get` shows them. */
@@ -11,13 +11,19 @@ export function replicasOf(object: KubernetesObject): { ready: number; desired: 
   return { ready: w.status?.readyReplicas ?? 0, desired: w.spec?.replicas ?? 1 };
 }
 
-/** A Deployment is ready once the controller has seen its latest spec and every replica is updated and ready. */
+/**
+ * A Deployment is ready when its rollout is done, by `kubectl rollout status`'s rule: the
+ * controller has seen the latest spec, every replica is updated, no old one is left, and the
+ * updated ones are available. Old pods that are still ready do not count.
+ */
 export function isReady(object: KubernetesObject): boolean {
   const w = object as Workload;
   const { ready, desired } = replicasOf(object);
   if (object.kind === 'Deployment') {
-    const observed = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
-    return observed && (w.status?.updatedReplicas ?? 0) >= desired && ready >= desired;
+    const status = w.status ?? {};
+    const updated = status.updatedReplicas ?? 0;
+    const observed = (status.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+    return observed && updated >= desired && (status.replicas ?? 0) <= updated && (status.availableReplicas ?? 0) >= updated;
   }
   return ready >= desired;
 }
@@ -31,9 +37,11 @@ export function isReady(object: KubernetesObject): boolean {
  */
 export function readinessSource(object: KubernetesObject): { watched: KubernetesObject; isReady: (seen: KubernetesObject) => boolean } {
   if (object.kind !== 'SpinApp') return { watched: object, isReady };
-  const image = (object as Workload).spec?.image;
+  const app = (object as Workload).spec ?? {};
   const watched = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
-  return { watched, isReady: (seen) => imagesOf(seen).includes(image ?? '') && isReady(seen) };
+  // Under an autoscaler the Deployment's replica count is the autoscaler's to set.
+  const sized = (seen: KubernetesObject) => app.enableAutoscaling || (seen as Workload).spec?.replicas === (app.replicas ?? 1);
+  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && isReady(seen) };
 }
 
 /** A SpinApp's image, or a Deployment's containers' images. */

@@ -28,6 +28,8 @@ async function checkExecutors(conn: KubeConnection, workloads: KubernetesObject[
       await conn.objects.read(wanted);
     } catch (error) {
       const e = kubeError(error, conn, wanted);
+      // Credentials that may not read executors cannot tell: the wait goes ahead without the check.
+      if (e.code === 'FORBIDDEN') continue;
       if (e.code !== 'NOT_FOUND') throw e;
       throw new KgentsError('NOT_FOUND', `SpinApp/${app.metadata?.name} runs on SpinAppExecutor "${executor}", which namespace "${namespace}" does not have, so the spin-operator will not start it: run again with --with-executor to apply one, or name an existing executor with --executor`, { context: conn.context });
     }

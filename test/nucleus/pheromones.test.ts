@@ -123,7 +123,8 @@ describe('idempotent deposits', () => {
   const warning = { type: 'WARNING', source: 'retrier', target: 'nucleus', intensity: 0.5, halfLife: '1h' };
 
   it('records a deposit once per Idempotency-Key: a repeat gets the first answer back, a different deposit under the key 422', async () => {
-    const n = await startNucleus({ port: 0, agents: [] });
+    const kv = new MemoryKv();
+    const n = await startNucleus({ port: 0, agents: [], kv });
     try {
       const first = await deposit(n, warning, '8e03978e-40d5-43e8-bc93-6894a57f9324');
       const again = await deposit(n, warning, '"8e03978e-40d5-43e8-bc93-6894a57f9324"');
@@ -139,6 +140,11 @@ describe('idempotent deposits', () => {
       const bad = await deposit(n, warning, 'no spaces allowed');
       expect(bad.status).toBe(400);
       expect((await bad.json()).error.message).toContain('Idempotency-Key must be 1 to 128 letters');
+      // A key held by bytes this nucleus did not write: 409, and nothing recorded.
+      await kv.appendOnce('elsewhere', new Uint8Array(1), { key: 'once/pheromone/foreign', value: new TextEncoder().encode('not json'), ttlMs: 60_000 });
+      const foreign = await deposit(n, warning, 'foreign');
+      expect(foreign.status).toBe(409);
+      expect((await foreign.json()).error.message).toContain('cannot read');
       // Without a key, each request is a deposit of its own.
       for (let i = 0; i < 2; i++) expect((await deposit(n, warning)).status).toBe(201);
       expect((await sense(n, '?type=WARNING')).total).toBe(3);

@@ -66,7 +66,7 @@ function controllers({ operator = true } = {}) {
     for (const d of kube.objects().filter((o) => o.kind === 'Deployment')) {
       if (d.status?.observedGeneration === d.metadata.generation) continue;
       const replicas = (d.spec?.replicas as number) ?? 1;
-      kube.setStatus('Deployment', d.metadata.name, { observedGeneration: d.metadata.generation, updatedReplicas: replicas, readyReplicas: replicas });
+      kube.setStatus('Deployment', d.metadata.name, { observedGeneration: d.metadata.generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas });
     }
   };
 }

@@ -65,9 +65,12 @@ describe('waiting for readiness', () => {
     const done = waitUntilReady(conn, [spinApp, nucleus], 5_000, (l) => lines.push(l));
     await until(() => kube.requests.filter((r) => r.query.watch === 'true').length === 2);
     const { metadata } = kube.put(operatorDeployment(spinApp.spec.image));
-    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, updatedReplicas: 2, readyReplicas: 1 });
-    kube.setStatus('Deployment', 'kgents-edge', { readyReplicas: 2 });
-    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 });
+    // Two ready, but one of them an old pod still running: the rollout is not done.
+    kube.setStatus('Deployment', 'kgents-edge', { replicas: 3, readyReplicas: 2, availableReplicas: 2 });
+    await until(() => lines.includes('SpinApp/kgents-edge: 2/2 ready, rolling out'));
+    kube.setStatus('Deployment', 'kgents-edge', { replicas: 2 });
+    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
     await done;
     expect(lines).toEqual(expect.arrayContaining(['SpinApp/kgents-edge: 0/2 ready', 'SpinApp/kgents-edge: 1/2 ready', 'SpinApp/kgents-edge: 2/2 ready', 'Deployment/kgents-nucleus: 1/1 ready']));
     const watches = kube.requests.filter((r) => r.query.watch === 'true').map((r) => [r.path, r.query.fieldSelector]);
@@ -80,17 +83,23 @@ describe('waiting for readiness', () => {
   it('fails with TIMEOUT naming what is not ready: no Deployment yet, or one still on the previous image', async () => {
     kube.put(executor);
     await applyAll(conn, objects);
-    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1 });
+    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
     const error = await waitUntilReady(conn, [spinApp, nucleus], 400).catch((e) => e);
     expect(error).toMatchObject({ code: 'TIMEOUT' });
     expect(error.message).toContain('SpinApp/kgents-edge (no status yet)');
     expect(error.message).not.toContain('Deployment/kgents-nucleus');
 
     const { metadata } = kube.put(operatorDeployment('localhost:5001/kgents/reflexes:v0'));
-    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, updatedReplicas: 2, readyReplicas: 2 });
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     const stale = await waitUntilReady(conn, [spinApp], 400).catch((e) => e);
     expect(stale).toMatchObject({ code: 'TIMEOUT' });
     expect(stale.message).toContain('SpinApp/kgents-edge (2/2 ready, rolling out)');
+
+    // The image, but the old size: a change of replicas alone has not reached the Deployment yet.
+    const small = kube.put({ ...operatorDeployment(spinApp.spec.image), spec: { ...operatorDeployment(spinApp.spec.image).spec, replicas: 1 } });
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: small.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    const resized = await waitUntilReady(conn, [spinApp], 400).catch((e) => e);
+    expect(resized).toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('a SpinApp whose SpinAppExecutor the namespace lacks: NOT_FOUND at once, naming --with-executor', async () => {
