@@ -37,6 +37,8 @@ export interface ChatMessage {
   toolCalls?: ToolCall[];
   /** A tool message: the call whose result `content` is. */
   toolCallId?: string;
+  /** A tool message: the tool failed (Anthropic's `is_error`). */
+  toolError?: boolean;
 }
 
 export interface ChatRequest {

@@ -371,6 +371,18 @@ describe('beyond text chat: tools, images, JSON mode', () => {
       { role: 'tool', tool_call_id: 'toolu_1', content: '4 degrees' },
       { role: 'user', content: 'and tomorrow?' },
     ]);
+
+    // A failed tool: OpenAI's tool message has no flag for it, so its text says so.
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'weather in Oslo' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_2', name: 'lookup', input: { q: 'Oslo' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_2', content: 'service unavailable', is_error: true }] },
+      ],
+    });
+    expect((rig.upstream.requests.at(-1)!.body as { messages: unknown[] }).messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'toolu_2', content: 'Error: service unavailable' });
   });
 
   it('keeps text blocks and parts apart across APIs, system prompts included, rather than running them together', async () => {

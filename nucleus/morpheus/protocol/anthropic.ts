@@ -16,6 +16,7 @@ const Block = z
     name: z.string().optional(),
     input: z.unknown().optional(),
     tool_use_id: z.string().optional(),
+    is_error: z.boolean().optional(),
     source: z.object({ type: z.string(), media_type: z.string().optional(), data: z.string().optional(), url: z.string().optional() }).passthrough().optional(),
     content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough())]).optional(),
   })
@@ -89,7 +90,9 @@ function messagesOf(role: 'system' | 'user' | 'assistant', content: z.infer<type
     const toolCalls = content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
     return [{ role, content: textOf(content), ...(parts ? { parts } : {}), ...(toolCalls.length ? { toolCalls } : {}) }];
   }
-  const results = content.filter((b) => b.type === 'tool_result').map((b): ChatMessage => ({ role: 'tool', toolCallId: b.tool_use_id ?? '', content: typeof b.content === 'string' ? b.content : textOf(b.content ?? []) }));
+  const results = content
+    .filter((b) => b.type === 'tool_result')
+    .map((b): ChatMessage => ({ role: 'tool', toolCallId: b.tool_use_id ?? '', content: typeof b.content === 'string' ? b.content : textOf(b.content ?? []), ...(b.is_error ? { toolError: true } : {}) }));
   const said = textOf(content);
   return [...results, ...(said || parts || results.length === 0 ? [{ role, content: said, ...(parts ? { parts } : {}) }] : [])];
 }
@@ -143,7 +146,7 @@ function anthropicTurns(messages: ChatMessage[]): { role: 'user' | 'assistant'; 
       continue;
     }
     const last = turns.at(-1);
-    const blocks = m.role === 'tool' ? [{ type: 'tool_result', tool_use_id: m.toolCallId, content: m.content }] : m.parts ? m.parts.map(anthropicBlock) : [{ type: 'text', text: m.content }];
+    const blocks = m.role === 'tool' ? [{ type: 'tool_result', tool_use_id: m.toolCallId, content: m.content, ...(m.toolError ? { is_error: true } : {}) }] : m.parts ? m.parts.map(anthropicBlock) : [{ type: 'text', text: m.content }];
     if (m.role !== 'assistant' && last?.role === 'user' && Array.isArray(last.content)) {
       last.content.push(...blocks);
       continue;

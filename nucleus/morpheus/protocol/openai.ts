@@ -116,7 +116,8 @@ const openAiPart = (p: ContentPart) =>
   p.type === 'text' ? p : { type: 'image_url', image_url: { url: 'url' in p.source ? p.source.url : `data:${p.source.mediaType};base64,${p.source.data}` } };
 
 function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
-  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  // OpenAI's tool message has no error flag: a failed tool's result says so in its text.
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.toolError ? `Error: ${m.content}` : m.content };
   const calls = m.toolCalls?.length ? m.toolCalls : undefined;
   // An assistant turn that only calls tools has null content, as OpenAI writes it.
   const content = m.parts ? m.parts.map(openAiPart) : calls ? m.content || null : m.content;
