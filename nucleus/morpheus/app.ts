@@ -29,7 +29,6 @@ function passedFields(c: Context, api: Api): Record<string, string> {
   return passed;
 }
 
-const streamErrorEvent = (api: Api, status: number, message: string) => (api === 'openai' ? openAiStreamError(status, message) : anthropicStreamError(status, message));
 
 /** An error body in the caller's API shape; an upstream of that same API keeps its type, code and param. */
 function errorBody(api: Api, status: number, message: string, upstream: UpstreamErrorFields | undefined): Record<string, unknown> {
@@ -44,6 +43,12 @@ function errorBody(api: Api, status: number, message: string, upstream: Upstream
   if (same?.code !== undefined) body.error.code = same.code;
   if (same?.param !== undefined) body.error.param = same.param;
   return body;
+}
+
+/** The API's stream error event, with the same body `errorBody` gives (an upstream of the caller's API keeps its type). */
+function streamErrorEvent(api: Api, status: number, message: string, upstream: UpstreamErrorFields | undefined): string {
+  const body = errorBody(api, status, message, upstream);
+  return api === 'openai' ? openAiStreamError(body) : anthropicStreamError(body);
 }
 
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
@@ -114,7 +119,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
     } catch (error) {
       if (signal.aborted) return;
       metrics.errors.inc({ ...labels, code: errorCode(error) });
-      yield streamErrorEvent(api, httpStatusOf(error), secrets.redact((error as Error).message));
+      yield streamErrorEvent(api, httpStatusOf(error), secrets.redact((error as Error).message), error instanceof GatewayError ? error.upstreamFields : undefined);
     } finally {
       metrics.duration.observe(labels, secondsSince(started));
     }

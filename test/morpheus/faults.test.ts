@@ -234,6 +234,23 @@ describe('upstream faults', () => {
     expect(anthropicFailure.error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it("an Anthropic upstream's overloaded_error mid-stream: passed on as sent to an Anthropic client, counted as OVERLOADED on the translated path", async () => {
+    rig.upstream.fault = 'stream-overloaded';
+    const messages = anthropic.messages.stream({ model: 'claude-3', max_tokens: 16, messages: user('one two three four five six') });
+    const anthropicFailure = await messages.finalMessage().then(() => null, (e) => e);
+    expect(anthropicFailure).toBeInstanceOf(Anthropic.APIError);
+    expect(anthropicFailure.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+
+    const stream = await openai.chat.completions.create({ model: 'claude-3', messages: user('one two three four five six'), stream: true });
+    const error = await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(String(error.message)).toContain('Overloaded');
+    const metrics = await (await fetch(`${rig.morpheus.url}/metrics`)).text();
+    expect(metrics).toMatch(/morpheus_errors_total\{[^}]*model="claude-3"[^}]*code="OVERLOADED"\} 1/);
+  });
+
   it('stream cut mid-way on the untranslated path (tools): the stream error event too', async () => {
     rig.upstream.fault = 'cut';
     const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];

@@ -17,6 +17,7 @@ export type Fault =
   | 'no-done' // an OpenAI stream that closes after its finish chunk, without [DONE]
   | 'status-400' // the API's own error body: OpenAI's context_length_exceeded, Anthropic's invalid_request_error
   | 'status-529' // Anthropic's overloaded_error
+  | 'stream-overloaded' // an Anthropic stream that sends an overloaded_error event half-way, then ends
   | 'echo-credentials'; // a 500 whose body repeats the credential it was sent
 
 export interface FakeLlm {
@@ -109,6 +110,7 @@ async function answer(fake: FakeLlm, reply: Reply, req: IncomingMessage, res: Se
       ? anthropicEvents(body.model as string, words, usage)
       : openAiEvents(body.model as string, words, usage);
   if (fake.fault === 'no-done' && !anthropic) events.splice(events.indexOf('data: [DONE]\n\n'), 1);
+  if (fake.fault === 'stream-overloaded' && anthropic) events.splice(Math.floor(events.length / 2), Infinity, `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
   const cutAt = fake.fault === 'cut' ? Math.max(1, Math.floor(events.length / 2)) : Infinity;
   for (const [i, event] of events.entries()) {
     if (i === cutAt) {

@@ -81,7 +81,11 @@ export class AnthropicBackend implements Backend {
     for await (const event of readSse(response.body)) {
       if (ended) continue;
       const e = parseStreamJson<StreamEvent>(event.data);
-      if (e.type === 'error') throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`);
+      if (e.type === 'error') {
+        // Anthropic's own word for it travels on: an Anthropic caller gets `overloaded_error` back, not a generic one.
+        const overloaded = e.error?.type === 'overloaded_error';
+        throw new GatewayError(overloaded ? 'OVERLOADED' : 'UPSTREAM_UNAVAILABLE', `upstream stream error: ${e.error?.message ?? 'unknown'}`, undefined, undefined, { api: 'anthropic', type: e.error?.type });
+      }
       if (e.type === 'message_start') input = e.message?.usage?.input_tokens ?? 0;
       if (e.type === 'content_block_delta' && e.delta?.type === 'text_delta' && e.delta.text) yield { type: 'delta', text: e.delta.text };
       if (e.type === 'content_block_start' && e.content_block?.type === 'tool_use') {

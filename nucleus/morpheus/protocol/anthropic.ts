@@ -254,8 +254,8 @@ export function anthropicStreamEncoder(model: string) {
 }
 
 /** An error in the middle of a stream: Anthropic's `error` event. */
-export function anthropicStreamError(status: number, message: string): string {
-  return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(status, message))}\n\n`;
+export function anthropicStreamError(body: Record<string, unknown>): string {
+  return `event: error\ndata: ${JSON.stringify(body)}\n\n`;
 }
 
 export function anthropicErrorBody(status: number, message: string): Record<string, unknown> {

@@ -184,8 +184,8 @@ export function openAiStreamEncoder(model: string, includeUsage: boolean) {
 }
 
 /** An error in the middle of a stream: OpenAI's clients read a data line that holds an error body. */
-export function openAiStreamError(status: number, message: string): string {
-  return `data: ${JSON.stringify(openAiErrorBody(status, message))}\n\n`;
+export function openAiStreamError(body: Record<string, unknown>): string {
+  return `data: ${JSON.stringify(body)}\n\n`;
 }
 
 /** `code` defaults from the status; an unknown URL passes null, as OpenAI does, since no model is involved. */
