@@ -36,7 +36,6 @@ export interface HostOptions {
 /** A non-streaming completion answers only once the LLM is done: Morpheus's response timeout. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 
-/** The embedded reflex host: serves a built app's routes through its components. */
 /**
  * Fields Node keeps only the first of when a request repeats them (`IncomingMessage.headers`).
  * Spin hands a reflex every copy, and the reflex reads them joined with ", "; so does the host,
@@ -56,6 +55,7 @@ function fieldValue(incoming: IncomingMessage, name: string): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** The embedded reflex host: serves a built app's routes through its components. */
 export class ReflexHost extends EventEmitter {
   readonly metrics: HostMetrics;
   readonly kv: KvStore;

@@ -29,7 +29,6 @@ function passedFields(c: Context, api: Api): Record<string, string> {
   return passed;
 }
 
-
 /** An error body in the caller's API shape; an upstream of that same API keeps its type, code and param. */
 function errorBody(api: Api, status: number, message: string, upstream: UpstreamErrorFields | undefined): Record<string, unknown> {
   const same = upstream?.api === api ? upstream : undefined;
