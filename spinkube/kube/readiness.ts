@@ -1,7 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
+interface Variable {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name?: string; key?: string }; configMapKeyRef?: { name?: string; key?: string } };
+}
+
 interface Workload extends KubernetesObject {
-  spec?: { replicas?: number; image?: string; executor?: string; enableAutoscaling?: boolean; template?: { spec?: { containers?: { image?: string }[] } } };
+  spec?: { replicas?: number; image?: string; executor?: string; enableAutoscaling?: boolean; variables?: Variable[]; template?: { spec?: { containers?: { image?: string; env?: Variable[] }[] } } };
   status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
 
@@ -41,7 +47,25 @@ export function readinessSource(object: KubernetesObject): { watched: Kubernetes
   const watched = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
   // Under an autoscaler the Deployment's replica count is the autoscaler's to set.
   const sized = (seen: KubernetesObject) => app.enableAutoscaling || (seen as Workload).spec?.replicas === (app.replicas ?? 1);
-  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && isReady(seen) };
+  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && carriesVariables(seen, app.variables ?? []) && isReady(seen) };
+}
+
+/** How a variable's value is given, comparable across what was applied and what the server sends back. */
+const variableSource = (v: Variable | undefined) => {
+  const ref = v?.valueFrom?.secretKeyRef ?? v?.valueFrom?.configMapKeyRef;
+  return v === undefined ? null : ref ? `${v.valueFrom?.secretKeyRef ? 'secret' : 'configmap'}:${ref.name}/${ref.key}` : `value:${v.value ?? ''}`;
+};
+
+/**
+ * The operator hands a SpinApp's variables to its pods as `SPIN_VARIABLE_<NAME>` (spin-operator's
+ * ConstructEnvForApp), so a change to variables alone shows in the Deployment's env. Should the
+ * operator stop backing variables with env, nothing here can tell, and the check stands aside.
+ */
+function carriesVariables(deployment: KubernetesObject, variables: Variable[]): boolean {
+  const env = (deployment as Workload).spec?.template?.spec?.containers?.[0]?.env ?? [];
+  if (variables.length === 0 || !env.some((e) => e.name.startsWith('SPIN_VARIABLE_'))) return true;
+  const byName = new Map(env.map((e) => [e.name, e]));
+  return variables.every((v) => variableSource(byName.get(`SPIN_VARIABLE_${v.name.toUpperCase()}`)) === variableSource(v));
 }
 
 /** A SpinApp's image, or a Deployment's containers' images. */

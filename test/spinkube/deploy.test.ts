@@ -41,12 +41,15 @@ function kgents(args: string[], whileRunning: () => void = () => {}): Promise<{ 
 }
 
 /** The Deployment the spin-operator makes for a SpinApp: same name, the SpinApp's image. */
-const operatorDeployment = (app: Obj): Obj => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-  spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image }] } } },
-});
+const operatorDeployment = (app: Obj): Obj => {
+  const env = ((app.spec?.variables ?? []) as { name: string; value?: string; valueFrom?: unknown }[]).map((v) => ({ ...v, name: `SPIN_VARIABLE_${v.name.toUpperCase()}` }));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env }] } } },
+  };
+};
 
 /**
  * Plays the controllers: the spin-operator copies the Deployment's ready count into the SpinApp
@@ -60,8 +63,8 @@ function controllers({ operator = true } = {}) {
     for (const app of objects.filter((o) => o.kind === 'SpinApp')) {
       const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === app.metadata.name);
       if (deployment && app.status?.readyReplicas !== deployment.status?.readyReplicas) kube.setStatus('SpinApp', app.metadata.name, { readyReplicas: deployment.status?.readyReplicas ?? 0 });
-      const image = (deployment?.spec?.template as { spec: { containers: { image: string }[] } } | undefined)?.spec.containers[0].image;
-      if (operator && image !== app.spec?.image) kube.put(operatorDeployment(app));
+      const wanted = operatorDeployment(app);
+      if (operator && JSON.stringify(deployment?.spec) !== JSON.stringify(wanted.spec)) kube.put(wanted);
     }
     for (const d of kube.objects().filter((o) => o.kind === 'Deployment')) {
       if (d.status?.observedGeneration === d.metadata.generation) continue;

@@ -102,6 +102,21 @@ describe('waiting for readiness', () => {
     expect(resized).toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('a change of variables alone: ready once the Deployment carries them (SPIN_VARIABLE_<NAME>), not before', async () => {
+    kube.put(executor);
+    const withVariables = { ...spinApp, spec: { ...spinApp.spec, variables: [{ name: 'nucleus_url', value: 'http://nucleus:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { name: 'keys', key: 'api' } } }] } };
+    await applyAll(conn, [withVariables] as KubernetesObject[]);
+    const rolledOut = (env: { name: string; value?: string; valueFrom?: unknown }[]) => {
+      const d = operatorDeployment(spinApp.spec.image);
+      const { metadata } = kube.put({ ...d, spec: { ...d.spec, template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], env }] } } } });
+      kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    };
+    rolledOut([{ name: 'SPIN_VARIABLE_NUCLEUS_URL', value: 'http://old:8081' }, { name: 'SPIN_VARIABLE_API_KEY', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
+    expect(await waitUntilReady(conn, [withVariables], 400).catch((e) => e)).toMatchObject({ code: 'TIMEOUT' });
+    rolledOut([{ name: 'SPIN_VARIABLE_NUCLEUS_URL', value: 'http://nucleus:8081' }, { name: 'SPIN_VARIABLE_API_KEY', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
+    await waitUntilReady(conn, [withVariables], 2_000);
+  });
+
   it('a SpinApp whose SpinAppExecutor the namespace lacks: NOT_FOUND at once, naming --with-executor', async () => {
     await applyAll(conn, objects);
     const error = await waitUntilReady(conn, [spinApp], 60_000).catch((e) => e);
