@@ -75,3 +75,19 @@ export function encodeSection(id: number, body: ArrayLike<number>): Uint8Array {
   out.set(body, 1 + size.length);
   return out;
 }
+
+const MODULE_EXPORT = 7;
+
+/** The export names of a core module, read off its export section (no compile). */
+export function moduleExportNames(module: Uint8Array): string[] {
+  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_EXPORT);
+  if (!section) return [];
+  let [count, pos] = readLeb(module, section.body);
+  const names: string[] = [];
+  for (; count > 0; count--) {
+    const [name, kindAt] = readName(module, pos);
+    names.push(name);
+    [, pos] = readLeb(module, kindAt + 1);
+  }
+  return names;
+}

@@ -1,6 +1,6 @@
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, encodeSection, readName, sectionsOf } from '../../common/wasm-sections.ts';
+import { assemble, encodeSection, moduleExportNames, readName, sectionsOf } from '../../common/wasm-sections.ts';
 import { CORE_EXPORTS } from '../abi.ts';
 import { shortenImportNames } from './import-names.ts';
 import { reflexWitSource, WORLDS } from './wit.ts';
@@ -11,7 +11,7 @@ import { reflexWitSource, WORLDS } from './wit.ts';
  */
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
-    const world = WebAssembly.Module.exports(new WebAssembly.Module(core.slice())).some((e) => e.name === CORE_EXPORTS.tick) ? WORLDS.sensor : WORLDS.reflex;
+    const world = moduleExportNames(core).includes(CORE_EXPORTS.tick) ? WORLDS.sensor : WORLDS.reflex;
     const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world, stringEncoding: 'utf8' });
     const component = stripCustomSections(await componentNew(embedded), ['component-name', 'producers']);
     return shortenImportNames(component, CORE_EXPORTS.decide);

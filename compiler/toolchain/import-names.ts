@@ -1,11 +1,10 @@
 import { shortImportName } from '../../common/reflex-imports.ts';
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, encodeName, encodeSection, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { assemble, encodeName, encodeSection, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
 
 const CORE_MODULE = 1;
 const CORE_INSTANCE = 2;
 const MODULE_IMPORT = 2;
-const MODULE_EXPORT = 7;
 const FUNC = 0x00;
 const INSTANTIATE = 0x00;
 const FROM_EXPORTS = 0x01;
@@ -27,7 +26,7 @@ type CoreInstance =
 export function shortenImportNames(component: Uint8Array, reflexExport: string): Uint8Array {
   const sections = [...sectionsOf(component)];
   const modules = sections.filter((s) => s.id === CORE_MODULE);
-  const reflexIndex = modules.findIndex((s) => exportNames(component.subarray(s.body, s.end)).includes(reflexExport));
+  const reflexIndex = modules.findIndex((s) => moduleExportNames(component.subarray(s.body, s.end)).includes(reflexExport));
   if (reflexIndex < 0) throw new ToolchainError(`the component has no core module exporting ${reflexExport}`);
 
   // Parsed once; the flat list is the core instance index space.
@@ -127,19 +126,6 @@ function encodeCoreInstances(instances: CoreInstance[]): number[] {
     }
   }
   return out;
-}
-
-function exportNames(module: Uint8Array): string[] {
-  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_EXPORT);
-  if (!section) return [];
-  let [count, pos] = readLeb(module, section.body);
-  const names: string[] = [];
-  for (; count > 0; count--) {
-    const [name, kindAt] = readName(module, pos);
-    names.push(name);
-    [, pos] = readLeb(module, kindAt + 1);
-  }
-  return names;
 }
 
 function renameModuleImports(module: Uint8Array, short: (module: string, name: string) => { module: string; name: string }): Uint8Array {

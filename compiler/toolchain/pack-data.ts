@@ -57,11 +57,12 @@ export function packStaticData(core: Uint8Array): Uint8Array {
   if (blobAt + tokens.length > minimumPages(core, memory) * PAGE) return core;
 
   const oldStart = find(START) ? readLeb(core, find(START)!.body)[0] : null;
-  const voidType = oldStart === null ? findVoidType(core, find(TYPE)) : typeOfFunction(core, sections, oldStart);
-  if (voidType === null) return core;
   const functions = find(FUNCTION);
+  const imported = importedFunctionCount(core, find(IMPORT));
+  const voidType = oldStart === null ? findVoidType(core, find(TYPE)) : typeOfFunction(core, functions, imported, oldStart);
+  if (voidType === null) return core;
   const definedCount = functions ? readLeb(core, functions.body)[0] : 0;
-  const unpackIndex = importedFunctionCount(core, find(IMPORT)) + definedCount;
+  const unpackIndex = imported + definedCount;
   const body = unpackerBody(start, blobAt, blobAt + tokens.length, end, oldStart);
 
   const replaced = new Map<number, Uint8Array>([
@@ -250,10 +251,9 @@ function importedFunctionCount(core: Uint8Array, imports: Section | undefined): 
   return functions;
 }
 
-function typeOfFunction(core: Uint8Array, sections: Section[], index: number): number | null {
-  const imported = importedFunctionCount(core, sections.find((s) => s.id === IMPORT));
-  if (index < imported) return null;
-  const functions = sections.find((s) => s.id === FUNCTION)!;
+/** The type of a defined function (null for an imported one). */
+function typeOfFunction(core: Uint8Array, functions: Section | undefined, imported: number, index: number): number | null {
+  if (index < imported || !functions) return null;
   let [, pos] = readLeb(core, functions.body);
   let type = 0;
   for (let i = 0; i <= index - imported; i++) [type, pos] = readLeb(core, pos);

@@ -70,6 +70,7 @@ const generationKey = (type: PheromoneType) => `${pheromoneKey(type)}#gen`;
 /** How long a deposit's idempotency key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
+const decoder = new TextDecoder();
 const Marker = z.object({ request: z.string(), record: DepositRecord });
 
 /** An idempotency marker as this nucleus wrote it, or null (another writer's bytes under the key). */
@@ -84,7 +85,6 @@ function readMarker(bytes: Uint8Array): z.infer<typeof Marker> | null {
 
 /** The deposit a request asked for, as comparable text (the parsed input: same fields, same order). */
 const fingerprint = (d: DepositInput) => createHash('sha256').update(JSON.stringify(d)).digest('hex');
-const decoder = new TextDecoder();
 
 /**
  * The shared pheromone field over the key-value store, in the wire format compiled sensor

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PheromoneType, TOKEN } from '../../common/pheromone.ts';
+import { DepositRecord, PheromoneType, TOKEN } from '../../common/pheromone.ts';
 import { Duration } from '../../compiler/spec/duration.ts';
 
 export const DepositInput = z
@@ -30,17 +30,12 @@ export const SenseQuery = z.object({
 });
 export type SenseQuery = z.input<typeof SenseQuery>;
 
-export const SensedPheromone = z.object({
-  id: z.string(),
-  type: PheromoneType,
-  source: z.string(),
-  target: z.string().nullable(),
+/** A deposit as sensing shows it: its record's identity and settings, its intensity now, times as ISO text. */
+export const SensedPheromone = DepositRecord.pick({ id: true, type: true, source: true, target: true, halfLifeMs: true, payload: true }).extend({
   intensity: z.number(),
   initialIntensity: z.number(),
-  halfLifeMs: z.number(),
   emittedAt: z.string(),
   expiresAt: z.string().nullable(),
-  payload: z.unknown(),
 });
 export type SensedPheromone = z.infer<typeof SensedPheromone>;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../../compiler/build.ts';
 import { pullApp } from '../../spinkube/oci/pull.ts';
-import { startFakeKube, type FakeKube, type Obj } from '../support/fake-kube-api.ts';
+import { operatorDeploymentOf, startFakeKube, type FakeKube, type Obj } from '../support/fake-kube-api.ts';
 import { RegistryServer } from '../support/registry-server.ts';
 import { shippedApp } from '../support/shipped-app.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
@@ -40,17 +40,6 @@ function kgents(args: string[], whileRunning: () => void = () => {}): Promise<{ 
   return new Promise((resolve) => child.on('exit', (status) => (clearInterval(tick), resolve({ status, stdout, stderr }))));
 }
 
-/** The Deployment the spin-operator makes for a SpinApp: same name, the SpinApp's image. */
-const operatorDeployment = (app: Obj): Obj => {
-  const env = ((app.spec?.variables ?? []) as { name: string; value?: string; valueFrom?: unknown }[]).map((v) => ({ ...v, name: `SPIN_VARIABLE_${v.name.toUpperCase()}` }));
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env }] } } },
-  };
-};
-
 /**
  * Plays the controllers: the spin-operator copies the Deployment's ready count into the SpinApp
  * and then updates the Deployment to the SpinApp's spec (in that order, as it does); the
@@ -63,7 +52,7 @@ function controllers({ operator = true } = {}) {
     for (const app of objects.filter((o) => o.kind === 'SpinApp')) {
       const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === app.metadata.name);
       if (deployment && app.status?.readyReplicas !== deployment.status?.readyReplicas) kube.setStatus('SpinApp', app.metadata.name, { readyReplicas: deployment.status?.readyReplicas ?? 0 });
-      const wanted = operatorDeployment(app);
+      const wanted = operatorDeploymentOf(app);
       if (operator && JSON.stringify(deployment?.spec) !== JSON.stringify(wanted.spec)) kube.put(wanted);
     }
     for (const d of kube.objects().filter((o) => o.kind === 'Deployment')) {

@@ -8,7 +8,7 @@ import { applyAll } from '../../spinkube/kube/apply.ts';
 import { connect, type KubeConnection } from '../../spinkube/kube/connect.ts';
 import { autoscalerOf, deleteAll, listApps, pruneAutoscaler } from '../../spinkube/kube/inventory.ts';
 import { waitUntilReady } from '../../spinkube/kube/wait.ts';
-import { startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
+import { operatorDeploymentOf, startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
 
 let kube: FakeKube;
 let dir: string;
@@ -55,8 +55,8 @@ describe('server-side apply', () => {
 
 describe('waiting for readiness', () => {
   const executor = { apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinAppExecutor', metadata: { name: 'containerd-shim-spin', namespace: 'default' }, spec: { createDeployment: true } };
-  /** The Deployment the spin-operator makes for the SpinApp, running `image`. */
-  const operatorDeployment = (image: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kgents-edge', namespace: 'default' }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'kgents-edge', image }] } } } });
+  /** The Deployment the spin-operator makes for the SpinApp, as it would be for `spec` changed so. */
+  const operatorDeployment = (spec: Record<string, unknown> = {}) => operatorDeploymentOf({ ...spinApp, spec: { ...spinApp.spec, ...spec } });
 
   it('watches each workload by name (a SpinApp through its operator Deployment) and returns once all are ready, printing progress', async () => {
     kube.put(executor);
@@ -64,7 +64,7 @@ describe('waiting for readiness', () => {
     const lines: string[] = [];
     const done = waitUntilReady(conn, [spinApp, nucleus], 5_000, (l) => lines.push(l));
     await until(() => kube.requests.filter((r) => r.query.watch === 'true').length === 2);
-    const { metadata } = kube.put(operatorDeployment(spinApp.spec.image));
+    const { metadata } = kube.put(operatorDeployment());
     kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 });
     // Two ready, but one of them an old pod still running: the rollout is not done.
     kube.setStatus('Deployment', 'kgents-edge', { replicas: 3, readyReplicas: 2, availableReplicas: 2 });
@@ -89,14 +89,14 @@ describe('waiting for readiness', () => {
     expect(error.message).toContain('SpinApp/kgents-edge (no status yet)');
     expect(error.message).not.toContain('Deployment/kgents-nucleus');
 
-    const { metadata } = kube.put(operatorDeployment('localhost:5001/kgents/reflexes:v0'));
+    const { metadata } = kube.put(operatorDeployment({ image: 'localhost:5001/kgents/reflexes:v0' }));
     kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     const stale = await waitUntilReady(conn, [spinApp], 400).catch((e) => e);
     expect(stale).toMatchObject({ code: 'TIMEOUT' });
     expect(stale.message).toContain('SpinApp/kgents-edge (2/2 ready, rolling out)');
 
     // The image, but the old size: a change of replicas alone has not reached the Deployment yet.
-    const small = kube.put({ ...operatorDeployment(spinApp.spec.image), spec: { ...operatorDeployment(spinApp.spec.image).spec, replicas: 1 } });
+    const small = kube.put(operatorDeployment({ replicas: 1 }));
     kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: small.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
     const resized = await waitUntilReady(conn, [spinApp], 400).catch((e) => e);
     expect(resized).toMatchObject({ code: 'TIMEOUT' });
@@ -106,14 +106,14 @@ describe('waiting for readiness', () => {
     kube.put(executor);
     const withVariables = { ...spinApp, spec: { ...spinApp.spec, variables: [{ name: 'nucleus_url', value: 'http://nucleus:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { name: 'keys', key: 'api' } } }] } };
     await applyAll(conn, [withVariables] as KubernetesObject[]);
-    const rolledOut = (env: { name: string; value?: string; valueFrom?: unknown }[]) => {
-      const d = operatorDeployment(spinApp.spec.image);
-      const { metadata } = kube.put({ ...d, spec: { ...d.spec, template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], env }] } } } });
+    // The operator's Deployment as it rolls out `variables` (the secret reference's fields in another order, as a server may send them).
+    const rolledOut = (variables: { name: string; value?: string; valueFrom?: unknown }[]) => {
+      const { metadata } = kube.put(operatorDeployment({ variables }));
       kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     };
-    rolledOut([{ name: 'SPIN_VARIABLE_NUCLEUS_URL', value: 'http://old:8081' }, { name: 'SPIN_VARIABLE_API_KEY', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
+    rolledOut([{ name: 'nucleus_url', value: 'http://old:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
     expect(await waitUntilReady(conn, [withVariables], 400).catch((e) => e)).toMatchObject({ code: 'TIMEOUT' });
-    rolledOut([{ name: 'SPIN_VARIABLE_NUCLEUS_URL', value: 'http://nucleus:8081' }, { name: 'SPIN_VARIABLE_API_KEY', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
+    rolledOut([{ name: 'nucleus_url', value: 'http://nucleus:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
     await waitUntilReady(conn, [withVariables], 2_000);
   });
 

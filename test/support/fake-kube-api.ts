@@ -29,6 +29,21 @@ const RESOURCES: Record<string, { kind: string; plural: string }[]> = {
   'core.spinkube.dev/v1alpha1': [{ kind: 'SpinApp', plural: 'spinapps' }, { kind: 'SpinAppExecutor', plural: 'spinappexecutors' }],
 };
 
+/**
+ * The Deployment the spin-operator makes for a SpinApp, as the fake plays the operator: same
+ * name, the SpinApp's image and replicas, its variables as SPIN_VARIABLE_<NAME> (the operator's
+ * ConstructEnvForApp).
+ */
+export function operatorDeploymentOf(app: Pick<Obj, 'metadata' | 'spec'>): Obj {
+  const env = ((app.spec?.variables ?? []) as { name: string; value?: string; valueFrom?: unknown }[]).map((v) => ({ ...v, name: `SPIN_VARIABLE_${v.name.toUpperCase()}` }));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env }] } } },
+  };
+}
+
 export interface FakeKube {
   url: string;
   requests: RecordedRequest[];
