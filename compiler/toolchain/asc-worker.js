@@ -9,6 +9,10 @@ import { createReflexTransform } from './transform.js';
 
 const { supportLibraryDir, entry } = workerData;
 
+// The stub runtime, swapped for ours (runtime.ts: the arena's top in memory, for the heap
+// module). Swapped rather than named with --runtime, which would compile for a collector.
+asc.libraryFiles['rt/index-stub'] = await readFile(join(supportLibraryDir, 'runtime.ts'), 'utf8');
+
 async function compile({ source, args, options }) {
   let binary = null;
   const errors = [];
