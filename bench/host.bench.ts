@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { buildApp } from '../compiler/build.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { createLogger } from '../common/log.ts';
-import { compileReflexModule } from '../cytoplasm/wasm/extract.ts';
+import { compileReflex } from '../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../cytoplasm/wasm/instance.ts';
 import { createHostMetrics } from '../cytoplasm/metrics.ts';
 import { SensorScheduler } from '../cytoplasm/sensors.ts';
@@ -31,12 +31,12 @@ const quiet = createLogger('bench', 'silent');
 async function coldStart() {
   const rows: (string | number)[][] = [];
   for (const reflex of (await readDist(DIST)).manifest.reflexes) {
-    const module = await compileReflexModule(await readFile(join(DIST, reflex.component)));
+    const compiled = await compileReflex(await readFile(join(DIST, reflex.component)));
     const samples: number[] = [];
     const keep: ReflexInstance[] = [];
     for (let i = 0; i < 2000; i++) {
       const t0 = process.hrtime.bigint();
-      keep.push(new ReflexInstance(module));
+      keep.push(new ReflexInstance(compiled));
       samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     const s = summarize(samples.slice(200));
@@ -49,12 +49,12 @@ async function coldStart() {
 /** Runs in a child: Node must start with --disable-wasm-trap-handler for dense memories. */
 async function densityChild() {
   const reflex = (await readDist(DIST)).manifest.reflexes.find((r) => r.kind === 'router')!;
-  const module = await compileReflexModule(await readFile(join(DIST, reflex.component)));
+  const compiled = await compileReflex(await readFile(join(DIST, reflex.component)));
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
   const keep: ReflexInstance[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < 50_000; i++) keep.push(new ReflexInstance(module));
+  for (let i = 0; i < 50_000; i++) keep.push(new ReflexInstance(compiled));
   const ms = performance.now() - t0;
   globalThis.gc?.();
   const rss = process.memoryUsage().rss;

@@ -9,7 +9,7 @@ import { encodeRequest, type ReflexRequest } from '../compiler/abi.ts';
 import { buildApp } from '../compiler/build.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { encodeDeposit } from '../common/pheromone.ts';
-import { compileReflexModule } from '../cytoplasm/wasm/extract.ts';
+import { compileReflex } from '../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../cytoplasm/wasm/instance.ts';
 import { MemoryView } from '../cytoplasm/wasm/kv-view.ts';
 import { instantiateThroughGlue } from '../test/support/transpiled-reflex.ts';
@@ -49,9 +49,9 @@ const baselines: Record<string, () => unknown> = {
 const rows: (string | number)[][] = [];
 for (const reflex of result.manifest.reflexes) {
   const bytes = new Uint8Array(await readFile(join(dist, reflex.component)));
-  const module = await compileReflexModule(bytes);
-  const instantiate = summarize(timeSync(() => new ReflexInstance(module), { iterations: 2000, batch: 10, warmup: 200 }));
-  const raw = new ReflexInstance(module);
+  const compiled = await compileReflex(bytes);
+  const instantiate = summarize(timeSync(() => new ReflexInstance(compiled), { iterations: 2000, batch: 10, warmup: 200 }));
+  const raw = new ReflexInstance(compiled);
   const glue = await instantiateThroughGlue(bytes, { kv: glueKv, variables, nowMs: now });
   const isSensor = reflex.kind === 'pheromone-sensor';
   const encoded = isSensor ? null : encodeRequest(requests[reflex.name]);

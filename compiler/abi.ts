@@ -18,6 +18,13 @@ export const CORE_EXPORTS = {
 } as const;
 
 /**
+ * The component's heap module (compiler/toolchain/heap-module.ts): it owns the reflex module's
+ * memory and allocates in it, so it is instantiated first. The reflex module imports the memory
+ * as `module`/`memory`. Names are one byte: each is written three times in every component.
+ */
+export const HEAP_MODULE = { module: '', memory: 'm', realloc: 'r' } as const;
+
+/**
  * The most of a request body a reflex sees (the embedded host passes the first this many bytes,
  * and the generated entry tells the Spin path to read as many; the upstream gets the whole
  * body). Body rules look at the start of a body, and the memory cap of a body-reading reflex is

@@ -7,7 +7,7 @@ import { KgentsError } from '../common/errors.ts';
 import { OutboundPolicy } from './outbound.ts';
 import { RouteTable } from './routes.ts';
 import { ReflexRuntime, type RuntimeEnv } from './runtime.ts';
-import { compileReflexModule } from './wasm/extract.ts';
+import { compileReflex } from './wasm/extract.ts';
 import { resolveVariables } from './variables.ts';
 
 /** The part of spin.toml the host reads: routes, variables, outbound hosts, stores. */
@@ -52,7 +52,7 @@ export async function readDist(distDir: string): Promise<{ manifest: AppManifest
 
 export async function loadReflex(distDir: string, reflex: BuiltReflex, spin: SpinToml, variables: Map<string, string>, env: Omit<RuntimeEnv, 'variables'>): Promise<LoadedReflex> {
   const bytes = await readFile(join(distDir, reflex.component));
-  const module = await compileReflexModule(bytes);
+  const module = await compileReflex(bytes);
   const component = spin.component[reflex.name];
   return {
     reflex,

@@ -4,6 +4,7 @@ import { KgentsError } from '../common/errors.ts';
 import type { KvStore } from '../common/kv/index.ts';
 import { MemoryKv } from '../common/kv/memory.ts';
 import { ReadCache } from './read-cache.ts';
+import type { CompiledReflex } from './wasm/extract.ts';
 import type { CallState } from './wasm/imports.ts';
 import { ReflexInstance } from './wasm/instance.ts';
 import { DOWN, MemoryView, NeedKeys, SnapshotView, type KvView } from './wasm/kv-view.ts';
@@ -34,7 +35,7 @@ export class ReflexRuntime {
 
   constructor(
     readonly reflex: BuiltReflex,
-    readonly module: WebAssembly.Module,
+    readonly compiled: CompiledReflex,
     private readonly env: RuntimeEnv,
   ) {
     this.stores = [String(reflex.spec.kv ?? 'default')];
@@ -48,7 +49,7 @@ export class ReflexRuntime {
 
   private create(): ReflexInstance {
     this.live++;
-    return new ReflexInstance(this.module);
+    return new ReflexInstance(this.compiled);
   }
 
   private state(kv: KvView): CallState {

@@ -2,19 +2,21 @@ import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jc
 import { ToolchainError } from '../../common/errors.ts';
 import { assemble, encodeSection, moduleExportNames, readName, sectionsOf } from '../../common/wasm-sections.ts';
 import { CORE_EXPORTS } from '../abi.ts';
+import { addHeapModule } from './heap-module.ts';
 import { shortenImportNames } from './import-names.ts';
 import { reflexWitSource, WORLDS } from './wit.ts';
 
 /**
  * core module -> `jco embed` (component-type section) -> `jco new` -> component, with short core
- * import names. A module that exports tick is a sensor's.
+ * import names and a heap module in place of wit-component's shim. A module that exports tick
+ * is a sensor's.
  */
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   try {
     const world = moduleExportNames(core).includes(CORE_EXPORTS.tick) ? WORLDS.sensor : WORLDS.reflex;
     const embedded = await componentEmbed({ binary: core, witSource: await reflexWitSource(), world, stringEncoding: 'utf8' });
     const component = stripCustomSections(await componentNew(embedded), ['component-name', 'producers']);
-    return shortenImportNames(component, CORE_EXPORTS.decide);
+    return addHeapModule(shortenImportNames(component, CORE_EXPORTS.decide), CORE_EXPORTS.decide);
   } catch (error) {
     throw new ToolchainError(`wrapping the core module as a component failed: ${(error as Error).message}`, {}, { cause: error });
   }

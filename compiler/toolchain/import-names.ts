@@ -1,18 +1,12 @@
 import { shortImportName } from '../../common/reflex-imports.ts';
 import { ToolchainError } from '../../common/errors.ts';
 import { assemble, encodeName, encodeSection, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { CORE_INSTANCE_KIND, encodeCoreInstances, readCoreInstances, SECTION, type CoreInstance } from './component-entries.ts';
 
-const CORE_MODULE = 1;
-const CORE_INSTANCE = 2;
+const { coreModule: CORE_MODULE, coreInstance: CORE_INSTANCE } = SECTION;
+const { instantiate: INSTANTIATE, fromExports: FROM_EXPORTS } = CORE_INSTANCE_KIND;
 const MODULE_IMPORT = 2;
 const FUNC = 0x00;
-const INSTANTIATE = 0x00;
-const FROM_EXPORTS = 0x01;
-const INSTANCE_ARG = 0x12;
-
-type CoreInstance =
-  | { kind: typeof INSTANTIATE; module: number; args: { name: string; instance: number }[] }
-  | { kind: typeof FROM_EXPORTS; exports: { name: string; sort: number; index: number }[] };
 
 /**
  * Renames the imports of a component's reflex module to their short names (common/reflex-imports.ts).
@@ -75,57 +69,6 @@ export function shortenImportNames(component: Uint8Array, reflexExport: string):
 function firstFieldOf(instance: CoreInstance): string {
   if (instance.kind !== FROM_EXPORTS || instance.exports.length === 0) throw new ToolchainError('an import of the reflex module is not fed by a list of exports');
   return instance.exports[0].name;
-}
-
-function readCoreInstances(body: Uint8Array): CoreInstance[] {
-  let [count, pos] = readLeb(body, 0);
-  const out: CoreInstance[] = [];
-  for (; count > 0; count--) {
-    const kind = body[pos++];
-    if (kind === INSTANTIATE) {
-      const [module, argsAt] = readLeb(body, pos);
-      let [n, at] = readLeb(body, argsAt);
-      const args: { name: string; instance: number }[] = [];
-      for (; n > 0; n--) {
-        const [name, sortAt] = readName(body, at);
-        if (body[sortAt] !== INSTANCE_ARG) throw new ToolchainError('unexpected core instantiate argument');
-        const [instance, next] = readLeb(body, sortAt + 1);
-        args.push({ name, instance });
-        at = next;
-      }
-      out.push({ kind, module, args });
-      pos = at;
-    } else if (kind === FROM_EXPORTS) {
-      let [n, at] = readLeb(body, pos);
-      const exports: { name: string; sort: number; index: number }[] = [];
-      for (; n > 0; n--) {
-        const [name, sortAt] = readName(body, at);
-        const [index, next] = readLeb(body, sortAt + 1);
-        exports.push({ name, sort: body[sortAt], index });
-        at = next;
-      }
-      out.push({ kind, exports });
-      pos = at;
-    } else {
-      throw new ToolchainError(`unexpected core instance kind ${kind}`);
-    }
-  }
-  return out;
-}
-
-function encodeCoreInstances(instances: CoreInstance[]): number[] {
-  const out = writeLeb(instances.length);
-  for (const instance of instances) {
-    out.push(instance.kind);
-    if (instance.kind === INSTANTIATE) {
-      out.push(...writeLeb(instance.module), ...writeLeb(instance.args.length));
-      for (const arg of instance.args) out.push(...encodeName(arg.name), INSTANCE_ARG, ...writeLeb(arg.instance));
-    } else {
-      out.push(...writeLeb(instance.exports.length));
-      for (const e of instance.exports) out.push(...encodeName(e.name), e.sort, ...writeLeb(e.index));
-    }
-  }
-  return out;
 }
 
 function renameModuleImports(module: Uint8Array, short: (module: string, name: string) => { module: string; name: string }): Uint8Array {

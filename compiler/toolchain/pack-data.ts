@@ -1,4 +1,5 @@
 import { assemble, encodeSection, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { call, ELSE, END, i32, IF, local, LOOP, memoryCopy, memoryFill, OP, writeSleb } from './wasm-ops.ts';
 
 // A post-pass on the core module: AssemblyScript's static data (string literals, two bytes a
 // character, each behind a 20-byte header) is stored as tokens over 16-bit words (one byte for
@@ -68,7 +69,7 @@ export function packStaticData(core: Uint8Array): Uint8Array {
   const replaced = new Map<number, Uint8Array>([
     [FUNCTION, appendToVector(core, FUNCTION, functions, writeLeb(voidType))],
     [CODE, appendToVector(core, CODE, find(CODE), [...writeLeb(body.length), ...body])],
-    [DATA, encodeSection(DATA, [1, 0, 0x41, ...sleb(blobAt), 0x0b, ...writeLeb(tokens.length), ...tokens])],
+    [DATA, encodeSection(DATA, [1, 0, 0x41, ...writeSleb(blobAt), 0x0b, ...writeLeb(tokens.length), ...tokens])],
     [START, encodeSection(START, writeLeb(unpackIndex))],
   ]);
   if (find(DATA_COUNT)) replaced.set(DATA_COUNT, encodeSection(DATA_COUNT, [1]));
@@ -165,12 +166,8 @@ function longestCopy(words: number[], at: number): [length: number, distance: nu
  */
 function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: number, oldStart: number | null): number[] {
   const [R, W, B, N] = [0, 1, 2, 3];
-  const get = (l: number) => [0x20, l];
-  const set = (l: number) => [0x21, l];
-  const tee = (l: number) => [0x22, l];
-  const i32 = (n: number) => [0x41, ...sleb(n)];
-  const [add, sub, and, or, shl, ltU, eq] = [0x6a, 0x6b, 0x71, 0x72, 0x74, 0x49, 0x46];
-  const [IF, ELSE, END] = [[0x04, 0x40], [0x05], [0x0b]];
+  const { get, set, tee } = local;
+  const { add, sub, and, or, shl, ltU, eq } = OP;
   const loadByte = (offset: number) => [0x2d, 0x00, offset];
   const advance = (l: number, n: number) => [...get(l), ...i32(n), add, ...set(l)];
   const storeWord = [0x3b, 0x00, 0x00]; // i32.store16 align=1
@@ -179,7 +176,7 @@ function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: nu
   const instructions = [
     ...i32(blob), ...set(R),
     ...i32(image), ...set(W),
-    0x03, 0x40, // loop
+    ...LOOP,
     ...get(R), ...loadByte(0), ...set(B),
     ...advance(R, 1),
     ...get(B), ...i32(ASCII_LIMIT), ltU, ...IF,
@@ -193,7 +190,7 @@ function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: nu
     ...ELSE,
     ...get(B), ...i32(COPY), ltU, ...IF,
     ...runBytes(1),
-    ...get(W), ...i32(0), ...get(N), 0xfc, 0x0b, 0x00, // memory.fill(w, 0, n)
+    ...get(W), ...i32(0), ...get(N), ...memoryFill, // memory.fill(w, 0, n)
     ...ELSE,
     ...runBytes(2),
     // B = distance in words: one byte, or two when the first has its top bit set
@@ -202,15 +199,15 @@ function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: nu
     ...advance(R, 1),
     ...END,
     ...advance(R, 1),
-    ...get(W), ...get(W), ...get(B), ...i32(1), shl, sub, ...get(N), 0xfc, 0x0a, 0x00, 0x00, // memory.copy(w, w - 2b, n)
+    ...get(W), ...get(W), ...get(B), ...i32(1), shl, sub, ...get(N), ...memoryCopy, // memory.copy(w, w - 2b, n)
     ...END,
     ...get(W), ...get(N), add, ...set(W),
     ...END,
     ...END,
     ...get(R), ...i32(blobEnd), ltU, 0x0d, 0x00, // br_if loop while r < end
     ...END, // loop
-    ...(blobEnd > imageEnd ? [...i32(imageEnd), ...i32(0), ...i32(blobEnd - imageEnd), 0xfc, 0x0b, 0x00] : []),
-    ...(oldStart === null ? [] : [0x10, ...writeLeb(oldStart)]),
+    ...(blobEnd > imageEnd ? [...i32(imageEnd), ...i32(0), ...i32(blobEnd - imageEnd), ...memoryFill] : []),
+    ...(oldStart === null ? [] : call(oldStart)),
     ...END,
   ];
   return [1, 4, 0x7f, ...instructions]; // four i32 locals
@@ -277,19 +274,6 @@ function findVoidType(core: Uint8Array, types: Section | undefined): number | nu
 function minimumPages(core: Uint8Array, memory: Section): number {
   const [, pos] = readLeb(core, memory.body);
   return readLeb(core, pos + 1)[0];
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
 }
 
 function readSleb(bytes: Uint8Array, pos: number): [number, number] {

@@ -1,4 +1,4 @@
-import { CORE_EXPORTS } from '../../compiler/abi.ts';
+import { CORE_EXPORTS, HEAP_MODULE } from '../../compiler/abi.ts';
 import { KgentsError } from '../../common/errors.ts';
 import { sectionsOf } from '../../common/wasm-sections.ts';
 
@@ -8,8 +8,9 @@ import { sectionsOf } from '../../common/wasm-sections.ts';
  * their lowered (canonical ABI) form: no component glue on the hot path.
  *
  * Component binary: `\0asm` + layer-1 version, then sections (id byte, LEB128 size, body).
- * Section id 1 holds a core module verbatim. wit-component may add small shim modules; the
- * reflex module is the one exporting `cabi_realloc` and the decide interface.
+ * Section id 1 holds a core module verbatim. The reflex module is the one exporting the decide
+ * interface; it imports its memory from the heap module (compiler/toolchain/heap-module.ts),
+ * the one exporting `realloc`.
  */
 const CORE_MODULE_SECTION = 1;
 
@@ -19,10 +20,19 @@ export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   return [...sectionsOf(component)].filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
 }
 
-export async function compileReflexModule(component: Uint8Array): Promise<WebAssembly.Module> {
-  for (const bytes of coreModulesOf(component)) {
-    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    if (WebAssembly.Module.exports(module).some((e) => e.name === CORE_EXPORTS.decide)) return module;
+/** A reflex's two core modules, compiled: instantiate `heap`, then `reflex` with its exports. */
+export interface CompiledReflex {
+  reflex: WebAssembly.Module;
+  heap: WebAssembly.Module;
+}
+
+export async function compileReflex(component: Uint8Array): Promise<CompiledReflex> {
+  const modules = await Promise.all(coreModulesOf(component).map((bytes) => WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)));
+  const exporting = (name: string) => modules.find((m) => WebAssembly.Module.exports(m).some((e) => e.name === name));
+  const reflex = exporting(CORE_EXPORTS.decide);
+  const heap = exporting(HEAP_MODULE.realloc);
+  if (!reflex || !heap) {
+    throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${reflex ? 'the heap' : CORE_EXPORTS.decide}; was it built by this version of kgents build?`);
   }
-  throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${CORE_EXPORTS.decide}; was it built by kgents build?`);
+  return { reflex, heap };
 }

@@ -1,12 +1,16 @@
-import { CORE_EXPORTS, decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
+import { CORE_EXPORTS, HEAP_MODULE, decodeDecision, decodeTick, encodeRequestInto, requestSize, type Decision, type ReflexRequest, type TickReport } from '../../compiler/abi.ts';
 import { NeedKeys } from './kv-view.ts';
+import type { CompiledReflex } from './extract.ts';
 import { importsFor, newSlot, type CallState, type ImportBinding, type InstanceSlot } from './imports.ts';
 
 const { decide: DECIDE, postDecide: POST_DECIDE, tick: TICK, postTick: POST_TICK } = CORE_EXPORTS;
 
+type HeapExports = {
+  [HEAP_MODULE.memory]: WebAssembly.Memory;
+  [HEAP_MODULE.realloc]: (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+};
+
 type Exports = {
-  memory: WebAssembly.Memory;
-  cabi_realloc: (a: number, b: number, c: number, d: number) => number;
   [DECIDE]: (ptr: number, len: number) => number;
   [POST_DECIDE]: (ret: number) => void;
   [TICK]: () => number;
@@ -20,15 +24,18 @@ type Exports = {
  */
 export class ReflexInstance {
   private readonly exports: Exports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly realloc: HeapExports[typeof HEAP_MODULE.realloc];
   private readonly binding: ImportBinding;
   private readonly slot: InstanceSlot = newSlot();
 
-  constructor(module: WebAssembly.Module) {
-    this.binding = importsFor(module);
-    const instance = new WebAssembly.Instance(module, this.binding.imports);
+  constructor(compiled: CompiledReflex) {
+    this.binding = importsFor(compiled.reflex);
+    const heap = new WebAssembly.Instance(compiled.heap).exports as unknown as HeapExports;
+    const instance = new WebAssembly.Instance(compiled.reflex, { ...this.binding.imports, [HEAP_MODULE.module]: heap });
     this.exports = instance.exports as unknown as Exports;
-    this.slot.memory = this.exports.memory;
-    this.slot.realloc = this.exports.cabi_realloc;
+    this.memory = this.slot.memory = heap[HEAP_MODULE.memory];
+    this.realloc = this.slot.realloc = heap[HEAP_MODULE.realloc];
   }
 
   /** Points the module's shared imports at this instance and this call's state. */
@@ -43,7 +50,7 @@ export class ReflexInstance {
   }
 
   get memoryBytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return this.memory.buffer.byteLength;
   }
 
   decide(request: ReflexRequest, state: CallState): Decision {
@@ -51,7 +58,7 @@ export class ReflexInstance {
     const e = this.exports;
     try {
       const size = requestSize(request);
-      const ptr = e.cabi_realloc(0, 0, 1, size);
+      const ptr = this.realloc(0, 0, 1, size);
       encodeRequestInto(request, this.bytes(), ptr);
       const ret = e[DECIDE](ptr, size);
       const decision = decodeDecision(this.resultBytes(ret));
@@ -93,7 +100,7 @@ export class ReflexInstance {
   private cachedBytes: Uint8Array | null = null;
   /** A byte view of guest memory, renewed only when memory.grow replaced the buffer. */
   private bytes(): Uint8Array {
-    const buffer = this.exports.memory.buffer;
+    const buffer = this.memory.buffer;
     if (this.cachedBytes?.buffer !== buffer) this.cachedBytes = new Uint8Array(buffer);
     return this.cachedBytes;
   }

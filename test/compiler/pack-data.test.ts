@@ -5,7 +5,7 @@ import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS } from '../../c
 import { ReflexSpec } from '../../compiler/spec/schema.ts';
 import { compileAssemblyScript } from '../../compiler/toolchain/asc.ts';
 import { componentize } from '../../compiler/toolchain/component.ts';
-import { compileReflexModule } from '../../cytoplasm/wasm/extract.ts';
+import { compileReflex } from '../../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../../cytoplasm/wasm/instance.ts';
 import { SnapshotView } from '../../cytoplasm/wasm/kv-view.ts';
 
@@ -110,7 +110,7 @@ describe('static data packing', () => {
     });
     const core = await compileAssemblyScript(generateAssemblyScript(spec, 'packed.reflex.ts', 'test'), { renames: EXPORT_RENAMES, meteredExports: METERED_EXPORTS, fuelBudget: 100000, maxMemoryPages: 1 });
     expect(dataSegmentCount(core)).toBe(1);
-    const instance = new ReflexInstance(await compileReflexModule(await componentize(core)));
+    const instance = new ReflexInstance(await compileReflex(await componentize(core)));
     const state = { kv: new SnapshotView(new Map()), stores: ['default'], variables: new Map(), nowMs: () => 0 };
     const ask = (path: string) => instance.decide({ method: 'GET', path, query: '', client: '127.0.0.1', headers: [] }, state);
     expect(ask('/fr')).toMatchObject({ status: 200, body: 'déjà vu ✓' });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileReflexModule } from '../../cytoplasm/wasm/extract.ts';
+import { compileReflex } from '../../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../../cytoplasm/wasm/instance.ts';
 import { ReadCache } from '../../cytoplasm/read-cache.ts';
 import { NeedKeys, SnapshotView } from '../../cytoplasm/wasm/kv-view.ts';
@@ -52,7 +52,7 @@ describe('SnapshotView (remote-store calls)', () => {
 
   it('a call stopped for missing keys frees its memory: after a thousand in a row it still has one page', async () => {
     await shippedApp();
-    const instance = new ReflexInstance(await compileReflexModule(await readFile(join(SHIPPED_DIST, 'reflexes', 'agent-limit.wasm'))));
+    const instance = new ReflexInstance(await compileReflex(await readFile(join(SHIPPED_DIST, 'reflexes', 'agent-limit.wasm'))));
     const request = { method: 'GET', path: '/v1/agents/a', query: '', client: '127.0.0.1', headers: [['x-agent-id', 'a'.repeat(120)]] as [string, string][] };
     const state = (view: SnapshotView) => ({ kv: view, stores: ['default'], variables: new Map(), nowMs: () => 1_700_000_000_000 });
     for (let i = 0; i < 1000; i++) expect(() => instance.decide(request, state(new SnapshotView(new Map())))).toThrow(NeedKeys);
