@@ -76,11 +76,59 @@ export function encodeSection(id: number, body: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-const MODULE_EXPORT = 7;
+/** Section ids of a core module. */
+export const MODULE_SECTION = {
+  custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12,
+} as const;
+
+/** Section ids of a component. */
+export const COMPONENT_SECTION = {
+  custom: 0, coreModule: 1, coreInstance: 2, coreType: 3, component: 4, instance: 5, alias: 6, type: 7, canon: 8, start: 9, import: 10, export: 11,
+} as const;
+
+/** Import and export kinds of a core module. */
+export const EXTERN_KIND = { func: 0x00, table: 0x01, memory: 0x02, global: 0x03 } as const;
+
+export interface ModuleImport {
+  module: string;
+  name: string;
+  kind: number;
+  /** Offsets of the entry's first byte and of the byte past it. */
+  start: number;
+  end: number;
+}
+
+/** The imports of a core module, read off its import section. */
+export function moduleImports(module: Uint8Array): ModuleImport[] {
+  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_SECTION.import);
+  if (!section) return [];
+  let [count, pos] = readLeb(module, section.body);
+  const imports: ModuleImport[] = [];
+  const skipLimits = () => {
+    const flags = module[pos++];
+    [, pos] = readLeb(module, pos);
+    if (flags & 1) [, pos] = readLeb(module, pos);
+  };
+  for (; count > 0; count--) {
+    const start = pos;
+    const [moduleName, nameAt] = readName(module, pos);
+    const [name, kindAt] = readName(module, nameAt);
+    const kind = module[kindAt];
+    pos = kindAt + 1;
+    if (kind === EXTERN_KIND.func) [, pos] = readLeb(module, pos);
+    else if (kind === EXTERN_KIND.table) {
+      pos++; // element type
+      skipLimits();
+    } else if (kind === EXTERN_KIND.memory) skipLimits();
+    else pos += 2; // global: value type, mutability
+    imports.push({ module: moduleName, name, kind, start, end: pos });
+  }
+  return imports;
+}
 
 /** The export names of a core module, read off its export section (no compile). */
 export function moduleExportNames(module: Uint8Array): string[] {
-  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_EXPORT);
+  const section = [...sectionsOf(module)].find((s) => s.id === MODULE_SECTION.export);
   if (!section) return [];
   let [count, pos] = readLeb(module, section.body);
   const names: string[] = [];

@@ -4,7 +4,6 @@ import { encodeName, readLeb, readName, writeLeb } from '../../common/wasm-secti
 // Readers and writers for the entries of a component's core-instance, alias and canon sections
 // (component model binary format), for the post-passes that edit what wit-component wrote.
 
-export const SECTION = { coreModule: 1, coreInstance: 2, coreType: 3, alias: 6, canon: 8 } as const;
 /** Core sorts, after the 0x00 that marks a core sort in an alias. */
 export const CORE_SORT = { func: 0x00, table: 0x01, memory: 0x02, global: 0x03, type: 0x10, module: 0x11, instance: 0x12 } as const;
 

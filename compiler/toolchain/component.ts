@@ -1,6 +1,6 @@
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, encodeSection, moduleExportNames, readName, sectionsOf } from '../../common/wasm-sections.ts';
+import { assemble, COMPONENT_SECTION, encodeSection, moduleExportNames, readName, sectionsOf } from '../../common/wasm-sections.ts';
 import { CORE_EXPORTS } from '../abi.ts';
 import { addHeapModule } from './heap-module.ts';
 import { shortenImportNames } from './import-names.ts';
@@ -22,8 +22,6 @@ export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-const CUSTOM_SECTION = 0;
-const CORE_MODULE_SECTION = 1;
 
 export async function witOf(component: Uint8Array): Promise<string> {
   return componentWit(component);
@@ -38,10 +36,10 @@ export function stripCustomSections(binary: Uint8Array, names: string[]): Uint8A
   const isComponent = binary[6] === 1;
   const keep: Uint8Array[] = [];
   for (const section of sectionsOf(binary)) {
-    if (section.id === CUSTOM_SECTION && names.includes(readName(binary, section.body)[0])) continue;
+    if (section.id === COMPONENT_SECTION.custom && names.includes(readName(binary, section.body)[0])) continue;
     keep.push(
-      isComponent && section.id === CORE_MODULE_SECTION
-        ? encodeSection(CORE_MODULE_SECTION, stripCustomSections(binary.subarray(section.body, section.end), names))
+      isComponent && section.id === COMPONENT_SECTION.coreModule
+        ? encodeSection(COMPONENT_SECTION.coreModule, stripCustomSections(binary.subarray(section.body, section.end), names))
         : binary.subarray(section.start, section.end),
     );
   }

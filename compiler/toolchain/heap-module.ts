@@ -1,5 +1,5 @@
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, encodeName, encodeSection, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, moduleImports, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
 import { HEAP_MODULE } from '../abi.ts';
 import {
   CANON_OPTION,
@@ -11,7 +11,7 @@ import {
   readAliases,
   readCanons,
   readCoreInstances,
-  SECTION,
+ 
   type Alias,
   type Canon,
   type CoreInstance,
@@ -39,16 +39,13 @@ const BLOCK_OVERHEAD = 4;
 const AL_MASK = 15;
 const BLOCK_MAXSIZE = (1 << 30) - BLOCK_OVERHEAD;
 
-const MODULE = { type: 1, import: 2, function: 3, memory: 5, export: 7, code: 10 } as const;
-const IMPORT_KIND = { memory: 0x02 } as const;
-const EXPORT_KIND = { func: 0x00, table: 0x01, memory: 0x02 } as const;
 const SHIM_TABLE = '$imports';
 
 export function addHeapModule(component: Uint8Array, reflexExport: string): Uint8Array {
   const sections = [...sectionsOf(component)];
   const bytesOf = (s: Section) => component.subarray(s.body, s.end);
-  const first = sections.findIndex((s) => s.id === SECTION.coreModule);
-  const last = sections.map((s) => s.id).lastIndexOf(SECTION.coreInstance);
+  const first = sections.findIndex((s) => s.id === COMPONENT_SECTION.coreModule);
+  const last = sections.map((s) => s.id).lastIndexOf(COMPONENT_SECTION.coreInstance);
   if (first < 0 || last < first) throw new ToolchainError('the component has no core module instantiated');
 
   // What wit-component wrote from the first core module to the last core instance, in order,
@@ -61,14 +58,14 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
   const memories: Alias[] = [];
   for (const section of sections.slice(first, last + 1)) {
     const body = bytesOf(section);
-    if (section.id === SECTION.coreModule) modules.push(body);
-    else if (section.id === SECTION.coreInstance) instances.push(...readCoreInstances(body));
-    else if (section.id === SECTION.canon) {
+    if (section.id === COMPONENT_SECTION.coreModule) modules.push(body);
+    else if (section.id === COMPONENT_SECTION.coreInstance) instances.push(...readCoreInstances(body));
+    else if (section.id === COMPONENT_SECTION.canon) {
       for (const canon of readCanons(body)) {
         if (canon.kind === 'lift') throw new ToolchainError('a function is lifted before the reflex module is instantiated');
         funcs.push({ from: 'canon', canon });
       }
-    } else if (section.id === SECTION.alias) {
+    } else if (section.id === COMPONENT_SECTION.alias) {
       for (const alias of readAliases(body)) {
         if (!alias.core) componentAliases.push(alias);
         else if (alias.sort === CORE_SORT.func) funcs.push({ from: 'alias', alias });
@@ -82,7 +79,7 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
     const names = moduleExportNames(module);
     if (names.includes(reflexExport)) return 'reflex';
     if (names.includes(SHIM_TABLE)) return 'shim';
-    if (moduleImportNames(module).includes(SHIM_TABLE)) return 'fixup';
+    if (moduleImports(module).some((i) => i.name === SHIM_TABLE)) return 'fixup';
     throw new ToolchainError('the component has a core module that is neither the reflex module nor wit-component\'s shim or fixup');
   };
   const roles = modules.map(roleOf);
@@ -164,13 +161,13 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
     { target: 'export', core: true, sort: CORE_SORT.func, instance: 0, name: HEAP_MODULE.realloc },
   ];
   const rebuilt = [
-    encodeSection(SECTION.coreModule, heapModule(limits)),
-    encodeSection(SECTION.coreModule, reflex),
-    encodeSection(SECTION.coreInstance, encodeCoreInstances([{ kind: CORE_INSTANCE_KIND.instantiate, module: 0, args: [] }])),
-    encodeSection(SECTION.alias, encodeAliases([...heapAliases, ...componentAliases])),
-    ...(canons.length > 0 ? [encodeSection(SECTION.canon, encodeCanons(canons.map(({ canon }) => remapCanon(canon))))] : []),
+    encodeSection(COMPONENT_SECTION.coreModule, heapModule(limits)),
+    encodeSection(COMPONENT_SECTION.coreModule, reflex),
+    encodeSection(COMPONENT_SECTION.coreInstance, encodeCoreInstances([{ kind: CORE_INSTANCE_KIND.instantiate, module: 0, args: [] }])),
+    encodeSection(COMPONENT_SECTION.alias, encodeAliases([...heapAliases, ...componentAliases])),
+    ...(canons.length > 0 ? [encodeSection(COMPONENT_SECTION.canon, encodeCanons(canons.map(({ canon }) => remapCanon(canon))))] : []),
     encodeSection(
-      SECTION.coreInstance,
+      COMPONENT_SECTION.coreInstance,
       encodeCoreInstances([...kept.map(({ instance }) => remapInstance(instance)), reflexInstantiation]),
     ),
   ];
@@ -180,24 +177,24 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
   let nextFunc = 1 + canons.length;
   let oldFunc = funcs.length;
   const rest = sections.slice(last + 1).map((section) => {
-    if (section.id === SECTION.alias) {
+    if (section.id === COMPONENT_SECTION.alias) {
       const aliases = readAliases(bytesOf(section)).map((alias) => {
         if (!alias.core) return alias;
         if (alias.sort !== CORE_SORT.func || alias.target !== 'export') throw new ToolchainError(`unexpected core alias of sort ${alias.sort} after the reflex module`);
         newFunc.set(oldFunc++, nextFunc++);
         return { ...alias, instance: resolveInstance(alias.instance) };
       });
-      return encodeSection(SECTION.alias, encodeAliases(aliases));
+      return encodeSection(COMPONENT_SECTION.alias, encodeAliases(aliases));
     }
-    if (section.id === SECTION.canon) {
+    if (section.id === COMPONENT_SECTION.canon) {
       const canons = readCanons(bytesOf(section)).map((canon) => {
         const remapped = remapCanon(canon);
         if (canon.kind !== 'lift') newFunc.set(oldFunc++, nextFunc++);
         return remapped;
       });
-      return encodeSection(SECTION.canon, encodeCanons(canons));
+      return encodeSection(COMPONENT_SECTION.canon, encodeCanons(canons));
     }
-    if (section.id === SECTION.coreModule || section.id === SECTION.coreType) throw new ToolchainError(`unexpected section ${section.id} after the reflex module`);
+    if (section.id === COMPONENT_SECTION.coreModule || section.id === COMPONENT_SECTION.coreType) throw new ToolchainError(`unexpected section ${section.id} after the reflex module`);
     return component.subarray(section.start, section.end);
   });
 
@@ -210,27 +207,27 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
  */
 export function importMemory(module: Uint8Array): { module: Uint8Array; limits: number[] } {
   const sections = [...sectionsOf(module)];
-  const memory = sections.find((s) => s.id === MODULE.memory);
+  const memory = sections.find((s) => s.id === MODULE_SECTION.memory);
   if (!memory) throw new ToolchainError('the reflex module defines no memory');
   const [count, limitsAt] = readLeb(module, memory.body);
   if (count !== 1) throw new ToolchainError('the reflex module defines more than one memory');
   const limits = [...module.subarray(limitsAt, memory.end)];
-  const memoryImport = [...encodeName(HEAP_MODULE.module), ...encodeName(HEAP_MODULE.memory), IMPORT_KIND.memory, ...limits];
+  const memoryImport = [...encodeName(HEAP_MODULE.module), ...encodeName(HEAP_MODULE.memory), EXTERN_KIND.memory, ...limits];
 
   const out: Uint8Array[] = [];
   let imported = false;
   for (const section of sections) {
-    if (section.id === MODULE.memory) continue;
-    if (!imported && section.id > MODULE.import && section.id !== 0) {
-      out.push(encodeSection(MODULE.import, [1, ...memoryImport]));
+    if (section.id === MODULE_SECTION.memory) continue;
+    if (!imported && section.id > MODULE_SECTION.import && section.id !== MODULE_SECTION.custom) {
+      out.push(encodeSection(MODULE_SECTION.import, [1, ...memoryImport]));
       imported = true;
     }
-    if (section.id === MODULE.import) {
+    if (section.id === MODULE_SECTION.import) {
       const [n, entries] = readLeb(module, section.body);
-      out.push(encodeSection(MODULE.import, [...writeLeb(n + 1), ...module.subarray(entries, section.end), ...memoryImport]));
+      out.push(encodeSection(MODULE_SECTION.import, [...writeLeb(n + 1), ...module.subarray(entries, section.end), ...memoryImport]));
       imported = true;
-    } else if (section.id === MODULE.export) {
-      out.push(encodeSection(MODULE.export, withoutExports(module, section, ['memory', 'cabi_realloc'])));
+    } else if (section.id === MODULE_SECTION.export) {
+      out.push(encodeSection(MODULE_SECTION.export, withoutExports(module, section, ['memory', 'cabi_realloc'])));
     } else {
       out.push(module.subarray(section.start, section.end));
     }
@@ -248,28 +245,6 @@ function withoutExports(module: Uint8Array, section: Section, names: string[]): 
     pos = next;
   }
   return [...writeLeb(keep.length), ...keep.flat()];
-}
-
-function moduleImportNames(module: Uint8Array): string[] {
-  const section = [...sectionsOf(module)].find((s) => s.id === MODULE.import);
-  if (!section) return [];
-  let [count, pos] = readLeb(module, section.body);
-  const names: string[] = [];
-  for (; count > 0; count--) {
-    const [, nameAt] = readName(module, pos);
-    const [name, kindAt] = readName(module, nameAt);
-    names.push(name);
-    const kind = module[kindAt];
-    pos = kindAt + 1;
-    if (kind === 0x00) [, pos] = readLeb(module, pos);
-    else if (kind === 0x01 || kind === 0x02) {
-      if (kind === 0x01) pos++;
-      const flags = module[pos++];
-      [, pos] = readLeb(module, pos);
-      if (flags & 1) [, pos] = readLeb(module, pos);
-    } else pos += 2;
-  }
-  return names;
 }
 
 /**
@@ -304,10 +279,10 @@ export function heapModule(limits: number[]): number[] {
   const sectionBytes = (id: number, content: number[]) => [...encodeSection(id, content)];
   return [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...sectionBytes(MODULE.type, [1, 0x60, 4, I32, I32, I32, I32, 1, I32]),
-    ...sectionBytes(MODULE.function, [1, 0]),
-    ...sectionBytes(MODULE.memory, [1, ...limits]),
-    ...sectionBytes(MODULE.export, [2, ...encodeName(HEAP_MODULE.memory), EXPORT_KIND.memory, 0, ...encodeName(HEAP_MODULE.realloc), EXPORT_KIND.func, 0]),
-    ...sectionBytes(MODULE.code, [1, ...writeLeb(body.length), ...body]),
+    ...sectionBytes(MODULE_SECTION.type, [1, 0x60, 4, I32, I32, I32, I32, 1, I32]),
+    ...sectionBytes(MODULE_SECTION.function, [1, 0]),
+    ...sectionBytes(MODULE_SECTION.memory, [1, ...limits]),
+    ...sectionBytes(MODULE_SECTION.export, [2, ...encodeName(HEAP_MODULE.memory), EXTERN_KIND.memory, 0, ...encodeName(HEAP_MODULE.realloc), EXTERN_KIND.func, 0]),
+    ...sectionBytes(MODULE_SECTION.code, [1, ...writeLeb(body.length), ...body]),
   ];
 }

@@ -1,12 +1,12 @@
 import { shortImportName } from '../../common/reflex-imports.ts';
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, encodeName, encodeSection, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
-import { CORE_INSTANCE_KIND, encodeCoreInstances, readCoreInstances, SECTION, type CoreInstance } from './component-entries.ts';
+import { assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { CORE_INSTANCE_KIND, encodeCoreInstances, readCoreInstances, type CoreInstance } from './component-entries.ts';
 
-const { coreModule: CORE_MODULE, coreInstance: CORE_INSTANCE } = SECTION;
+const { coreModule: CORE_MODULE, coreInstance: CORE_INSTANCE } = COMPONENT_SECTION;
 const { instantiate: INSTANTIATE, fromExports: FROM_EXPORTS } = CORE_INSTANCE_KIND;
-const MODULE_IMPORT = 2;
-const FUNC = 0x00;
+const MODULE_IMPORT = MODULE_SECTION.import;
+const FUNC = EXTERN_KIND.func;
 
 /**
  * Renames the imports of a component's reflex module to their short names (common/reflex-imports.ts).

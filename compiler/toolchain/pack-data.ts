@@ -1,4 +1,4 @@
-import { assemble, encodeSection, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { assemble, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleImports, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
 import { call, ELSE, END, i32, IF, local, LOOP, memoryCopy, memoryFill, OP, writeSleb } from './wasm-ops.ts';
 
 // A post-pass on the core module: AssemblyScript's static data (string literals, two bytes a
@@ -8,14 +8,7 @@ import { call, ELSE, END, i32, IF, local, LOOP, memoryCopy, memoryFill, OP, writ
 // byte for byte what the data segments would have written; the data section shrinks to a
 // third (1.6 to 2.2 KB of a reflex), for about a microsecond per instantiation.
 
-const TYPE = 1;
-const IMPORT = 2;
-const FUNCTION = 3;
-const MEMORY = 5;
-const START = 8;
-const CODE = 10;
-const DATA = 11;
-const DATA_COUNT = 12;
+const { type: TYPE, function: FUNCTION, memory: MEMORY, start: START, code: CODE, data: DATA, dataCount: DATA_COUNT } = MODULE_SECTION;
 
 /**
  * Token bytes, over 16-bit words: below 0x80 an ASCII word; 0x80-0xbf a run of 1-64 zero words;
@@ -30,7 +23,8 @@ const MAX_RUN = 64;
 const MAX_DISTANCE = 1 << 14;
 const PAGE = 65536;
 /** The order of a module's sections (custom sections aside). */
-const ORDER = [TYPE, IMPORT, FUNCTION, 4, MEMORY, 6, 7, START, 9, DATA_COUNT, CODE, DATA];
+const S = MODULE_SECTION;
+const ORDER: number[] = [S.type, S.import, S.function, S.table, S.memory, S.global, S.export, S.start, S.element, S.dataCount, S.code, S.data];
 
 interface Segment {
   offset: number;
@@ -59,7 +53,7 @@ export function packStaticData(core: Uint8Array): Uint8Array {
 
   const oldStart = find(START) ? readLeb(core, find(START)!.body)[0] : null;
   const functions = find(FUNCTION);
-  const imported = importedFunctionCount(core, find(IMPORT));
+  const imported = moduleImports(core).filter((i) => i.kind === EXTERN_KIND.func).length;
   const voidType = oldStart === null ? findVoidType(core, find(TYPE)) : typeOfFunction(core, functions, imported, oldStart);
   if (voidType === null) return core;
   const definedCount = functions ? readLeb(core, functions.body)[0] : 0;
@@ -217,35 +211,6 @@ function appendToVector(core: Uint8Array, id: number, section: Section | undefin
   if (!section) return encodeSection(id, [1, ...entry]);
   const [count, items] = readLeb(core, section.body);
   return encodeSection(id, [...writeLeb(count + 1), ...core.subarray(items, section.end), ...entry]);
-}
-
-function importedFunctionCount(core: Uint8Array, imports: Section | undefined): number {
-  if (!imports) return 0;
-  let [count, pos] = readLeb(core, imports.body);
-  let functions = 0;
-  const skipName = () => {
-    const [length, next] = readLeb(core, pos);
-    pos = next + length;
-  };
-  const skipLimits = () => {
-    const flags = core[pos++];
-    [, pos] = readLeb(core, pos);
-    if (flags & 1) [, pos] = readLeb(core, pos);
-  };
-  while (count-- > 0) {
-    skipName();
-    skipName();
-    const kind = core[pos++];
-    if (kind === 0) {
-      functions++;
-      [, pos] = readLeb(core, pos);
-    } else if (kind === 1) {
-      pos++;
-      skipLimits();
-    } else if (kind === 2) skipLimits();
-    else pos += 2; // global: value type, mutability
-  }
-  return functions;
 }
 
 /** The type of a defined function (null for an imported one). */

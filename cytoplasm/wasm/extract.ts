@@ -1,6 +1,6 @@
 import { CORE_EXPORTS, HEAP_MODULE } from '../../compiler/abi.ts';
 import { KgentsError } from '../../common/errors.ts';
-import { sectionsOf } from '../../common/wasm-sections.ts';
+import { COMPONENT_SECTION, sectionsOf } from '../../common/wasm-sections.ts';
 
 /**
  * Finds the reflex's own core module inside a component binary. The embedded host runs that
@@ -12,12 +12,11 @@ import { sectionsOf } from '../../common/wasm-sections.ts';
  * interface; it imports its memory from the heap module (compiler/toolchain/heap-module.ts),
  * the one exporting `realloc`.
  */
-const CORE_MODULE_SECTION = 1;
 
 export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   const isComponent = component[0] === 0 && component[1] === 0x61 && component[2] === 0x73 && component[3] === 0x6d && component[6] === 1 && component[7] === 0;
   if (!isComponent) throw new KgentsError('INVALID_REQUEST', 'not a WebAssembly component (expected a layer-1 component binary)');
-  return [...sectionsOf(component)].filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
+  return [...sectionsOf(component)].filter((s) => s.id === COMPONENT_SECTION.coreModule).map((s) => component.subarray(s.body, s.end));
 }
 
 /** A reflex's two core modules, compiled: instantiate `heap`, then `reflex` with its exports. */

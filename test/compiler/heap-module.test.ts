@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_EXPORTS, HEAP_MODULE } from '../../compiler/abi.ts';
-import { CANON_OPTION, CORE_SORT, readAliases, readCanons, readCoreInstances, SECTION } from '../../compiler/toolchain/component-entries.ts';
+import { CANON_OPTION, CORE_SORT, readAliases, readCanons, readCoreInstances } from '../../compiler/toolchain/component-entries.ts';
 import { addHeapModule, ARENA_TOP, heapModule } from '../../compiler/toolchain/heap-module.ts';
 import { ToolchainError } from '../../common/errors.ts';
-import { moduleExportNames, sectionsOf } from '../../common/wasm-sections.ts';
+import { COMPONENT_SECTION, moduleExportNames, sectionsOf } from '../../common/wasm-sections.ts';
 import { compileReflex, coreModulesOf } from '../../cytoplasm/wasm/extract.ts';
 import { ReflexInstance } from '../../cytoplasm/wasm/instance.ts';
 import { SnapshotView } from '../../cytoplasm/wasm/kv-view.ts';
@@ -68,11 +68,11 @@ describe('components with a heap module', () => {
     expect(modules).toHaveLength(2);
     const sections = [...sectionsOf(bytes)];
     const body = (id: number) => sections.filter((s) => s.id === id).map((s) => bytes.subarray(s.body, s.end));
-    const instances = body(SECTION.coreInstance).flatMap(readCoreInstances);
+    const instances = body(COMPONENT_SECTION.coreInstance).flatMap(readCoreInstances);
     expect(instances[0]).toEqual({ kind: 0, module: 0, args: [] });
     expect(instances.at(-1)).toMatchObject({ kind: 0, module: 1, args: expect.arrayContaining([{ name: HEAP_MODULE.module, instance: 0 }]) });
-    expect(body(SECTION.alias).flatMap(readAliases).filter((a) => a.core && a.sort === CORE_SORT.table)).toEqual([]);
-    for (const canon of body(SECTION.canon).flatMap(readCanons)) {
+    expect(body(COMPONENT_SECTION.alias).flatMap(readAliases).filter((a) => a.core && a.sort === CORE_SORT.table)).toEqual([]);
+    for (const canon of body(COMPONENT_SECTION.canon).flatMap(readCanons)) {
       if (canon.kind === 'resource') continue;
       for (const option of canon.options) if (option.index !== undefined && option.code !== CANON_OPTION.postReturn) expect(option.index, JSON.stringify(canon)).toBe(0);
     }
