@@ -187,12 +187,12 @@ export function addHeapModule(component: Uint8Array, reflexExport: string): Uint
       return encodeSection(COMPONENT_SECTION.alias, encodeAliases(aliases));
     }
     if (section.id === COMPONENT_SECTION.canon) {
-      const canons = readCanons(bytesOf(section)).map((canon) => {
-        const remapped = remapCanon(canon);
+      const remapped = readCanons(bytesOf(section)).map((canon) => {
+        const entry = remapCanon(canon);
         if (canon.kind !== 'lift') newFunc.set(oldFunc++, nextFunc++);
-        return remapped;
+        return entry;
       });
-      return encodeSection(COMPONENT_SECTION.canon, encodeCanons(canons));
+      return encodeSection(COMPONENT_SECTION.canon, encodeCanons(remapped));
     }
     if (section.id === COMPONENT_SECTION.coreModule || section.id === COMPONENT_SECTION.coreType) throw new ToolchainError(`unexpected section ${section.id} after the reflex module`);
     return component.subarray(section.start, section.end);
