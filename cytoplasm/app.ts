@@ -52,11 +52,11 @@ export async function readDist(distDir: string): Promise<{ manifest: AppManifest
 
 export async function loadReflex(distDir: string, reflex: BuiltReflex, spin: SpinToml, variables: Map<string, string>, env: Omit<RuntimeEnv, 'variables'>): Promise<LoadedReflex> {
   const bytes = await readFile(join(distDir, reflex.component));
-  const module = await compileReflex(bytes);
+  const compiled = await compileReflex(bytes);
   const component = spin.component[reflex.name];
   return {
     reflex,
-    runtime: new ReflexRuntime(reflex, module, { ...env, variables }),
+    runtime: new ReflexRuntime(reflex, compiled, { ...env, variables }),
     outbound: new OutboundPolicy(reflex.name, component?.allowed_outbound_hosts ?? [], variables),
   };
 }

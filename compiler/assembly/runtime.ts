@@ -1,4 +1,5 @@
-// The reflex runtime (asc --runtime): one bump arena, emptied after every call (resetArena).
+// The reflex runtime, in place of asc's stub (asc-worker.js swaps it in): one bump arena, emptied
+// after every call (resetArena).
 //
 // The arena's top lives in a memory word rather than a global, because the component's heap
 // module (compiler/toolchain/heap-module.ts) owns the memory and allocates from the same arena

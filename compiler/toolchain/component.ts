@@ -22,7 +22,6 @@ export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-
 export async function witOf(component: Uint8Array): Promise<string> {
   return componentWit(component);
 }

@@ -12,7 +12,6 @@ import { COMPONENT_SECTION, sectionsOf } from '../../common/wasm-sections.ts';
  * interface; it imports its memory from the heap module (compiler/toolchain/heap-module.ts),
  * the one exporting `realloc`.
  */
-
 export function coreModulesOf(component: Uint8Array): Uint8Array[] {
   const isComponent = component[0] === 0 && component[1] === 0x61 && component[2] === 0x73 && component[3] === 0x6d && component[6] === 1 && component[7] === 0;
   if (!isComponent) throw new KgentsError('INVALID_REQUEST', 'not a WebAssembly component (expected a layer-1 component binary)');
@@ -30,8 +29,7 @@ export async function compileReflex(component: Uint8Array): Promise<CompiledRefl
   const exporting = (name: string) => modules.find((m) => WebAssembly.Module.exports(m).some((e) => e.name === name));
   const reflex = exporting(CORE_EXPORTS.decide);
   const heap = exporting(HEAP_MODULE.realloc);
-  if (!reflex || !heap) {
-    throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${reflex ? 'the heap' : CORE_EXPORTS.decide}; was it built by this version of kgents build?`);
-  }
+  if (!reflex) throw new KgentsError('INVALID_REQUEST', `the component has no core module exporting ${CORE_EXPORTS.decide}; was it built by kgents build?`);
+  if (!heap) throw new KgentsError('INVALID_REQUEST', 'the component has no heap module: an earlier kgents build made it; build it again');
   return { reflex, heap };
 }

@@ -93,6 +93,14 @@ describe('components with a heap module', () => {
     expect(arenaTop()).toBe(start);
   });
 
+  it('the host refuses a component without a heap module (as an earlier build made), asking for a rebuild', async () => {
+    await shippedApp();
+    const bytes = shipped('edge-health');
+    const heapSection = [...sectionsOf(bytes)].find((s) => s.id === COMPONENT_SECTION.coreModule)!;
+    const withoutHeap = new Uint8Array([...bytes.subarray(0, heapSection.start), ...bytes.subarray(heapSection.end)]);
+    await expect(compileReflex(withoutHeap)).rejects.toThrow(/no heap module: an earlier kgents build made it; build it again/);
+  });
+
   it('refuses a layout it does not know, naming what it found: here a component that has its heap module already', async () => {
     await shippedApp();
     expect(() => addHeapModule(shipped('edge-health'), CORE_EXPORTS.decide)).toThrow(ToolchainError);
