@@ -189,6 +189,7 @@ function forward(ctx: DispatchContext, reflex: LoadedReflex, base: string, call:
   return relay(destination, {
     method: request.method,
     headers: request.headers,
+    client: call.client,
     body: carriesBody(call) ? ((body?.whole as Uint8Array | ReadableStream<Uint8Array> | undefined) ?? request.body) : null,
     signal: request.signal,
     headersTimeoutMs: ctx.upstreamTimeoutMs,

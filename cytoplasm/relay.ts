@@ -24,6 +24,20 @@ export interface Relayed {
 /** RFC 9110 7.6.1, and `expect`, which Node answered already (100 Continue); `host` names the upstream. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'expect']);
 
+/**
+ * Fields that describe the hop they came on, not the message: Spin's `spin-*`, the client's
+ * address a reflex hands the next one under Spin's chaining, and X-Forwarded-For, which a
+ * forward sets anew. The Spin path passes none of them on either (compiler/assembly/http.ts).
+ */
+const OWN_HOP = new Set(['kgents-client', 'x-forwarded-for']);
+const describesHop = (name: string) => OWN_HOP.has(name) || name.startsWith('spin-');
+
+/** X-Forwarded-For as received, with the client appended: each proxy adds the address it heard from. */
+function forwardedFor(received: string | null, client: string): string | null {
+  if (!client) return received;
+  return received ? `${received}, ${client}` : client;
+}
+
 /** nginx's status for a request whose client closed the connection before the answer. */
 export const CLIENT_CLOSED = 499;
 
@@ -38,6 +52,8 @@ export interface RelayOptions {
   method: string;
   headers: Headers;
   body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** The client's address, appended to X-Forwarded-For ('' when unknown). */
+  client: string;
   /** The client's disconnect: the upstream request is cancelled with it. */
   signal: AbortSignal;
   /** How long the upstream may take to send its headers; a streamed body then takes as long as it needs. */
@@ -48,8 +64,10 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
   const drop = hopByHop(options.headers.get('connection'));
   const headers: Record<string, string> = {};
   options.headers.forEach((value, name) => {
-    if (!drop.has(name)) headers[name] = value;
+    if (!drop.has(name) && !describesHop(name)) headers[name] = value;
   });
+  const forwarded = forwardedFor(options.headers.get('x-forwarded-for'), options.client);
+  if (forwarded !== null) headers['x-forwarded-for'] = forwarded;
   let response: Awaited<ReturnType<typeof request>>;
   try {
     response = await request(destination, {
@@ -68,7 +86,7 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
   }
   const answerDrop = hopByHop(response.headers.connection);
   const answer: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !answerDrop.has(name)) answer[name] = value;
+  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !answerDrop.has(name) && !describesHop(name)) answer[name] = value;
   const bodiless = options.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
   if (bodiless) response.body.resume();
   return { status: response.statusCode, headers: answer, body: bodiless ? null : response.body };

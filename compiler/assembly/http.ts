@@ -128,9 +128,15 @@ const SPLICE_CHUNK: i64 = 1 << 20;
 let requestBody: i32 = -1;
 let requestStream: i32 = -1;
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and host are not forwarded. */
-function hopByHop(name: string): bool {
-  return name == 'host' || name == 'connection' || name == 'keep-alive' || name == 'transfer-encoding' || name == 'upgrade' || name == 'te' || name == 'trailer' || name == 'proxy-connection' || name == 'content-length';
+/**
+ * Fields a message does not pass on: hop-by-hop ones (RFC 9110 7.6.1), host and length, and
+ * those that describe its own hop: Spin's `spin-*`, the client's name, and X-Forwarded-For,
+ * which a forward sets anew. One search of a list is a third of the code of a comparison each.
+ */
+const NOT_PASSED_ON = ',host,connection,keep-alive,transfer-encoding,upgrade,te,trailer,proxy-connection,content-length,kgents-client,x-forwarded-for,';
+
+function passedOn(name: string): bool {
+  return name.indexOf('spin-') != 0 && NOT_PASSED_ON.indexOf(',' + name + ',') < 0;
 }
 
 function readMethod(req: i32): string {
@@ -204,7 +210,7 @@ function pipe(input: i32, output: i32): void {
  * `[::1]:51234`), as the embedded host gives it: a client's new connection is the same client.
  */
 function withoutPort(address: string): string {
-  if (address.startsWith('[')) {
+  if (address.charCodeAt(0) == 91) { // '['
     const end = address.indexOf(']');
     return end < 0 ? address : address.substring(1, end);
   }
@@ -226,16 +232,25 @@ export function readRequest(handle: i32, bodyBytes: i32): Request {
   drop_fields(headers);
   const peer = req.header('spin-client-addr');
   req.client = peer !== null ? withoutPort(peer) : '';
+  // Spin's chaining hands a chained component 0.0.0.0; the reflex before it named the client.
+  if (req.client == CHAINED_PEER) {
+    const named = req.header(CLIENT_FIELD);
+    if (named !== null) req.client = named;
+  }
   openBody(handle, bodyBytes, req);
   return req;
 }
 
-/** fields.from-list over (name, value) pairs; each list entry is 16 bytes: name ptr/len, value ptr/len. */
-function makeFields(names: string[], values: string[], skipHopByHop: bool): i32 {
+/**
+ * fields.from-list over (name, value) pairs; each list entry is 16 bytes: name ptr/len, value
+ * ptr/len. The pairs before `ownFrom` come from another message: only those it passes on
+ * (passedOn) are kept.
+ */
+function makeFields(names: string[], values: string[], ownFrom: i32): i32 {
   const entries = heap.alloc(<usize>(names.length * 16));
   let n = 0;
   for (let i = 0; i < names.length; i++) {
-    if (skipHopByHop && hopByHop(names[i])) continue;
+    if (i < ownFrom && !passedOn(names[i])) continue;
     const name = utf8(names[i]);
     const value = utf8(values[i]);
     const e = entries + <usize>(n * 16);
@@ -277,7 +292,7 @@ function finishBody(body: i32): void {
 }
 
 function sendDecision(outparam: i32, d: Decision): void {
-  const body = startResponse(outparam, d.status, makeFields(d.names, d.values, true));
+  const body = startResponse(outparam, d.status, makeFields(d.names, d.values, d.names.length));
   outgoing_body_write(body, RET);
   if (load<u8>(RET) == 0) {
     const stream = load<i32>(RET, 4);
@@ -355,9 +370,31 @@ function send(method: string, url: string, pathWithQuery: string, headers: i32, 
   return response;
 }
 
+/**
+ * The client's fields, passed on; then, to the next reflex, the client's name (Spin's chaining
+ * hides it), or, to an upstream, X-Forwarded-For with the client appended, as the embedded host
+ * sends it.
+ */
+function forwardedFields(req: Request, target: string): i32 {
+  const passedOn = req.names.length;
+  const chained = target.indexOf(CHAIN_HOST) > 0;
+  let forwardedFor = req.header(FORWARDED_FOR);
+  if (chained) {
+    req.names.push(CLIENT_FIELD);
+    req.values.push(req.client);
+  } else if (req.client.length > 0) {
+    forwardedFor = forwardedFor === null ? req.client : forwardedFor + ', ' + req.client;
+  }
+  if (forwardedFor !== null) {
+    req.names.push(FORWARDED_FOR);
+    req.values.push(forwardedFor);
+  }
+  return makeFields(req.names, req.values, passedOn);
+}
+
 function forward(req: Request, d: Decision, outparam: i32): void {
   const pathWithQuery = req.query.length > 0 ? req.path + '?' + req.query : req.path;
-  const upstream = send(req.method, d.target, pathWithQuery, makeFields(req.names, req.values, true), req.body.ptr, req.body.len, requestStream);
+  const upstream = send(req.method, d.target, pathWithQuery, forwardedFields(req, d.target), req.body.ptr, req.body.len, requestStream);
   if (upstream < 0) {
     sendDecision(outparam, badGateway('upstream ' + d.target + ' is unreachable'));
     return;
@@ -372,7 +409,7 @@ function forward(req: Request, d: Decision, outparam: i32): void {
     names.push(d.names[i]);
     values.push(d.values[i]);
   }
-  const outBody = startResponse(outparam, <u32>status, makeFields(names, values, true));
+  const outBody = startResponse(outparam, <u32>status, makeFields(names, values, names.length));
   incoming_response_consume(upstream, RET);
   if (load<u8>(RET) == 0) {
     const incomingBody = load<i32>(RET, 4);
@@ -404,12 +441,17 @@ function sendTo(method: string, url: string, headers: i32, body: ArrayBuffer | n
 /** Webhooks the decision carries: POST each JSON body; the answer is not waited on beyond its head. */
 function notifyAll(d: Decision): void {
   for (let i = 0; i < d.notifications; i++) {
-    const response = sendTo('POST', d.notifyUrls![i], makeFields(['content-type'], ['application/json'], false), utf8(d.notifyBodies![i]));
+    const response = sendTo('POST', d.notifyUrls![i], makeFields(['content-type'], ['application/json'], 0), utf8(d.notifyBodies![i]));
     if (response >= 0) drop_incoming_response(response);
   }
 }
 
 const PROBE_FIELD = 'kgents-probe-';
+/** The client's address, from a reflex to the next in a chain; trusted only from Spin's chaining peer. */
+const CLIENT_FIELD = 'kgents-client';
+const CHAINED_PEER = '0.0.0.0';
+const CHAIN_HOST = '.spin.internal';
+const FORWARDED_FOR = 'x-forwarded-for';
 
 /** Probe results are this module's own: a client that sent `kgents-probe-0: 200` would fake a healthy upstream. */
 function dropProbeResults(req: Request): void {
@@ -423,7 +465,7 @@ function dropProbeResults(req: Request): void {
 /** Health probes: GET each URL, then decide again with `kgents-probe-<i>: <status>` (0 = unreachable). */
 function probe(req: Request, d: Decision, decide: (req: Request) => Decision): Decision {
   for (let i = 0; i < d.values.length; i++) {
-    const response = sendTo('GET', d.values[i], makeFields([], [], false), null);
+    const response = sendTo('GET', d.values[i], makeFields([], [], 0), null);
     let status = 0;
     if (response >= 0) {
       status = incoming_response_status(response);

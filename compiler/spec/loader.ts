@@ -131,11 +131,6 @@ export function checkSpecSet(loaded: LoadedSpec[]): void {
       const loop = chainLoop(spec.name, byName);
       if (loop) throw new SpecError('UNKNOWN_REFERENCE', `next: ${loop.join(' -> ')} is a loop, which no request would leave`, { file, field: 'next' });
       if (!spec.next && !spec.upstream) throw new SpecError('INVALID_SPEC', 'allowed requests need somewhere to go: set `upstream` or `next`', { file, field: 'upstream' });
-      // Spin hands a reflex reached through service chaining the address 0.0.0.0 as its client.
-      const next = spec.next ? byName.get(spec.next) : undefined;
-      if (next?.spec.kind === 'rate-limit' && next.spec.key.from === 'client') {
-        throw new SpecError('INVALID_SPEC', `a rate limit keyed on the client address must come first in its chain: reached through \`next\` from "${spec.name}", it would see Spin's chaining address (0.0.0.0) for every client on SpinKube; put "${next.spec.name}" first`, { file: next.file, field: 'key.from' });
-      }
     }
     if (spec.kind === 'router') {
       const actions = [...spec.rules.map((r, i) => [`rules.${i}.action.route`, r.action] as const), ['fallback.route', spec.fallback] as const];

@@ -37,6 +37,10 @@ beforeAll(async () => {
     `export default { kind: 'rate-limit', name: 'peer-limit', description: 'one per client', route: '/peer/...', key: { from: 'client' }, rate: 1, period: '1m', upstream: { variable: 'nucleus_url', default: 'http://127.0.0.1:1' } };`,
   );
   writeFileSync(
+    join(root, 'reflexes', 'chain-limit.reflex.ts'),
+    `export default { kind: 'rate-limit', name: 'chain-limit', description: 'hands on to the next', route: '/chained/...', key: { from: 'constant', value: 'all' }, rate: 100, period: '1m', burst: 100, next: 'peer-limit' };`,
+  );
+  writeFileSync(
     join(root, 'reflexes', 'alarm.reflex.ts'),
     `export default { kind: 'pheromone-sensor', name: 'alarm', description: 'pages on warnings', route: '/_reflexes/alarm', every: '1s', senses: { type: 'WARNING' }, threshold: { rise: 0.5, fall: 0.2 }, upstreams: { pager: { variable: 'pager_url', default: 'http://127.0.0.1:1' } }, onRise: [{ webhook: { upstream: 'pager', path: '/alert' } }] };`,
   );
@@ -51,8 +55,8 @@ afterAll(() => {
   upstream?.close();
 });
 
-async function serve(name: string, kv = new Map<string, Uint8Array>()): Promise<string> {
-  const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', `${name}.wasm`))), { kv, variables: new Map([['nucleus_url', upstream.url], ['pager_url', upstream.url]]) });
+async function serve(name: string, kv = new Map<string, Uint8Array>(), chainTo?: string): Promise<string> {
+  const reflex = await instantiateThroughGlue(new Uint8Array(readFileSync(join(dist, 'reflexes', `${name}.wasm`))), { kv, variables: new Map([['nucleus_url', upstream.url], ['pager_url', upstream.url]]), chainTo });
   const server = new HTTPServer(reflex.incomingHandler);
   const port = await freePort();
   server.listen(port, '127.0.0.1');
@@ -99,7 +103,36 @@ describe('wasi:http export (the Spin path)', () => {
     const response = await fetch(`${base}/v1/chat/completions?x=1`, { method: 'POST', headers: { 'x-trace': 'abc', 'content-type': 'application/json' }, body: '{"model":"m"}' });
     expect(response.status).toBe(201);
     expect(response.headers.get('x-upstream')).toBe('echo');
-    expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc' });
+    expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc', hop: {} });
+  });
+
+  it('forwarding: X-Forwarded-For gets the client Spin names appended; Spin\'s own fields and a client name sent from outside are not passed on', async () => {
+    const base = await serve('api-router');
+    const headers = { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'http://edge/v1/chat/completions', 'x-forwarded-for': '192.0.2.1', 'kgents-client': '6.6.6.6' };
+    const echoed = await (await fetch(`${base}/v1/chat/completions`, { headers })).json();
+    expect(echoed.hop).toEqual({ 'x-forwarded-for': '192.0.2.1, 10.1.2.3' });
+    const first = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-client-addr': '10.1.2.3:5555' } })).json();
+    expect(first.hop).toEqual({ 'x-forwarded-for': '10.1.2.3' });
+  });
+
+  it('chaining: a reflex hands the next one its client\'s address, and X-Forwarded-For as received (through a fake of Spin\'s chaining)', async () => {
+    const base = await serve('chain-limit', new Map(), new URL(upstream.url).host);
+    const echoed = await (await fetch(`${base}/chained/x`, { headers: { 'spin-client-addr': '10.4.4.4:1234', 'x-forwarded-for': '192.0.2.9' } })).json();
+    expect(echoed.url).toBe('/chained/x');
+    expect(echoed.hop).toEqual({ 'kgents-client': '10.4.4.4', 'x-forwarded-for': '192.0.2.9' });
+  });
+
+  it('chaining: a chained reflex limits by the client named by the reflex before it, trusted only from Spin\'s chaining address', async () => {
+    const base = await serve('peer-limit');
+    const call = (peer: string, named: string) => fetch(`${base}/peer/x`, { headers: { 'spin-client-addr': peer, 'kgents-client': named } });
+    const first = await call('0.0.0.0:0', '10.9.9.9');
+    expect(first.status).toBe(201);
+    expect((await first.json()).hop).toEqual({ 'x-forwarded-for': '10.9.9.9' });
+    expect((await call('0.0.0.0:0', '10.9.9.9')).status).toBe(429);
+    expect((await call('0.0.0.0:0', '10.9.9.8')).status).toBe(201);
+    // From any other peer the name is the client's own claim: the peer is the key.
+    expect((await call('10.9.9.7:1', '10.9.9.9')).status).toBe(201);
+    expect((await call('10.9.9.7:2', '10.9.9.8')).status).toBe(429);
   });
 
   it('router: a path with a dot segment or an escaped unreserved character gets 400 before any rule runs, as on the embedded host', async () => {

@@ -59,12 +59,21 @@ function exchange(method: string, path: string, headers: Record<string, string> 
 }
 
 describe('relaying to the upstream', () => {
-  it('sends the client\'s headers as sent, without adding any, less the hop-by-hop ones', async () => {
+  it('sends the client\'s headers as sent, less the hop-by-hop ones, adding only X-Forwarded-For', async () => {
     seen = [];
     await exchange('GET', '/plain', { 'x-trace': 't1', connection: 'keep-alive, x-hop', 'x-hop': 'secret' });
     const headers = seen[0].headers;
     expect(headers['x-trace']).toBe('t1');
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     for (const added of ['accept-language', 'sec-fetch-mode', 'user-agent', 'accept-encoding', 'x-hop']) expect(headers[added]).toBeUndefined();
+  });
+
+  it('appends the client to X-Forwarded-For, and passes on none of the fields that describe a hop, as the Spin path does', async () => {
+    seen = [];
+    await exchange('GET', '/plain', { 'x-forwarded-for': '192.0.2.1, 198.51.100.2', 'kgents-client': '6.6.6.6', 'spin-client-addr': '6.6.6.6:1', 'spin-full-url': 'http://elsewhere/' });
+    const headers = seen[0].headers;
+    expect(headers['x-forwarded-for']).toBe('192.0.2.1, 198.51.100.2, 127.0.0.1');
+    expect(Object.keys(headers).filter((n) => n === 'kgents-client' || n.startsWith('spin-'))).toEqual([]);
   });
 
   it('passes a body with its declared length, and one behind Expect: 100-continue', async () => {

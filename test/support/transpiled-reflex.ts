@@ -16,6 +16,24 @@ export interface GlueEnv {
   nowMs?: () => number;
   /** While true, every store call fails, as an unreachable Redis would. */
   storeDown?: () => boolean;
+  /** Where requests to `<reflex>.spin.internal` go (host:port): see spinChainingFake. */
+  chainTo?: string;
+}
+
+/**
+ * A fake of Spin's service chaining, which cannot run here: Spin hands a request for
+ * `http://<reflex>.spin.internal` to that component in-process; this sends it to `chainTo`
+ * instead, as sent otherwise. Every other request goes out through preview2-shim as usual.
+ */
+function spinChainingFake(chainTo: string | undefined) {
+  const real = shim.http.outgoingHandler;
+  if (!chainTo) return real;
+  return {
+    handle(request: { authority(): string | undefined; setAuthority(a: string): void }, options: unknown) {
+      if (request.authority()?.endsWith('.spin.internal')) request.setAuthority(chainTo);
+      return real.handle(request as never, options as never);
+    },
+  };
 }
 
 const storeError = (message: string) => Object.assign(new Error(message), { payload: { tag: 'other', val: message } });
@@ -106,7 +124,7 @@ export async function instantiateThroughGlue(component: Uint8Array, env: GlueEnv
     'wasi:clocks/wall-clock@0.2.0': { now: () => ({ seconds: BigInt(Math.floor(nowMs() / 1000)), nanoseconds: Math.floor((nowMs() % 1000) * 1e6) }), resolution: () => ({ seconds: 0n, nanoseconds: 1 }) },
     'wasi:clocks/monotonic-clock@0.2.0': shim.clocks.monotonicClock,
     'wasi:http/types@0.2.0': shim.http.types,
-    'wasi:http/outgoing-handler@0.2.0': shim.http.outgoingHandler,
+    'wasi:http/outgoing-handler@0.2.0': spinChainingFake(env.chainTo),
     'wasi:io/error@0.2.0': shim.io.error,
     'wasi:io/poll@0.2.0': shim.io.poll,
     'wasi:io/streams@0.2.0': shim.io.streams,
