@@ -1,3 +1,4 @@
+import { KgentsError } from '../common/errors.ts';
 import { listen } from '../common/listen.ts';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
@@ -22,6 +23,8 @@ export interface NucleusOptions {
   agentsDir?: string;
   agents?: AgentManifest[];
   morpheusUrl?: string;
+  /** Where clients reach the nucleus, for agent cards (env KGENTS_PUBLIC_URL); default: each request's own origin. */
+  publicUrl?: string;
   env?: Record<string, string | undefined>;
   conscience?: Conscience;
   purgatoryTtlMs?: number;
@@ -46,8 +49,17 @@ export interface Nucleus {
 
 export const NUCLEUS_VERSION = '0.1.0';
 
+/** The public URL as cards use it: http(s), without a trailing slash. Anything else stops the start, naming the setting. */
+function publicUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
+  if (protocol !== 'http:' && protocol !== 'https:') throw new KgentsError('INVALID_CONFIG', `KGENTS_PUBLIC_URL (--public-url) must be an http(s) URL, got "${value}"`, { field: 'KGENTS_PUBLIC_URL' });
+  return value.replace(/\/+$/, '');
+}
+
 export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> {
   const env = opts.env ?? process.env;
+  const cardsUrl = publicUrl(opts.publicUrl ?? env.KGENTS_PUBLIC_URL);
   const hub = new EventHub();
   const kv = opts.kv ?? new MemoryKv();
   const field = new PheromoneField(kv, {
@@ -61,14 +73,13 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   const agents = opts.agents ?? (await loadAgents(opts.agentsDir ?? 'agents'));
   const gateway = morpheusGateway(opts.morpheusUrl ?? env.MORPHEUS_URL ?? env.LLM_ENDPOINT, env.MORPHEUS_API_KEY);
   const runner = new AgentRunner(gateway, opts.conscience ?? defaultConscience, purgatory, hub);
-  let url = '';
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root });
-  root.route('/', createNucleusApp({ agents, runner, gateway, purgatory, field, hub, baseUrl: () => url, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
+  root.route('/', createNucleusApp({ agents, runner, gateway, purgatory, field, hub, publicUrl: cardsUrl, version: NUCLEUS_VERSION, store: kv, upgradeWebSocket }));
   root.notFound(notFound);
   const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
   injectWebSocket(listening.server);
-  url = listening.url;
+  const url = listening.url;
   field.start();
   const sweeper = new RateLimitStateSweeper(kv, opts.now ?? Date.now, createLogger('nucleus'));
   if (opts.sweepRateLimitState !== false) sweeper.start();

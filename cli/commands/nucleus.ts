@@ -13,10 +13,11 @@ export function registerNucleus(program: Command): void {
     .option('--agents <dir>', 'folder of agent manifests (*.yaml, *.ts)', 'agents')
     .addOption(redisOption('share the pheromone field through Redis'))
     .option('--morpheus <url>', 'Morpheus base URL (env MORPHEUS_URL, then LLM_ENDPOINT)', httpUrl)
-    .action(async (opts: { port: number; host: string; agents: string; redis?: string; morpheus?: string }) => {
+    .option('--public-url <url>', 'where clients reach the nucleus, for the URLs in agent cards (env KGENTS_PUBLIC_URL; default: the URL each request was sent to)', httpUrl)
+    .action(async (opts: { port: number; host: string; agents: string; redis?: string; morpheus?: string; publicUrl?: string }) => {
       checkRedisUrl(opts.redis);
       const [kv, { startNucleus }] = await Promise.all([openServerStore(opts.redis, createLogger('nucleus')), import('../../nucleus/index.ts')]);
-      const nucleus = await startNucleus({ port: opts.port, host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus });
+      const nucleus = await startNucleus({ port: opts.port, host: opts.host, agentsDir: opts.agents, kv, morpheusUrl: opts.morpheus, publicUrl: opts.publicUrl });
       process.stdout.write(`nucleus on ${nucleus.url}\n`);
       await untilStopped(async () => {
         await nucleus.close();

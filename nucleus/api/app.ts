@@ -37,7 +37,12 @@ export interface NucleusDeps {
   purgatory: Purgatory;
   field: PheromoneField;
   hub: EventHub;
-  baseUrl: () => string;
+  /**
+   * Where clients reach the nucleus, for the URLs in agent cards: set for a nucleus behind an
+   * ingress or a proxy that changes the host; otherwise each card names the origin its request
+   * was sent to (its Host), never the address the nucleus listens on (0.0.0.0 in a pod).
+   */
+  publicUrl?: string;
   version: string;
   /** The pheromone field's store, which /readyz reports on. */
   store: Pick<KvStore, 'kind' | 'ping'>;
@@ -120,8 +125,9 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     });
   });
 
-  app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), deps.baseUrl())));
-  app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, deps.baseUrl(), deps.version)));
+  const cardBase = (c: Context) => deps.publicUrl ?? new URL(c.req.url).origin;
+  app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), cardBase(c))));
+  app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, cardBase(c), deps.version)));
 
   app.post('/v1/pheromones', apiBodyLimit, async (c) => {
     const key = idempotencyKey(c.req.header('idempotency-key'));

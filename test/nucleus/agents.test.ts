@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/log.ts';
@@ -104,6 +105,31 @@ describe('A2A agent cards', () => {
     }
     const own = AgentCard.parse(await (await fetch(`${nucleus.url}/.well-known/agent-card.json`)).json());
     expect(own.skills.map((s) => s.id).sort()).toEqual(['release-notes.release-notes', 'triage.triage']);
+  });
+
+  it('a card names the origin its request was sent to, not the address the nucleus listens on', async () => {
+    const card = await new Promise<AgentCard>((resolve, reject) => {
+      const { port } = new URL(nucleus.url);
+      request({ host: '127.0.0.1', port, path: '/agents/triage/.well-known/agent-card.json', headers: { host: 'nucleus.agents.svc:8081' } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve(AgentCard.parse(JSON.parse(body))));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(card.supportedInterfaces[0].url).toBe('http://nucleus.agents.svc:8081/v1/agents/triage/invoke');
+  });
+
+  it('KGENTS_PUBLIC_URL names where clients reach the nucleus; a value that is not an http(s) URL stops the start, naming it', async () => {
+    const behindIngress = await startNucleus({ port: 0, agents, morpheusUrl: morpheus.url, env: { KGENTS_PUBLIC_URL: 'https://agents.example.com/edge/' }, sweepRateLimitState: false });
+    try {
+      const own = AgentCard.parse(await (await fetch(`${behindIngress.url}/.well-known/agent-card.json`)).json());
+      expect(own.supportedInterfaces[0].url).toBe('https://agents.example.com/edge/v1/agents');
+    } finally {
+      await behindIngress.close();
+    }
+    await expect(startNucleus({ port: 0, agents, env: { KGENTS_PUBLIC_URL: 'agents.example.com' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('KGENTS_PUBLIC_URL') });
   });
 });
 
