@@ -376,7 +376,7 @@ function send(method: string, url: string, pathWithQuery: string, headers: i32, 
  * sends it.
  */
 function forwardedFields(req: Request, target: string): i32 {
-  const passedOn = req.names.length;
+  const fromClient = req.names.length;
   const chained = target.indexOf(CHAIN_HOST) > 0;
   let forwardedFor = req.header(FORWARDED_FOR);
   if (chained) {
@@ -389,7 +389,7 @@ function forwardedFields(req: Request, target: string): i32 {
     req.names.push(FORWARDED_FOR);
     req.values.push(forwardedFor);
   }
-  return makeFields(req.names, req.values, passedOn);
+  return makeFields(req.names, req.values, fromClient);
 }
 
 function forward(req: Request, d: Decision, outparam: i32): void {
