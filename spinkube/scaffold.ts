@@ -6,6 +6,7 @@ import { isHttpUrl } from '../common/url.ts';
 import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
 import { PART_OF } from './labels.ts';
+import { quantityValue } from './quantity.ts';
 
 /**
  * SpinApp YAML for a built app, as `spin kube scaffold` prints it, plus what a cluster needs
@@ -17,9 +18,6 @@ const SecretRef = z.object({ secret: z.string().min(1), key: z.string().min(1) }
 
 /** A Kubernetes resource quantity (`100m`, `0.5`, `128Mi`, `1G`), which the SpinApp CRD checks too. */
 const Quantity = z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'a Kubernetes quantity, such as 100m, 0.5, 128Mi or 1Gi');
-
-const SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const quantityValue = (q: string) => parseFloat(q) * (SUFFIX[/[a-zA-Z]+$/.exec(q)?.[0] ?? ''] ?? 1);
 
 /** A request above its limit makes Kubernetes refuse the pod: a small limit brings the default request down with it. */
 const requestWithin = (request: string, limit: string) => (quantityValue(request) > quantityValue(limit) ? limit : request);

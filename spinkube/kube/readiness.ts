@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { sameQuantity } from '../quantity.ts';
 
 interface Variable {
   name: string;
@@ -6,8 +7,22 @@ interface Variable {
   valueFrom?: { secretKeyRef?: { name?: string; key?: string }; configMapKeyRef?: { name?: string; key?: string } };
 }
 
+type Quantities = Record<string, string | number>;
+interface Resources {
+  limits?: Quantities;
+  requests?: Quantities;
+}
+
 interface Workload extends KubernetesObject {
-  spec?: { replicas?: number; image?: string; executor?: string; enableAutoscaling?: boolean; variables?: Variable[]; template?: { spec?: { containers?: { image?: string; env?: Variable[] }[] } } };
+  spec?: {
+    replicas?: number;
+    image?: string;
+    executor?: string;
+    enableAutoscaling?: boolean;
+    variables?: Variable[];
+    resources?: Resources;
+    template?: { spec?: { containers?: { image?: string; env?: Variable[]; resources?: Resources }[] } };
+  };
   status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
 
@@ -47,7 +62,7 @@ export function readinessSource(object: KubernetesObject): { watched: Kubernetes
   const watched = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
   // Under an autoscaler the Deployment's replica count is the autoscaler's to set.
   const sized = (seen: KubernetesObject) => app.enableAutoscaling || (seen as Workload).spec?.replicas === (app.replicas ?? 1);
-  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && carriesVariables(seen, app.variables ?? []) && isReady(seen) };
+  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && carriesVariables(seen, app.variables ?? []) && carriesResources(seen, app.resources) && isReady(seen) };
 }
 
 /** How a variable's value is given, comparable across what was applied and what the server sends back. */
@@ -66,6 +81,19 @@ function carriesVariables(deployment: KubernetesObject, variables: Variable[]): 
   if (variables.length === 0 || !env.some((e) => e.name.startsWith('SPIN_VARIABLE_'))) return true;
   const byName = new Map(env.map((e) => [e.name, e]));
   return variables.every((v) => variableSource(byName.get(`SPIN_VARIABLE_${v.name.toUpperCase()}`)) === variableSource(v));
+}
+
+/**
+ * The operator gives the pods the SpinApp's resources, so a change of limits or requests alone
+ * shows in the Deployment's container, compared by amount. A container with no resources at
+ * all stands aside, as for variables.
+ */
+function carriesResources(deployment: KubernetesObject, resources: Resources | undefined): boolean {
+  const given = (deployment as Workload).spec?.template?.spec?.containers?.[0]?.resources;
+  if (!resources || !given) return true;
+  return (['limits', 'requests'] as const).every((kind) =>
+    Object.entries(resources[kind] ?? {}).every(([name, amount]) => given[kind]?.[name] !== undefined && sameQuantity(String(given[kind]![name]), String(amount))),
+  );
 }
 
 /** A SpinApp's image, or a Deployment's containers' images. */

@@ -117,6 +117,20 @@ describe('waiting for readiness', () => {
     await waitUntilReady(conn, [withVariables], 2_000);
   });
 
+  it('a change of resources alone: ready once the Deployment\'s container has them, in the API server\'s canonical form', async () => {
+    kube.put(executor);
+    const resized = { ...spinApp, spec: { ...spinApp.spec, resources: { limits: { cpu: '0.5', memory: '1.5Gi' }, requests: { cpu: '10m', memory: '32Mi' } } } };
+    await applyAll(conn, [resized] as KubernetesObject[]);
+    const rolledOut = (resources: unknown) => {
+      const { metadata } = kube.put(operatorDeployment({ resources }));
+      kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    };
+    rolledOut({ limits: { cpu: '100m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
+    expect(await waitUntilReady(conn, [resized], 400).catch((e) => e)).toMatchObject({ code: 'TIMEOUT' });
+    rolledOut({ limits: { cpu: '500m', memory: '1536Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
+    await waitUntilReady(conn, [resized], 2_000);
+  });
+
   it('a SpinApp whose SpinAppExecutor the namespace lacks: NOT_FOUND at once, naming --with-executor', async () => {
     await applyAll(conn, objects);
     const error = await waitUntilReady(conn, [spinApp], 60_000).catch((e) => e);

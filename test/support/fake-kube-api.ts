@@ -40,7 +40,7 @@ export function operatorDeploymentOf(app: Pick<Obj, 'metadata' | 'spec'>): Obj {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env }] } } },
+    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env, ...(app.spec?.resources ? { resources: app.spec.resources } : {}) }] } } },
   };
 }
 
