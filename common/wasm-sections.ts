@@ -93,9 +93,8 @@ export interface ModuleImport {
   module: string;
   name: string;
   kind: number;
-  /** Offsets of the entry's first byte and of the byte past it. */
-  start: number;
-  end: number;
+  /** The entry's bytes from its kind on (kind, then type index or limits), as encoded. */
+  descriptor: Uint8Array;
 }
 
 /** The imports of a core module, read off its import section. */
@@ -110,7 +109,6 @@ export function moduleImports(module: Uint8Array): ModuleImport[] {
     if (flags & 1) [, pos] = readLeb(module, pos);
   };
   for (; count > 0; count--) {
-    const start = pos;
     const [moduleName, nameAt] = readName(module, pos);
     const [name, kindAt] = readName(module, nameAt);
     const kind = module[kindAt];
@@ -121,7 +119,7 @@ export function moduleImports(module: Uint8Array): ModuleImport[] {
       skipLimits();
     } else if (kind === EXTERN_KIND.memory) skipLimits();
     else pos += 2; // global: value type, mutability
-    imports.push({ module: moduleName, name, kind, start, end: pos });
+    imports.push({ module: moduleName, name, kind, descriptor: module.subarray(kindAt, pos) });
   }
   return imports;
 }

@@ -45,6 +45,12 @@ export const ACTION = { respond: 0, forward: 1, probe: 2 } as const;
 
 /** A health probe's result goes back to the reflex as `kgents-probe-<i>: <status>` (0: unreachable). */
 export const PROBE_FIELD = 'kgents-probe-';
+
+/**
+ * Under Spin's chaining, where a chained reflex sees 0.0.0.0 as its client, the reflex before it
+ * names the client in this field (compiler/assembly/http.ts); no upstream is sent it.
+ */
+export const CLIENT_FIELD = 'kgents-client';
 export const TICK_EVENT = { 1: 'raised', 2: 'lowered', 3: 'webhook', 4: 'store-down' } as const;
 
 export interface ReflexRequest {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { errors, request } from 'undici';
+import { CLIENT_FIELD } from '../compiler/abi.ts';
 import { KgentsError } from '../common/errors.ts';
 
 /**
@@ -29,7 +30,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * address a reflex hands the next one under Spin's chaining, and X-Forwarded-For, which a
  * forward sets anew. The Spin path passes none of them on either (compiler/assembly/http.ts).
  */
-const OWN_HOP = new Set(['kgents-client', 'x-forwarded-for']);
+const OWN_HOP = new Set([CLIENT_FIELD, 'x-forwarded-for']);
 const describesHop = (name: string) => OWN_HOP.has(name) || name.startsWith('spin-');
 
 /** X-Forwarded-For as received, with the client appended: each proxy adds the address it heard from. */

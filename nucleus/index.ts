@@ -1,5 +1,6 @@
 import { KgentsError } from '../common/errors.ts';
 import { listen } from '../common/listen.ts';
+import { isHttpUrl } from '../common/url.ts';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type { KvStore } from '../common/kv/index.ts';
@@ -52,8 +53,7 @@ export const NUCLEUS_VERSION = '0.1.0';
 /** The public URL as cards use it: http(s), without a trailing slash. Anything else stops the start, naming the setting. */
 function publicUrl(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
-  if (protocol !== 'http:' && protocol !== 'https:') throw new KgentsError('INVALID_CONFIG', `KGENTS_PUBLIC_URL (--public-url) must be an http(s) URL, got "${value}"`, { field: 'KGENTS_PUBLIC_URL' });
+  if (!isHttpUrl(value)) throw new KgentsError('INVALID_CONFIG', `KGENTS_PUBLIC_URL (--public-url) must be an http(s) URL, got "${value}"`, { field: 'KGENTS_PUBLIC_URL' });
   return value.replace(/\/+$/, '');
 }
 
@@ -79,12 +79,11 @@ export async function startNucleus(opts: NucleusOptions = {}): Promise<Nucleus> 
   root.notFound(notFound);
   const listening = await listen(root.fetch, { port: opts.port ?? 8081, host: opts.host ?? '127.0.0.1' });
   injectWebSocket(listening.server);
-  const url = listening.url;
   field.start();
   const sweeper = new RateLimitStateSweeper(kv, opts.now ?? Date.now, createLogger('nucleus'));
   if (opts.sweepRateLimitState !== false) sweeper.start();
   return {
-    url,
+    url: listening.url,
     port: listening.port,
     field,
     hub,

@@ -1,6 +1,7 @@
 // Lowered imports from Spin's platform world, written by hand against the canonical ABI.
 // Each result is written by the host into RET (see abi.ts); lists it returns are allocated
-// through our cabi_realloc, so they live in the per-call arena.
+// through the heap module's realloc (compiler/toolchain/heap-module.ts), so they live in the
+// per-call arena.
 import { RET, Bytes, strFrom, utf8 } from './abi';
 
 

@@ -11,7 +11,6 @@ import {
   readAliases,
   readCanons,
   readCoreInstances,
- 
   type Alias,
   type Canon,
   type CoreInstance,

@@ -1,6 +1,6 @@
 import { shortImportName } from '../../common/reflex-imports.ts';
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, moduleImports, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
 import { CORE_INSTANCE_KIND, encodeCoreInstances, readCoreInstances, type CoreInstance } from './component-entries.ts';
 
 const { coreModule: CORE_MODULE, coreInstance: CORE_INSTANCE } = COMPONENT_SECTION;
@@ -72,18 +72,14 @@ function firstFieldOf(instance: CoreInstance): string {
 }
 
 function renameModuleImports(module: Uint8Array, short: (module: string, name: string) => { module: string; name: string }): Uint8Array {
+  const imports = moduleImports(module);
   const parts = [...sectionsOf(module)].map((section: Section) => {
     if (section.id !== MODULE_IMPORT) return module.subarray(section.start, section.end);
-    let [count, pos] = readLeb(module, section.body);
-    const body = writeLeb(count);
-    for (; count > 0; count--) {
-      const [moduleName, nameAt] = readName(module, pos);
-      const [name, kindAt] = readName(module, nameAt);
-      if (module[kindAt] !== FUNC) throw new ToolchainError(`the reflex module imports ${moduleName}#${name}, which is not a function`);
-      const [type, next] = readLeb(module, kindAt + 1);
-      const renamed = short(moduleName, name);
-      body.push(...encodeName(renamed.module), ...encodeName(renamed.name), FUNC, ...writeLeb(type));
-      pos = next;
+    const body = writeLeb(imports.length);
+    for (const i of imports) {
+      if (i.kind !== FUNC) throw new ToolchainError(`the reflex module imports ${i.module}#${i.name}, which is not a function`);
+      const renamed = short(i.module, i.name);
+      body.push(...encodeName(renamed.module), ...encodeName(renamed.name), ...i.descriptor);
     }
     return encodeSection(MODULE_IMPORT, body);
   });

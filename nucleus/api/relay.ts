@@ -4,7 +4,7 @@ import { stream } from 'hono/streaming';
 import OpenAI from 'openai';
 import { httpStatusOf, isKgentsError } from '../../common/errors.ts';
 import type { Gateway } from '../gateway.ts';
-import { ANTHROPIC_CALLER_FIELDS, anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
+import { anthropicCallerFields, anthropicErrorBody } from '../morpheus/protocol/anthropic.ts';
 import { openAiErrorBody } from '../morpheus/protocol/openai.ts';
 
 /**
@@ -20,7 +20,7 @@ interface RelayedApi {
   /** The body Morpheus sent with an error, as the SDK keeps it. */
   sentBody(error: unknown): Record<string, unknown>;
   /** The caller's fields that go on to Morpheus with the body (the Anthropic version and betas it asked for). */
-  passed: readonly string[];
+  callerFields(header: (name: string) => string | undefined): Record<string, string>;
   call(gateway: Gateway, body: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string>): Promise<unknown>;
   /** One stream event, or an error body, as an SSE frame; `end` closes a stream that ended well. */
   frame(event: unknown): string;
@@ -31,7 +31,7 @@ const OPENAI: RelayedApi = {
   sdk: OpenAI,
   errorBody: openAiErrorBody,
   sentBody: (error) => ({ error }),
-  passed: [],
+  callerFields: () => ({}),
   call: (gateway, body, signal, headers) => gateway.openai().chat.completions.create(body as never, { signal, headers }),
   frame: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
   end: 'data: [DONE]\n\n',
@@ -41,7 +41,7 @@ const ANTHROPIC: RelayedApi = {
   sdk: Anthropic,
   errorBody: anthropicErrorBody,
   sentBody: (error) => error as Record<string, unknown>,
-  passed: ANTHROPIC_CALLER_FIELDS,
+  callerFields: anthropicCallerFields,
   call: (gateway, body, signal, headers) => gateway.anthropic().messages.create(body as never, { signal, headers }),
   frame: (event) => `event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`,
   end: '',
@@ -95,10 +95,7 @@ async function relay(c: Context, gateway: Gateway, api: RelayedApi): Promise<Res
   const signal = c.req.raw.signal;
   try {
     // Failures before the first event (an unknown model, a full queue) still get their status.
-    const headers = Object.fromEntries(api.passed.flatMap((name) => {
-      const value = c.req.header(name);
-      return value ? [[name, value]] : [];
-    }));
+    const headers = api.callerFields((name) => c.req.header(name));
     const answer = await api.call(gateway, body, signal, headers);
     if (body.stream !== true) return c.json(answer as Record<string, unknown>);
     c.header('content-type', 'text/event-stream');

@@ -9,7 +9,7 @@ import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
 import type { MorpheusMetrics } from './metrics.ts';
-import { ANTHROPIC_CALLER_FIELDS, ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
+import { anthropicCallerFields, ANTHROPIC_TRANSLATABLE, anthropicErrorBody, anthropicNativeNeeds, anthropicResponse, anthropicStreamEncoder, anthropicStreamError, fromAnthropic, MessagesRequest } from './protocol/anthropic.ts';
 import { ChatCompletionRequest, EmbeddingsRequest, fromOpenAi, OPENAI_TRANSLATABLE, openAiErrorBody, openAiNativeNeeds, openAiResponse, openAiStreamEncoder, openAiStreamError } from './protocol/openai.ts';
 import { StreamUsage, usageIn, withoutAddedUsage } from './protocol/stream-usage.ts';
 import { clientSignal, readText, requestHeader, sendStream } from './node-request.ts';
@@ -17,17 +17,8 @@ import type { Secrets } from './secrets.ts';
 
 const OVERHEAD_HEADER = 'x-morpheus-overhead-ms';
 
-/** The caller's fields a backend of its own API gets too. */
-const PASSED_FIELDS: Record<Api, readonly string[]> = { openai: [], anthropic: ANTHROPIC_CALLER_FIELDS };
-
-function passedFields(c: Context, api: Api): Record<string, string> {
-  const passed: Record<string, string> = {};
-  for (const name of PASSED_FIELDS[api]) {
-    const value = requestHeader(c, name);
-    if (value) passed[name] = value;
-  }
-  return passed;
-}
+/** The caller's fields a backend of its own API gets too (OpenAI's API has none). */
+const passedFields = (c: Context, api: Api): Record<string, string> => (api === 'anthropic' ? anthropicCallerFields((name) => requestHeader(c, name)) : {});
 
 /** An error body in the caller's API shape; an upstream of that same API keeps its type, code and param. */
 function errorBody(api: Api, status: number, message: string, upstream: UpstreamErrorFields | undefined): Record<string, unknown> {

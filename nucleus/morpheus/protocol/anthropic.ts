@@ -47,13 +47,23 @@ const TOOL_BLOCKS = 'tool use or tool results in the messages';
 const IMAGES = 'images in the messages';
 const TRANSLATED_BLOCKS = new Set(['text', 'tool_use', 'tool_result', 'image']);
 
-/** What translation carries beyond text chat: tools (custom ones), the choice among them, their uses and results, and images. */
 /**
  * The caller's fields a backend of the Anthropic API gets too: the API version and the beta
  * features it asked for (a beta tool or a longer context needs its `anthropic-beta`).
  */
-export const ANTHROPIC_CALLER_FIELDS = ['anthropic-version', 'anthropic-beta'] as const;
+const ANTHROPIC_CALLER_FIELDS = ['anthropic-version', 'anthropic-beta'] as const;
 
+/** Those of ANTHROPIC_CALLER_FIELDS the caller sent, read with `header`. */
+export function anthropicCallerFields(header: (name: string) => string | null | undefined): Record<string, string> {
+  const sent: Record<string, string> = {};
+  for (const name of ANTHROPIC_CALLER_FIELDS) {
+    const value = header(name);
+    if (value) sent[name] = value;
+  }
+  return sent;
+}
+
+/** What translation carries beyond text chat: tools (custom ones), the choice among them, their uses and results, and images. */
 export const ANTHROPIC_TRANSLATABLE: ReadonlySet<string> = new Set(['tools', 'tool_choice', TOOL_BLOCKS, IMAGES]);
 
 /** What the request asks for beyond text chat (see uncarried.ts); empty when it is text chat. */
