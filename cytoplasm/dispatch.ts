@@ -71,7 +71,7 @@ function headerRecord(own: [string, string][], carried: [string, string][]): Rec
 
 /** Counted as any answer is, under reflex "-": no reflex ran. */
 function refusedBeforeAnyReflex(ctx: DispatchContext, response: Response): Response {
-  ctx.metrics.requests.inc('-', String(response.status));
+  ctx.metrics.requests.inc({ reflex: '-', status: String(response.status) });
   return response;
 }
 
@@ -104,7 +104,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
       // A sensor ticked through its route: its webhooks go out as they would under Spin.
       if (decision.action !== 'probe') for (const n of decision.notify ?? []) void postWebhook(reflex, n, ctx.metrics, ctx.logger);
       if (decision.action === 'respond') {
-        ctx.metrics.decisions.inc(name, 'respond');
+        ctx.metrics.decisions.inc({ reflex: name, outcome: 'respond' });
         status = decision.status;
         const headers = headerRecord(decision.headers, carried);
         // No body, and no Content-Type the reflex did not give (the adapter labels a bodiless web Response text/plain).
@@ -114,13 +114,13 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
       if (decision.action !== 'forward') throw new KgentsError('INTERNAL', `reflex ${name} asked to probe twice`);
       const next = chainedReflex(decision.target);
       if (next !== null) {
-        ctx.metrics.decisions.inc(name, 'chain');
+        ctx.metrics.decisions.inc({ reflex: name, outcome: 'chain' });
         if (!reflex.outbound.allowsChain(decision.target)) reflex.outbound.check(decision.target);
         carried.push(...decision.headers);
         name = next;
         continue;
       }
-      ctx.metrics.decisions.inc(name, 'forward');
+      ctx.metrics.decisions.inc({ reflex: name, outcome: 'forward' });
       const relayed = await forward(ctx, reflex, decision.target, call, target, body);
       status = relayed.status;
       return withFields(relayed, [...carried, ...decision.headers]);
@@ -133,7 +133,7 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
         ctx.logger.warn({ reflex: name, target: error.details.target }, 'outbound request refused: host not in allowed_outbound_hosts');
       } else if (error.code === 'REFLEX_TRAPPED') {
         // Logged and counted once, where the instance is discarded (the runtime's onTrap).
-        ctx.metrics.decisions.inc(name, 'trap');
+        ctx.metrics.decisions.inc({ reflex: name, outcome: 'trap' });
       } else {
         ctx.logger.warn({ reflex: name, code: error.code, err: error.message }, 'request failed');
       }
@@ -144,8 +144,8 @@ export async function dispatch(ctx: DispatchContext, call: IncomingCall): Promis
     return json(500, 'internal', 'internal error');
   } finally {
     const seconds = (performance.now() - started) / 1000;
-    ctx.metrics.requests.inc(name, String(status));
-    ctx.metrics.latency.labels(name).observe(seconds);
+    ctx.metrics.requests.inc({ reflex: name, status: String(status) });
+    ctx.metrics.latency.observe({ reflex: name }, seconds);
     // An access log at debug level (KGENTS_LOG_LEVEL=debug); at the default level it costs one check.
     if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ method: call.method, path, reflex: name, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
   }
@@ -165,7 +165,7 @@ async function decideWithProbes(ctx: DispatchContext, reflex: LoadedReflex, call
   // The in-memory store answers synchronously: skip the extra await on the hot path.
   let decision = pending instanceof Promise ? await pending : pending;
   if (decision.action !== 'probe') return decision;
-  ctx.metrics.decisions.inc(reflex.reflex.name, 'probe');
+  ctx.metrics.decisions.inc({ reflex: reflex.reflex.name, outcome: 'probe' });
   const statuses = await Promise.all(decision.urls.map((u) => probe(reflex, u)));
   const extra = statuses.map((s, i): [string, string] => [`${PROBE_FIELD}${i}`, String(s)]);
   decision = await reflex.runtime.decide(reflexRequest(reflex, call, path, query, body, extra));

@@ -1,35 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-/**
- * A counter on the request path. prom-client hashes and validates the labels on every inc()
- * and copies its list of values; with three of those per request, the reflex chain served about
- * 2 % fewer requests (A/B with bench/host.bench.ts's chain). Counts are kept in a map by label
- * values and handed to prom-client when it collects, so scrapes see an ordinary counter.
- */
-export class HotCounter {
-  private readonly counts = new Map<string, { labels: Record<string, string>; value: number }>();
-
-  constructor(registry: Registry, name: string, help: string, private readonly labelNames: [string, string]) {
-    const counts = this.counts;
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { labels, value } of counts.values()) this.inc(labels, value);
-      },
-    });
-  }
-
-  inc(first: string, second: string): void {
-    const key = `${first}\0${second}`;
-    const entry = this.counts.get(key);
-    if (entry) entry.value++;
-    else this.counts.set(key, { labels: { [this.labelNames[0]]: first, [this.labelNames[1]]: second }, value: 1 });
-  }
-}
+import { HotCounter, HotHistogram } from '../common/hot-metrics.ts';
 
 /** The host's Prometheus metrics, on a registry of its own so several hosts can share a process. */
 export function createHostMetrics(instances: () => Record<string, number>) {
@@ -37,13 +7,7 @@ export function createHostMetrics(instances: () => Record<string, number>) {
   collectDefaultMetrics({ register: registry, prefix: 'kgents_host_' });
   const requests = new HotCounter(registry, 'kgents_requests_total', 'HTTP requests served, by reflex and status', ['reflex', 'status']);
   const decisions = new HotCounter(registry, 'kgents_decisions_total', 'Reflex decisions, by outcome (respond, forward, chain, probe, trap)', ['reflex', 'outcome']);
-  const latency = new Histogram({
-    name: 'kgents_request_duration_seconds',
-    help: 'End-to-end request latency in the host, by reflex',
-    labelNames: ['reflex'],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
-    registers: [registry],
-  });
+  const latency = new HotHistogram(registry, 'kgents_request_duration_seconds', 'End-to-end request latency in the host, by reflex', ['reflex'], [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]);
   new Gauge({
     name: 'kgents_reflex_instances',
     help: 'Live Wasm instances, by reflex',

@@ -5,6 +5,7 @@ import { parseOrThrow } from '../../common/zod-issues.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ApiKeys } from './auth.ts';
 import type { Api, ChatRequest, Usage } from './canonical.ts';
+import type { Cancel } from './cancel.ts';
 import { streamCut } from './backends/http.ts';
 import { GatewayError, type UpstreamErrorFields } from './errors.ts';
 import type { Gateway, NativeAnswer, NativeBody } from './gateway.ts';
@@ -103,7 +104,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
    * A stream's events as they come; a failure mid-way is sent as the API's stream error event,
    * and the stream ends (a client that went away gets nothing more).
    */
-  async function* endingWithErrorEvent<T extends string | Uint8Array>(api: Api, labels: { model: string; backend: string }, signal: AbortSignal, started: number, events: AsyncIterable<T>): AsyncGenerator<T | string> {
+  async function* endingWithErrorEvent<T extends string | Uint8Array>(api: Api, labels: { model: string; backend: string }, signal: Cancel, started: number, events: AsyncIterable<T>): AsyncGenerator<T | string> {
     try {
       yield* events;
     } catch (error) {
@@ -119,7 +120,7 @@ export function createMorpheusApp(deps: MorpheusDeps): Hono {
    * An answer as the backend sent it, its tokens counted (read off a stream as it passes), its
    * time to first token taken at the first bytes.
    */
-  const asSent = (c: Context, api: Api, answer: NativeAnswer, labels: { model: string; backend: string }, signal: AbortSignal, started: number, headers: Record<string, string>): Response => {
+  const asSent = (c: Context, api: Api, answer: NativeAnswer, labels: { model: string; backend: string }, signal: Cancel, started: number, headers: Record<string, string>): Response => {
     if (typeof answer.body === 'string') {
       if (answer.usage) countTokens(labels, usageIn(api, answer.usage));
       metrics.duration.observe(labels, secondsSince(started));

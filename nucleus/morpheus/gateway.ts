@@ -8,6 +8,7 @@ import type { Api, ChatChunk, ChatRequest, ChatResponse } from './canonical.ts';
 import { HOW_TO_CONFIGURE, type LoadedConfig } from './config.ts';
 import { GatewayError } from './errors.ts';
 import { Semaphore } from './semaphore.ts';
+import type { Cancel } from './cancel.ts';
 
 interface Slot {
   backend: Backend;
@@ -60,7 +61,7 @@ export class Gateway {
     return rule.backends.map((name) => this.slots.get(name)!);
   }
 
-  private options(signal: AbortSignal): CallOptions {
+  private options(signal: Cancel): CallOptions {
     return { signal, connectTimeoutMs: this.loaded.config.connectTimeoutMs, responseTimeoutMs: this.loaded.config.responseTimeoutMs };
   }
 
@@ -68,7 +69,7 @@ export class Gateway {
    * Runs `run` on the model's backends in order, retrying each; `run` gets the slot already
    * acquired and a release function it must call (a stream releases when it ends).
    */
-  private async attempt<T>(model: string, slots: Slot[], signal: AbortSignal, run: (slot: Slot, release: () => void) => Promise<T>): Promise<{ value: T; backend: string }> {
+  private async attempt<T>(model: string, slots: Slot[], signal: Cancel, run: (slot: Slot, release: () => void) => Promise<T>): Promise<{ value: T; backend: string }> {
     let last: unknown;
     for (const slot of slots) {
       for (let attempt = 0; attempt <= this.loaded.config.retries; attempt++) {
@@ -89,7 +90,7 @@ export class Gateway {
   }
 
   /** A slot of the backend's, then a global one; a full queue fails at once (429). */
-  private async acquire(slot: Slot, signal: AbortSignal): Promise<() => void> {
+  private async acquire(slot: Slot, signal: Cancel): Promise<() => void> {
     // The backend's slot first: a request queued for a busy backend then holds none of the
     // global slots, which the other backends' requests would otherwise wait behind.
     const releaseBackend = await slot.semaphore.acquire(signal);
@@ -114,7 +115,7 @@ export class Gateway {
    * does not: then only backends of the caller's API can take it). A stream holds its slots
    * until it ends; retries and fallback apply until its first chunk.
    */
-  chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: AbortSignal, passed: Record<string, string> = {}): Promise<{ value: ChatAnswer; backend: string }> {
+  chat(api: Api, body: NativeBody, translate: (() => ChatRequest) | null, needs: string[], signal: Cancel, passed: Record<string, string> = {}): Promise<{ value: ChatAnswer; backend: string }> {
     const asSent = (slot: Slot) => slot.backend.kind === api && slot.backend.native !== undefined;
     const slots = this.route(body.model).filter((slot) => asSent(slot) || translate !== null);
     if (slots.length === 0) {
@@ -128,13 +129,13 @@ export class Gateway {
     });
   }
 
-  private async complete(slot: Slot, request: ChatRequest, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
+  private async complete(slot: Slot, request: ChatRequest, release: () => void, signal: Cancel): Promise<ChatAnswer> {
     const response = await slot.backend.complete(request, this.options(signal));
     release();
     return { kind: 'complete', response };
   }
 
-  private async stream(slot: Slot, request: ChatRequest, release: () => void, signal: AbortSignal): Promise<ChatAnswer> {
+  private async stream(slot: Slot, request: ChatRequest, release: () => void, signal: Cancel): Promise<ChatAnswer> {
     const iterator = slot.backend.stream(request, this.options(signal))[Symbol.asyncIterator]();
     const first = await iterator.next();
     const chunks = (async function* () {
@@ -176,7 +177,7 @@ export class Gateway {
     return { kind: 'native', answer: { contentType, body: releasingAtEnd(response.body, release), usageAdded } };
   }
 
-  async embeddings(model: string, body: unknown, signal: AbortSignal): Promise<{ value: unknown; backend: string }> {
+  async embeddings(model: string, body: unknown, signal: Cancel): Promise<{ value: unknown; backend: string }> {
     const slots = this.route(model).filter((s) => s.backend.embeddings);
     if (slots.length === 0) throw new GatewayError('NOT_FOUND', `no backend with embeddings serves model "${model}"`);
     const release = await this.acquire(slots[0], signal);
@@ -187,7 +188,7 @@ export class Gateway {
     }
   }
 
-  async models(signal: AbortSignal): Promise<{ id: string; owned_by: string }[]> {
+  async models(signal: Cancel): Promise<{ id: string; owned_by: string }[]> {
     const out: { id: string; owned_by: string }[] = [];
     for (const slot of this.slots.values()) {
       try {
@@ -232,9 +233,9 @@ async function* releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): vo
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: Cancel): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    signal.onAbort(() => (clearTimeout(timer), reject(signal.reason)));
   });
 }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from '../../common/hot-metrics.ts';
 
 /** Distinct model names kept as label values; any further name counts as `other`. */
 export const MAX_MODEL_LABELS = 100;
@@ -23,12 +24,12 @@ export function createMorpheusMetrics() {
   return {
     registry,
     modelLabel,
-    requests: new Counter({ name: 'morpheus_requests_total', help: 'LLM requests, by model, backend and API', labelNames: [...labelNames, 'api'], registers: [registry] }),
-    errors: new Counter({ name: 'morpheus_errors_total', help: 'Failed requests, by model, backend and error code', labelNames: [...labelNames, 'code'], registers: [registry] }),
-    tokensIn: new Counter({ name: 'morpheus_tokens_in_total', help: 'Prompt tokens', labelNames, registers: [registry] }),
-    tokensOut: new Counter({ name: 'morpheus_tokens_out_total', help: 'Completion tokens', labelNames, registers: [registry] }),
-    duration: new Histogram({ name: 'morpheus_request_duration_seconds', help: 'Request duration', labelNames, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] }),
-    ttft: new Histogram({ name: 'morpheus_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
+    requests: new HotCounter(registry, 'morpheus_requests_total', 'LLM requests, by model, backend and API', [...labelNames, 'api']),
+    errors: new HotCounter(registry, 'morpheus_errors_total', 'Failed requests, by model, backend and error code', [...labelNames, 'code']),
+    tokensIn: new HotCounter(registry, 'morpheus_tokens_in_total', 'Prompt tokens', labelNames),
+    tokensOut: new HotCounter(registry, 'morpheus_tokens_out_total', 'Completion tokens', labelNames),
+    duration: new HotHistogram(registry, 'morpheus_request_duration_seconds', 'Request duration', labelNames, [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]),
+    ttft: new HotHistogram(registry, 'morpheus_time_to_first_token_seconds', 'Time to the first streamed token', labelNames, [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     queueDepth: new Gauge({ name: 'morpheus_queue_depth', help: 'Requests waiting for a slot, by semaphore', labelNames: ['semaphore'], registers: [registry] }),
     inFlight: new Gauge({ name: 'morpheus_in_flight', help: 'Requests running, by semaphore', labelNames: ['semaphore'], registers: [registry] }),
   };

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { readBoundedBody } from '../../common/bounded-body.ts';
+import { Cancel } from './cancel.ts';
 import { GatewayError } from './errors.ts';
 
 /**
@@ -17,15 +18,15 @@ interface NodeBindings {
 
 const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
 
-/** Aborts when the client goes away before the answer is complete. */
-export function clientSignal(c: Context): AbortSignal {
+/** Cancelled when the client goes away before the answer is complete. */
+export function clientSignal(c: Context): Cancel {
   const { outgoing } = bindings(c);
-  if (!outgoing) return c.req.raw.signal;
-  const controller = new AbortController();
+  if (!outgoing) return Cancel.following(c.req.raw.signal);
+  const cancel = new Cancel();
   outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort(new Error('client disconnected'));
+    if (!outgoing.writableFinished) cancel.abort(new Error('client disconnected'));
   });
-  return controller.signal;
+  return cancel;
 }
 
 /** One request header; on Node read from the request itself, so no web Headers is built. */

@@ -1,3 +1,4 @@
+import type { Cancel } from './cancel.ts';
 import { GatewayError } from './errors.ts';
 
 /**
@@ -22,7 +23,7 @@ export class Semaphore {
     return this.waiting.length;
   }
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  async acquire(signal?: Cancel): Promise<() => void> {
     if (this.active < this.max) {
       this.active++;
       return this.releaser();
@@ -33,11 +34,11 @@ export class Semaphore {
     await new Promise<void>((resolve, reject) => {
       const entry = { resolve, reject };
       this.waiting.push(entry);
-      signal?.addEventListener('abort', () => {
+      signal?.onAbort(() => {
         const i = this.waiting.indexOf(entry);
         if (i >= 0) this.waiting.splice(i, 1);
         reject(signal.reason);
-      }, { once: true });
+      });
     });
     return this.releaser();
   }

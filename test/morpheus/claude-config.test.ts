@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClaudeCliBackend } from '../../nucleus/morpheus/backends/claude-cli.ts';
 import { cliConfigDir } from '../../nucleus/morpheus/backends/claude-config.ts';
+import { Cancel } from '../../nucleus/morpheus/cancel.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 /** A folder laid out as Kubernetes mounts a Secret: files behind `..data` symlinks, mode 0400. */
@@ -49,7 +50,7 @@ describe('the claude CLI config dir', () => {
     copyFileSync(join(REPO_ROOT, 'test', 'support', 'fake-claude', 'claude'), join(bin, 'claude'));
     chmodSync(join(bin, 'claude'), 0o755);
     const backend = new ClaudeCliBackend('claude-cli', join(bin, 'claude'), secret, 10_000, readOnly);
-    const options = { signal: new AbortController().signal, connectTimeoutMs: 1000, responseTimeoutMs: 10_000 };
+    const options = { signal: new Cancel(), connectTimeoutMs: 1000, responseTimeoutMs: 10_000 };
     const answer = await backend.complete({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'hi' }] }, options);
     expect(answer.content).toBe('cli(claude-cli-haiku): hi');
     await backend.complete({ model: 'claude-cli-haiku', messages: [{ role: 'user', content: 'again' }] }, options);

@@ -88,7 +88,7 @@ export class ClaudeCliBackend implements Backend {
       timedOut = true;
       kill();
     }, this.timeoutMs);
-    options.signal.addEventListener('abort', kill, { once: true });
+    const stopFollowing = options.signal.onAbort(kill);
     try {
       await spawned;
       child.stdin.end(prompt);
@@ -105,7 +105,7 @@ export class ClaudeCliBackend implements Backend {
       if (code !== 0 && !options.signal.aborted) throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI exited with ${code}: ${stderr.trim()}`);
     } finally {
       clearTimeout(timer);
-      options.signal.removeEventListener('abort', kill);
+      stopFollowing();
       if (child.exitCode === null) kill();
     }
   }

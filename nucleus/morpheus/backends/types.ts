@@ -1,15 +1,16 @@
 import type { Api, ChatChunk, ChatRequest, ChatResponse } from '../canonical.ts';
+import type { Cancel } from '../cancel.ts';
 import type { UpstreamResponse } from './http.ts';
 
 export interface CallOptions {
-  signal: AbortSignal;
+  signal: Cancel;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   /** Fields of the caller's request that a backend of its API passes on (`anthropic-beta`). */
   passed?: Record<string, string>;
 }
 
-/** One LLM backend behind Morpheus. Errors are GatewayErrors; aborting the signal cancels the upstream work. */
+/** One LLM backend behind Morpheus. Errors are GatewayErrors; cancelling the signal cancels the upstream work. */
 export interface Backend {
   readonly name: string;
   readonly kind: Api | 'claude-cli';
