@@ -5,5 +5,13 @@
  */
 export const PART_OF = { 'app.kubernetes.io/part-of': 'kgents-edge' } as const;
 
+/**
+ * A SpinApp's pod annotation, which the spin-operator copies onto its Deployment's pod template:
+ * a digest of everything in the SpinApp that reaches the pods. `kgents deploy` knows the pods
+ * run what it applied once the rolled-out template carries the same digest, whatever changed
+ * (image, variables, resources, the readiness check, the Redis URL in the runtime config).
+ */
+export const POD_SPEC_ANNOTATION = 'kgents-edge/pod-spec';
+
 /** The same label as a Kubernetes label selector. */
 export const PART_OF_SELECTOR = Object.entries(PART_OF).map(([key, value]) => `${key}=${value}`).join(',');

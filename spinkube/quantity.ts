@@ -2,9 +2,3 @@
 const SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 
 export const quantityValue = (q: string) => parseFloat(q) * (SUFFIX[/[a-zA-Z]+$/.exec(q)?.[0] ?? ''] ?? 1);
-
-/** Two quantities as the same amount: the API server writes them back in its canonical form (`0.5` as `500m`, `1.5Gi` as `1536Mi`). */
-export function sameQuantity(a: string, b: string): boolean {
-  const [x, y] = [quantityValue(a), quantityValue(b)];
-  return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
-}

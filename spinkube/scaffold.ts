@@ -5,7 +5,8 @@ import { KgentsError } from '../common/errors.ts';
 import { isHttpUrl } from '../common/url.ts';
 import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
-import { PART_OF } from './labels.ts';
+import { sha256 } from '../common/digest.ts';
+import { PART_OF, POD_SPEC_ANNOTATION } from './labels.ts';
 import { quantityValue } from './quantity.ts';
 
 /**
@@ -88,19 +89,24 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
   const stores = [...new Set(['default', ...Object.values(spin.component).flatMap((c) => c.key_value_stores)])].sort();
 
   const redisUrl = o.redisSecret ? { name: 'url', valueFrom: { secretKeyRef: { name: o.redisSecret.secret, key: o.redisSecret.key } } } : { name: 'url', value: o.redisUrl };
+  const podSpec = {
+    image: o.image,
+    executor: o.executor,
+    ...(variables.length ? { variables } : {}),
+    podLabels: { ...PART_OF },
+    runtimeConfig: { keyValueStores: stores.map((store) => ({ name: store, type: 'redis', options: [redisUrl] })) },
+    resources: { limits: { cpu: o.cpuLimit, memory: o.memoryLimit }, requests: { cpu: requestWithin(o.cpuRequest, o.cpuLimit), memory: requestWithin(o.memoryRequest, o.memoryLimit) } },
+    ...(readiness ? { checks: { readiness } } : {}),
+  };
   const spinApp = {
     apiVersion: 'core.spinkube.dev/v1alpha1',
     kind: 'SpinApp',
     metadata,
     spec: {
-      image: o.image,
-      executor: o.executor,
+      ...podSpec,
+      // Replicas stay out of the digest: a change of size alone must not restart the pods.
       ...(o.autoscale ? { enableAutoscaling: true } : { replicas: o.replicas }),
-      ...(variables.length ? { variables } : {}),
-      podLabels: { ...PART_OF },
-      runtimeConfig: { keyValueStores: stores.map((store) => ({ name: store, type: 'redis', options: [redisUrl] })) },
-      resources: { limits: { cpu: o.cpuLimit, memory: o.memoryLimit }, requests: { cpu: requestWithin(o.cpuRequest, o.cpuLimit), memory: requestWithin(o.memoryRequest, o.memoryLimit) } },
-      ...(readiness ? { checks: { readiness } } : {}),
+      podAnnotations: { [POD_SPEC_ANNOTATION]: podSpecDigest(podSpec) },
     },
   };
   const objects: KubernetesObject[] = [spinApp];
@@ -123,5 +129,8 @@ export async function scaffold(distDir: string, input: ScaffoldOptions): Promise
   }
   return { objects, notes };
 }
+
+/** Short, and the same for the same spec (built in a fixed order), so an unchanged deploy rolls nothing. */
+const podSpecDigest = (podSpec: object) => sha256(new TextEncoder().encode(JSON.stringify(podSpec))).slice(0, 16);
 
 export const toYaml = (objects: KubernetesObject[]): string => objects.map((o) => stringify(o)).join('---\n');

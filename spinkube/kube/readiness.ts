@@ -1,17 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { sameQuantity } from '../quantity.ts';
-
-interface Variable {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name?: string; key?: string }; configMapKeyRef?: { name?: string; key?: string } };
-}
-
-type Quantities = Record<string, string | number>;
-interface Resources {
-  limits?: Quantities;
-  requests?: Quantities;
-}
+import { POD_SPEC_ANNOTATION } from '../labels.ts';
 
 interface Workload extends KubernetesObject {
   spec?: {
@@ -19,9 +7,8 @@ interface Workload extends KubernetesObject {
     image?: string;
     executor?: string;
     enableAutoscaling?: boolean;
-    variables?: Variable[];
-    resources?: Resources;
-    template?: { spec?: { containers?: { image?: string; env?: Variable[]; resources?: Resources }[] } };
+    podAnnotations?: Record<string, string>;
+    template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { image?: string }[] } };
   };
   status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
@@ -62,38 +49,17 @@ export function readinessSource(object: KubernetesObject): { watched: Kubernetes
   const watched = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
   // Under an autoscaler the Deployment's replica count is the autoscaler's to set.
   const sized = (seen: KubernetesObject) => app.enableAutoscaling || (seen as Workload).spec?.replicas === (app.replicas ?? 1);
-  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && carriesVariables(seen, app.variables ?? []) && carriesResources(seen, app.resources) && isReady(seen) };
-}
-
-/** How a variable's value is given, comparable across what was applied and what the server sends back. */
-const variableSource = (v: Variable | undefined) => {
-  const ref = v?.valueFrom?.secretKeyRef ?? v?.valueFrom?.configMapKeyRef;
-  return v === undefined ? null : ref ? `${v.valueFrom?.secretKeyRef ? 'secret' : 'configmap'}:${ref.name}/${ref.key}` : `value:${v.value ?? ''}`;
-};
-
-/**
- * The operator hands a SpinApp's variables to its pods as `SPIN_VARIABLE_<NAME>` (spin-operator's
- * ConstructEnvForApp), so a change to variables alone shows in the Deployment's env. Should the
- * operator stop backing variables with env, nothing here can tell, and the check stands aside.
- */
-function carriesVariables(deployment: KubernetesObject, variables: Variable[]): boolean {
-  const env = (deployment as Workload).spec?.template?.spec?.containers?.[0]?.env ?? [];
-  if (variables.length === 0 || !env.some((e) => e.name.startsWith('SPIN_VARIABLE_'))) return true;
-  const byName = new Map(env.map((e) => [e.name, e]));
-  return variables.every((v) => variableSource(byName.get(`SPIN_VARIABLE_${v.name.toUpperCase()}`)) === variableSource(v));
+  return { watched, isReady: (seen) => imagesOf(seen).includes(app.image ?? '') && sized(seen) && carriesPodSpec(seen, app) && isReady(seen) };
 }
 
 /**
- * The operator gives the pods the SpinApp's resources, so a change of limits or requests alone
- * shows in the Deployment's container, compared by amount. A container with no resources at
- * all stands aside, as for variables.
+ * The pods run what was applied once the Deployment's pod template carries the SpinApp's
+ * pod-spec digest (labels.ts), which `kgents scaffold` sets and the operator copies. A SpinApp
+ * without one (written by hand) is judged by its image and size alone.
  */
-function carriesResources(deployment: KubernetesObject, resources: Resources | undefined): boolean {
-  const given = (deployment as Workload).spec?.template?.spec?.containers?.[0]?.resources;
-  if (!resources || !given) return true;
-  return (['limits', 'requests'] as const).every((kind) =>
-    Object.entries(resources[kind] ?? {}).every(([name, amount]) => given[kind]?.[name] !== undefined && sameQuantity(String(given[kind]![name]), String(amount))),
-  );
+function carriesPodSpec(deployment: KubernetesObject, app: NonNullable<Workload['spec']>): boolean {
+  const wanted = app.podAnnotations?.[POD_SPEC_ANNOTATION];
+  return wanted === undefined || (deployment as Workload).spec?.template?.metadata?.annotations?.[POD_SPEC_ANNOTATION] === wanted;
 }
 
 /** A SpinApp's image, or a Deployment's containers' images. */

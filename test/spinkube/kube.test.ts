@@ -8,7 +8,9 @@ import { applyAll } from '../../spinkube/kube/apply.ts';
 import { connect, type KubeConnection } from '../../spinkube/kube/connect.ts';
 import { autoscalerOf, deleteAll, listApps, pruneAutoscaler } from '../../spinkube/kube/inventory.ts';
 import { waitUntilReady } from '../../spinkube/kube/wait.ts';
-import { operatorDeploymentOf, startFakeKube, type FakeKube } from '../support/fake-kube-api.ts';
+import { scaffold } from '../../spinkube/scaffold.ts';
+import { operatorDeploymentOf, startFakeKube, type FakeKube, type Obj } from '../support/fake-kube-api.ts';
+import { shippedApp } from '../support/shipped-app.ts';
 
 let kube: FakeKube;
 let dir: string;
@@ -102,33 +104,22 @@ describe('waiting for readiness', () => {
     expect(resized).toMatchObject({ code: 'TIMEOUT' });
   });
 
-  it('a change of variables alone: ready once the Deployment carries them (SPIN_VARIABLE_<NAME>), not before', async () => {
+  it('a change of what reaches the pods alone (the Redis URL, where it comes from, variables, resources): ready once the Deployment\'s pod template carries its digest', async () => {
     kube.put(executor);
-    const withVariables = { ...spinApp, spec: { ...spinApp.spec, variables: [{ name: 'nucleus_url', value: 'http://nucleus:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { name: 'keys', key: 'api' } } }] } };
-    await applyAll(conn, [withVariables] as KubernetesObject[]);
-    // The operator's Deployment as it rolls out `variables` (the secret reference's fields in another order, as a server may send them).
-    const rolledOut = (variables: { name: string; value?: string; valueFrom?: unknown }[]) => {
-      const { metadata } = kube.put(operatorDeployment({ variables }));
+    const dist = (await shippedApp()).outDir;
+    const before = (await scaffold(dist, { image: spinApp.spec.image })).objects[0];
+    const rolledOut = (app: KubernetesObject) => {
+      const { metadata } = kube.put(operatorDeploymentOf(app as Obj));
       kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     };
-    rolledOut([{ name: 'nucleus_url', value: 'http://old:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
-    expect(await waitUntilReady(conn, [withVariables], 400).catch((e) => e)).toMatchObject({ code: 'TIMEOUT' });
-    rolledOut([{ name: 'nucleus_url', value: 'http://nucleus:8081' }, { name: 'api_key', valueFrom: { secretKeyRef: { key: 'api', name: 'keys' } } }]);
-    await waitUntilReady(conn, [withVariables], 2_000);
-  });
-
-  it('a change of resources alone: ready once the Deployment\'s container has them, in the API server\'s canonical form', async () => {
-    kube.put(executor);
-    const resized = { ...spinApp, spec: { ...spinApp.spec, resources: { limits: { cpu: '0.5', memory: '1.5Gi' }, requests: { cpu: '10m', memory: '32Mi' } } } };
-    await applyAll(conn, [resized] as KubernetesObject[]);
-    const rolledOut = (resources: unknown) => {
-      const { metadata } = kube.put(operatorDeployment({ resources }));
-      kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
-    };
-    rolledOut({ limits: { cpu: '100m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
-    expect(await waitUntilReady(conn, [resized], 400).catch((e) => e)).toMatchObject({ code: 'TIMEOUT' });
-    rolledOut({ limits: { cpu: '500m', memory: '1536Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
-    await waitUntilReady(conn, [resized], 2_000);
+    for (const change of [{ redisUrl: 'redis://cache:6379' }, { redisSecret: { secret: 'redis', key: 'url' } }, { variables: { nucleus_url: 'http://n.prod:80' } }, { cpuLimit: '500m' }]) {
+      const after = (await scaffold(dist, { image: spinApp.spec.image, ...change })).objects[0];
+      await applyAll(conn, [after]);
+      rolledOut(before);
+      expect(await waitUntilReady(conn, [after], 300).catch((e) => e), JSON.stringify(change)).toMatchObject({ code: 'TIMEOUT' });
+      rolledOut(after);
+      await waitUntilReady(conn, [after], 2_000);
+    }
   });
 
   it('a SpinApp whose SpinAppExecutor the namespace lacks: NOT_FOUND at once, naming --with-executor', async () => {

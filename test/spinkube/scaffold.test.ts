@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scaffold } from '../../spinkube/scaffold.ts';
+import { scaffold, type ScaffoldOptions } from '../../spinkube/scaffold.ts';
 import { crdErrors } from '../support/crd-validate.ts';
 import { shippedApp } from '../support/shipped-app.ts';
 import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
@@ -110,6 +110,17 @@ describe('kgents scaffold: cluster conventions and edge cases', () => {
     const given = (await scaffold(withSecretVar, { image: IMAGE, secretVariables: { api_key: { secret: 'keys', key: 'api' } } })).objects[0] as { spec: SpinAppSpec };
     expect(given.spec.variables).toContainEqual({ name: 'api_key', valueFrom: { secretKeyRef: { name: 'keys', key: 'api' } } });
     expect(crdErrors(given)).toEqual([]);
+  });
+
+  it('marks the pods with a digest of their spec: the same for the same spec, another when the readiness check goes, not moved by replicas', async () => {
+    const digest = async (d: string, options: Partial<ScaffoldOptions> = {}) => ((await scaffold(d, { image: IMAGE, ...options })).objects[0] as { spec: SpinAppSpec }).spec.podAnnotations;
+    const plain = await digest(dist);
+    expect(plain).toEqual({ 'kgents-edge/pod-spec': expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(await digest(dist)).toEqual(plain);
+    expect(await digest(dist, { replicas: 5 })).toEqual(plain);
+    expect(await digest(dist, { autoscale: { min: 1, max: 3 } })).toEqual(plain);
+    expect(await digest(dist, { redisUrl: 'redis://cache:6379' })).not.toEqual(plain);
+    expect(await digest(variantDist({ app: (a) => (a.reflexes = a.reflexes.filter((r: { kind: string }) => r.kind !== 'health')) }))).not.toEqual(plain);
   });
 
   it('without a health reflex, leaves out the checks and says so on stderr', async () => {

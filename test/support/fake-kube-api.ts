@@ -31,16 +31,16 @@ const RESOURCES: Record<string, { kind: string; plural: string }[]> = {
 
 /**
  * The Deployment the spin-operator makes for a SpinApp, as the fake plays the operator: same
- * name, the SpinApp's image and replicas, its variables as SPIN_VARIABLE_<NAME> (the operator's
- * ConstructEnvForApp).
+ * name, the SpinApp's image and replicas, its pod annotations on the pod template (the
+ * operator's constructDeployment).
  */
 export function operatorDeploymentOf(app: Pick<Obj, 'metadata' | 'spec'>): Obj {
-  const env = ((app.spec?.variables ?? []) as { name: string; value?: string; valueFrom?: unknown }[]).map((v) => ({ ...v, name: `SPIN_VARIABLE_${v.name.toUpperCase()}` }));
+  const annotations = app.spec?.podAnnotations as Record<string, string> | undefined;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-    spec: { replicas: app.spec?.replicas, template: { spec: { containers: [{ name: app.metadata.name, image: app.spec?.image, env, ...(app.spec?.resources ? { resources: app.spec.resources } : {}) }] } } },
+    spec: { replicas: app.spec?.replicas, template: { ...(annotations ? { metadata: { annotations } } : {}), spec: { containers: [{ name: app.metadata.name, image: app.spec?.image }] } } },
   };
 }
 
