@@ -39,6 +39,16 @@ function forwardedFor(received: string | null, client: string): string | null {
   return received ? `${received}, ${client}` : client;
 }
 
+/**
+ * The host the client asked for (the upstream gets its own Host), as the Spin path sends it:
+ * kept as received from a proxy before this one, or set from Host. X-Forwarded-Proto only
+ * passes on: the host serves plain HTTP, and a proxy that ends TLS in front of it sets it.
+ */
+function forwardedHost(received: Headers): Record<string, string> {
+  const host = received.get('host');
+  return host === null || received.has('x-forwarded-host') ? {} : { 'x-forwarded-host': host };
+}
+
 /** nginx's status for a request whose client closed the connection before the answer. */
 export const CLIENT_CLOSED = 499;
 
@@ -69,6 +79,7 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
   });
   const forwarded = forwardedFor(options.headers.get('x-forwarded-for'), options.client);
   if (forwarded !== null) headers['x-forwarded-for'] = forwarded;
+  Object.assign(headers, forwardedHost(options.headers));
   let response: Awaited<ReturnType<typeof request>>;
   try {
     response = await request(destination, {

@@ -32,6 +32,12 @@ export class Request {
     return value;
   }
 
+  /** A field the reflex adds to what it passes on. */
+  add(name: string, value: string): void {
+    this.names.push(name);
+    this.values.push(value);
+  }
+
   /** Decoded once: every body rule reads it, and each decode takes twice the body's size in the arena. */
   bodyText(): string {
     let text = this.text;

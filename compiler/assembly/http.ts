@@ -380,14 +380,22 @@ function forwardedFields(req: Request, target: string): i32 {
   const chained = target.indexOf(CHAIN_HOST) > 0;
   let forwardedFor = req.header(FORWARDED_FOR);
   if (chained) {
-    req.names.push(CLIENT_FIELD);
-    req.values.push(req.client);
+    req.add(CLIENT_FIELD, req.client);
   } else if (req.client.length > 0) {
     forwardedFor = forwardedFor === null ? req.client : forwardedFor + ', ' + req.client;
   }
   if (forwardedFor !== null) {
-    req.names.push(FORWARDED_FOR);
-    req.values.push(forwardedFor);
+    req.add(FORWARDED_FOR, forwardedFor);
+  }
+  // The host the client asked for, as the embedded host sends it, kept from the first hop that saw
+  // it (a chained reflex is asked at <name>.spin.internal). Spin keeps Host from components
+  // (wasmtime forbids the field): it is read off the full URL Spin hands them. X-Forwarded-Proto
+  // only passes on: Spin under SpinKube serves plain HTTP, and an ingress that ends TLS sets it.
+  const full = req.header('spin-full-url');
+  if (full !== null && req.header(FORWARDED_HOST) === null) {
+    const start = full.indexOf('/') + 2;
+    const end = full.indexOf('/', start);
+    req.add(FORWARDED_HOST, full.substring(start, end < 0 ? full.length : end));
   }
   return makeFields(req.names, req.values, fromClient);
 }
@@ -452,6 +460,7 @@ const CLIENT_FIELD = 'kgents-client';
 const CHAINED_PEER = '0.0.0.0';
 const CHAIN_HOST = '.spin.internal';
 const FORWARDED_FOR = 'x-forwarded-for';
+const FORWARDED_HOST = 'x-forwarded-host';
 
 /** Probe results are this module's own: a client that sent `kgents-probe-0: 200` would fake a healthy upstream. */
 function dropProbeResults(req: Request): void {
@@ -471,8 +480,7 @@ function probe(req: Request, d: Decision, decide: (req: Request) => Decision): D
       status = incoming_response_status(response);
       drop_incoming_response(response);
     }
-    req.names.push(PROBE_FIELD + decimal(i));
-    req.values.push(decimal(status));
+    req.add(PROBE_FIELD + decimal(i), decimal(status));
   }
   return decide(req);
 }

@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { readBoundedBody } from '../../common/bounded-body.ts';
 import { KgentsError } from '../../common/errors.ts';
+import { requestOrigin } from '../../common/url.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import type { AgentManifest } from '../agents/manifest.ts';
 import { agentCard, nucleusCard } from '../agents/card.ts';
@@ -39,8 +40,9 @@ export interface NucleusDeps {
   hub: EventHub;
   /**
    * Where clients reach the nucleus, for the URLs in agent cards: set for a nucleus behind an
-   * ingress or a proxy that changes the host; otherwise each card names the origin its request
-   * was sent to (its Host), never the address the nucleus listens on (0.0.0.0 in a pod).
+   * ingress that does not say where it was asked; otherwise each card names the origin its request
+   * was sent to (X-Forwarded-Host and -Proto, which the reflexes set, or its Host), never the
+   * address the nucleus listens on (0.0.0.0 in a pod).
    */
   publicUrl?: string;
   version: string;
@@ -125,7 +127,7 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     });
   });
 
-  const cardBase = (c: Context) => deps.publicUrl ?? new URL(c.req.url).origin;
+  const cardBase = (c: Context) => deps.publicUrl ?? requestOrigin(c.req.url, (name) => c.req.header(name));
   app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), cardBase(c))));
   app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, cardBase(c), deps.version)));
 

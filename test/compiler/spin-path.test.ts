@@ -106,20 +106,24 @@ describe('wasi:http export (the Spin path)', () => {
     expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc', hop: {} });
   });
 
-  it('forwarding: X-Forwarded-For gets the client Spin names appended; Spin\'s own fields and a client name sent from outside are not passed on', async () => {
+  it('forwarding: X-Forwarded-For gets the client Spin names appended, X-Forwarded-Host names the host Spin was asked at; Spin\'s own fields and a client name sent from outside are not passed on', async () => {
     const base = await serve('api-router');
-    const headers = { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'http://edge/v1/chat/completions', 'x-forwarded-for': '192.0.2.1', 'kgents-client': '6.6.6.6' };
+    const headers = { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'https://edge.example:8443/v1/chat/completions', 'x-forwarded-for': '192.0.2.1', 'kgents-client': '6.6.6.6' };
     const echoed = await (await fetch(`${base}/v1/chat/completions`, { headers })).json();
-    expect(echoed.hop).toEqual({ 'x-forwarded-for': '192.0.2.1, 10.1.2.3' });
-    const first = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-client-addr': '10.1.2.3:5555' } })).json();
-    expect(first.hop).toEqual({ 'x-forwarded-for': '10.1.2.3' });
+    expect(echoed.hop).toEqual({ 'x-forwarded-for': '192.0.2.1, 10.1.2.3', 'x-forwarded-host': 'edge.example:8443' });
+    const first = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'http://edge' } })).json();
+    expect(first.hop).toEqual({ 'x-forwarded-for': '10.1.2.3', 'x-forwarded-host': 'edge' });
+    // A proxy before Spin (an ingress that ends TLS) named the origin already: kept, and its scheme passed on.
+    const behindIngress = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-full-url': 'http://10.0.0.5/v1/chat/completions', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' } })).json();
+    expect(behindIngress.hop).toEqual({ 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
   });
 
   it('chaining: a reflex hands the next one its client\'s address, and X-Forwarded-For as received (through a fake of Spin\'s chaining)', async () => {
     const base = await serve('chain-limit', new Map(), new URL(upstream.url).host);
-    const echoed = await (await fetch(`${base}/chained/x`, { headers: { 'spin-client-addr': '10.4.4.4:1234', 'x-forwarded-for': '192.0.2.9' } })).json();
+    const echoed = await (await fetch(`${base}/chained/x`, { headers: { 'spin-client-addr': '10.4.4.4:1234', 'spin-full-url': 'http://edge/chained/x', 'x-forwarded-for': '192.0.2.9' } })).json();
     expect(echoed.url).toBe('/chained/x');
-    expect(echoed.hop).toEqual({ 'kgents-client': '10.4.4.4', 'x-forwarded-for': '192.0.2.9' });
+    // The next reflex is asked at <name>.spin.internal: the client's host goes with the request.
+    expect(echoed.hop).toEqual({ 'kgents-client': '10.4.4.4', 'x-forwarded-for': '192.0.2.9', 'x-forwarded-host': 'edge' });
   });
 
   it('chaining: a chained reflex limits by the client named by the reflex before it, trusted only from Spin\'s chaining address', async () => {

@@ -59,12 +59,13 @@ function exchange(method: string, path: string, headers: Record<string, string> 
 }
 
 describe('relaying to the upstream', () => {
-  it('sends the client\'s headers as sent, less the hop-by-hop ones, adding only X-Forwarded-For', async () => {
+  it('sends the client\'s headers as sent, less the hop-by-hop ones, adding only X-Forwarded-For and -Host', async () => {
     seen = [];
-    await exchange('GET', '/plain', { 'x-trace': 't1', connection: 'keep-alive, x-hop', 'x-hop': 'secret' });
+    await exchange('GET', '/plain', { 'x-trace': 't1', connection: 'keep-alive, x-hop', 'x-hop': 'secret', host: 'edge.example:3000' });
     const headers = seen[0].headers;
     expect(headers['x-trace']).toBe('t1');
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect([headers.host, headers['x-forwarded-host'], headers['x-forwarded-proto']]).toEqual([`127.0.0.1:${(upstream.address() as { port: number }).port}`, 'edge.example:3000', undefined]);
     for (const added of ['accept-language', 'sec-fetch-mode', 'user-agent', 'accept-encoding', 'x-hop']) expect(headers[added]).toBeUndefined();
   });
 
@@ -74,6 +75,12 @@ describe('relaying to the upstream', () => {
     const headers = seen[0].headers;
     expect(headers['x-forwarded-for']).toBe('192.0.2.1, 198.51.100.2, 127.0.0.1');
     expect(Object.keys(headers).filter((n) => n === 'kgents-client' || n.startsWith('spin-'))).toEqual([]);
+  });
+
+  it('keeps the host a proxy before it named, and passes on its X-Forwarded-Proto, as the Spin path does', async () => {
+    seen = [];
+    await exchange('GET', '/plain', { host: '10.0.0.5:3000', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
+    expect([seen[0].headers['x-forwarded-host'], seen[0].headers['x-forwarded-proto']]).toEqual(['api.example', 'https']);
   });
 
   it('passes a body with its declared length, and one behind Expect: 100-continue', async () => {

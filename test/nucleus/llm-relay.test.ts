@@ -34,6 +34,18 @@ afterAll(async () => {
   await llm?.close();
 });
 
+describe('agent cards through the edge', () => {
+  it('the router passes card requests to the nucleus, and the card names the edge, so agents are invoked through the rate limit', async () => {
+    const card = await (await fetch(`${host.url}/.well-known/agent-card.json`)).json();
+    expect(card.supportedInterfaces[0].url).toBe(`${host.url}/v1/agents`);
+  });
+
+  it('behind an ingress that ends TLS, the card names the origin the ingress was asked at', async () => {
+    const card = await (await fetch(`${host.url}/.well-known/agent-card.json`, { headers: { 'x-forwarded-host': 'agents.example', 'x-forwarded-proto': 'https' } })).json();
+    expect(card.supportedInterfaces[0].url).toBe('https://agents.example/v1/agents');
+  });
+});
+
 /** Reads a stream to its end; what it threw, if anything. */
 async function streamError(events: AsyncIterable<unknown>): Promise<unknown> {
   try {
