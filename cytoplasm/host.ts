@@ -37,22 +37,15 @@ export interface HostOptions {
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 
 /**
- * Fields Node keeps only the first of when a request repeats them (`IncomingMessage.headers`).
- * Spin hands a reflex every copy, and the reflex reads them joined with ", "; so does the host,
- * from the raw list, for these.
+ * A request field's value as a reflex reads it: every copy, joined with ", ", as Spin hands them
+ * and the Spin path reads them. Read off the raw list: Node's `headers` object keeps only the
+ * first copy of some fields (Host, Authorization...), and building it costs more than this scan.
  */
-const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
-
-/** A request field's value as a reflex reads it: every copy, joined with ", ". */
 function fieldValue(incoming: IncomingMessage, name: string): string | null {
-  if (FIRST_ONLY.has(name)) {
-    const raw = incoming.rawHeaders;
-    let value: string | null = null;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
-    return value;
-  }
-  const value = incoming.headers[name];
-  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  const raw = incoming.rawHeaders;
+  let value: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  return value;
 }
 
 /** The embedded reflex host: serves a built app's routes through its components. */
