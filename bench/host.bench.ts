@@ -3,7 +3,8 @@
  *   1. cold start and memory: instantiate time and memory per instance, raw host vs a container's seed figures
  *   2. density: 50,000 live instances in one process (child with --disable-wasm-trap-handler), RSS
  *   3. HTTP: rate-limit + router chain through the host vs a bare Hono route with the same answer
- *      (autocannon), and the bare route burning a fixed few µs per request, to show what CPU costs here
+ *      (autocannon), and the bare route burning a fixed few µs per request, to show what CPU costs here;
+ *      each server's CPU per request too (Linux), the cost the ratio comes from
  *   4. stores: the same chain on the memory store and on a real Redis
  *   5. sensor jitter: 1,000 sensors at every 100ms
  */
@@ -73,11 +74,15 @@ async function density() {
  * server's event loop; latency also from one connection at a time, to the microsecond
  * (autocannon's percentiles are whole milliseconds).
  */
-async function load(url: string, path: string, headers: Record<string, string>) {
+async function load(server: { url: string; cpuSeconds(): number | null }, path: string, headers: Record<string, string>) {
+  const url = server.url;
   await autocannon(url, path, headers, 1); // warm-up: JIT and connection pools, not measured
+  const before = server.cpuSeconds();
   const throughput = await autocannon(url, path, headers, 5);
+  const after = server.cpuSeconds();
+  const cpuPerRequest = before === null || after === null ? '-' : ((after - before) * 1e6) / throughput.total;
   const single = await runJson<{ latencies: number[] }>(LOAD, [JSON.stringify({ url: url + path, body: {}, headers, concurrency: 1, requests: 5000 })]);
-  return { ...throughput, oneConnection: summarize(single.latencies) };
+  return { ...throughput, cpuPerRequest, oneConnection: summarize(single.latencies) };
 }
 
 async function autocannon(url: string, path: string, headers: Record<string, string>, seconds: number) {
@@ -87,7 +92,7 @@ async function autocannon(url: string, path: string, headers: Record<string, str
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
   const result = JSON.parse(out);
-  return { rps: result.requests.average as number, p50: result.latency.p50 as number, p99: result.latency.p99 as number, non2xx: result.non2xx as number };
+  return { rps: result.requests.average as number, total: result.requests.total as number, p50: result.latency.p50 as number, p99: result.latency.p99 as number, non2xx: result.non2xx as number };
 }
 
 /** A rate limit that admits everything, chained to a router that answers itself: both reflexes run on every request. */
@@ -119,12 +124,12 @@ async function http() {
   let baselineRps = 0;
   for (const t of targets) {
     const server = await startServerProcess(TARGET, [JSON.stringify(t.target)]);
-    const r = await load(server.url, '/api/x', t.loadHeaders);
+    const r = await load(server, '/api/x', t.loadHeaders);
     await server.close();
     baselineRps ||= r.rps;
-    rows.push([t.label, t.store, r.rps, r.p50, r.p99, r.oneConnection.median, r.oneConnection.p99, (r.rps / baselineRps).toFixed(2)]);
+    rows.push([t.label, t.store, r.rps, r.p50, r.p99, r.oneConnection.median, r.oneConnection.p99, typeof r.cpuPerRequest === 'number' ? r.cpuPerRequest.toFixed(1) : r.cpuPerRequest, (r.rps / baselineRps).toFixed(2)]);
   }
-  printTable('HTTP throughput, 50 connections x 5 s, and latency on one connection; each server in its own process (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', '1 conn p50 us', '1 conn p99 us', 'ratio vs bare'], rows);
+  printTable('HTTP throughput, 50 connections x 5 s, and latency on one connection; each server in its own process (goal: chain >= 0.80 of the bare route)', ['target', 'store', 'req/s', 'p50 ms', 'p99 ms', '1 conn p50 us', '1 conn p99 us', 'server CPU us/req', 'ratio vs bare'], rows);
   await redis.stop();
 }
 

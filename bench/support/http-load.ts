@@ -46,9 +46,11 @@ async function worker() {
   }
 }
 // Warm-up (JIT, connections), not measured.
-for (let i = 0; i < Math.min(500, plan.requests); i++) await once();
+const warmup = Math.min(500, plan.requests);
+for (let i = 0; i < warmup; i++) await once();
 const started = process.hrtime.bigint();
 await Promise.all(Array.from({ length: plan.concurrency }, worker));
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 agent.destroy();
-process.stdout.write(JSON.stringify({ rps: latencies.length / seconds, latencies, overheads, errors }));
+// `sent` counts the warm-up too: what the server handled in all.
+process.stdout.write(JSON.stringify({ rps: latencies.length / seconds, latencies, overheads, errors, sent: warmup + latencies.length }));
