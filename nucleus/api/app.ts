@@ -127,7 +127,13 @@ export function createNucleusApp(deps: NucleusDeps): Hono {
     });
   });
 
-  const cardBase = (c: Context) => deps.publicUrl ?? requestOrigin(c.req.url, (name) => c.req.header(name));
+  const cardBase = (c: Context) => {
+    if (deps.publicUrl) return deps.publicUrl;
+    // The card depends on these fields: a cache keyed on the URL alone would hand one client's
+    // origin (a forged X-Forwarded-Host, say) to every other.
+    c.header('vary', 'host, x-forwarded-host, x-forwarded-proto');
+    return requestOrigin(c.req.url, (name) => c.req.header(name));
+  };
   app.get('/agents/:name/.well-known/agent-card.json', (c) => c.json(agentCard(agent(c.req.param('name')), cardBase(c))));
   app.get('/.well-known/agent-card.json', (c) => c.json(nucleusCard(deps.agents, cardBase(c), deps.version)));
 

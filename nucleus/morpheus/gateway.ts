@@ -235,7 +235,7 @@ async function* releasingAtEnd(body: AsyncIterable<Uint8Array> & { destroy(): vo
 
 function sleep(ms: number, signal: Cancel): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.onAbort(() => (clearTimeout(timer), reject(signal.reason)));
+    const timer = setTimeout(() => (stopFollowing(), resolve()), ms);
+    const stopFollowing = signal.onAbort(() => (clearTimeout(timer), reject(signal.reason)));
   });
 }

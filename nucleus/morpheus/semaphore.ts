@@ -32,9 +32,10 @@ export class Semaphore {
       throw new GatewayError('RATE_LIMITED', `${this.name} is at capacity (${this.max} running, ${this.queueMax} queued); retry shortly`, 1);
     }
     await new Promise<void>((resolve, reject) => {
-      const entry = { resolve, reject };
+      // A waiter given its slot stops listening: a request that waits more than once (retries) would pile up listeners.
+      const entry = { resolve: () => (stopFollowing?.(), resolve()), reject };
       this.waiting.push(entry);
-      signal?.onAbort(() => {
+      const stopFollowing = signal?.onAbort(() => {
         const i = this.waiting.indexOf(entry);
         if (i >= 0) this.waiting.splice(i, 1);
         reject(signal.reason);

@@ -41,8 +41,10 @@ describe('agent cards through the edge', () => {
   });
 
   it('behind an ingress that ends TLS, the card names the origin the ingress was asked at', async () => {
-    const card = await (await fetch(`${host.url}/.well-known/agent-card.json`, { headers: { 'x-forwarded-host': 'agents.example', 'x-forwarded-proto': 'https' } })).json();
-    expect(card.supportedInterfaces[0].url).toBe('https://agents.example/v1/agents');
+    const response = await fetch(`${host.url}/.well-known/agent-card.json`, { headers: { 'x-forwarded-host': 'agents.example', 'x-forwarded-proto': 'https' } });
+    expect((await response.json()).supportedInterfaces[0].url).toBe('https://agents.example/v1/agents');
+    // A cache in front must key the card on the fields it was made from.
+    expect(response.headers.get('vary')).toBe('host, x-forwarded-host, x-forwarded-proto');
   });
 });
 
