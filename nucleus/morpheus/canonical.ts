@@ -67,6 +67,8 @@ export interface ChatResponse {
   content: string;
   toolCalls?: ToolCall[];
   finish: FinishReason;
+  /** With finish `stop_sequence`: the sequence the answer stopped at, when the backend says. */
+  stopSequence?: string;
   usage: Usage;
 }
 
@@ -77,7 +79,7 @@ export interface ChatResponse {
 export type ChatChunk =
   | { type: 'delta'; text: string }
   | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
-  | { type: 'done'; finish: FinishReason; usage?: Usage };
+  | { type: 'done'; finish: FinishReason; stopSequence?: string; usage?: Usage };
 
 /** Whether a request needs a backend that takes images. */
 export const usesImages = (r: ChatRequest): boolean => r.messages.some((m) => m.parts?.some((p) => p.type === 'image'));

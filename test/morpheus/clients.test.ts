@@ -166,6 +166,40 @@ describe('translation', () => {
   });
 });
 
+describe('stop sequences on the claude CLI, which has no such option: Morpheus cuts the answer', () => {
+  // The fake CLI answers `cli(<model>): <prompt>`, streamed a word at a time: " ST" + "OP" spans two pieces.
+  const model = 'claude-cli-sonnet';
+  const content = 'alpha beta STOP gamma';
+
+  it('openai client, whole and streamed: the text ends before the sequence, even one spanning pieces', async () => {
+    const whole = await openai.chat.completions.create({ model, messages: [{ role: 'user', content }], stop: ['zzz', 'a STOP'] });
+    expect(whole.choices[0].message.content).toBe(`cli(${model}): alpha bet`);
+    expect(whole.choices[0].finish_reason).toBe('stop');
+    let streamed = '';
+    let finish: string | null = null;
+    for await (const chunk of await openai.chat.completions.create({ model, messages: [{ role: 'user', content }], stop: 'beta ST', stream: true })) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([streamed, finish]).toEqual([`cli(${model}): alpha `, 'stop']);
+  });
+
+  it('anthropic client, whole and streamed: stop_reason stop_sequence, naming which', async () => {
+    const whole = await anthropic.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content }], stop_sequences: ['gamma', 'STOP'] });
+    expect(whole.content.map((b) => (b.type === 'text' ? b.text : ''))).toEqual([`cli(${model}): alpha beta `]);
+    expect([whole.stop_reason, whole.stop_sequence]).toEqual(['stop_sequence', 'STOP']);
+    const streamed = await anthropic.messages.stream({ model, max_tokens: 64, messages: [{ role: 'user', content }], stop_sequences: ['TOP g'] }).finalMessage();
+    expect(streamed.content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toBe(`cli(${model}): alpha beta S`);
+    expect([streamed.stop_reason, streamed.stop_sequence]).toEqual(['stop_sequence', 'TOP g']);
+  });
+
+  it('with no sequence in the answer, it comes whole, the held-back end included', async () => {
+    let streamed = '';
+    for await (const chunk of await openai.chat.completions.create({ model, messages: [{ role: 'user', content }], stop: ['never said anywhere'], stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    expect(streamed).toBe(`cli(${model}): ${content}`);
+  });
+});
+
 describe('other endpoints', () => {
   it('refuses a system prompt too long for one command-line argument: 400, without starting the CLI', async () => {
     const calls = rig.cliCalls().length;

@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.ts';
 import { usageFromAnthropic } from '../protocol/anthropic.ts';
 import type { Backend, CallOptions } from './types.ts';
 import { cliConfigDir, type ClaudeConfigOptions } from './claude-config.ts';
+import { firstStop, StopScanner } from './stop-sequences.ts';
 
 /** Linux's limit on one command-line argument (MAX_ARG_STRLEN), terminating zero included. */
 const MAX_ARGUMENT_BYTES = 128 * 1024;
@@ -114,19 +115,33 @@ export class ClaudeCliBackend implements Backend {
     for await (const line of this.run(request, 'json', options)) {
       if (line.type !== 'result') continue;
       if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
-      return { id: 'msg_cli', model: request.model, content: line.result ?? '', finish: 'stop', usage: usageFromAnthropic(line.usage) };
+      const content = line.result ?? '';
+      const stop = firstStop(content, request.stop ?? []);
+      const ending = stop ? { content: content.slice(0, stop.at), finish: 'stop_sequence' as const, stopSequence: stop.sequence } : { content, finish: 'stop' as const };
+      return { id: 'msg_cli', model: request.model, ...ending, usage: usageFromAnthropic(line.usage) };
     }
     throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the claude CLI printed no result');
   }
 
+  /**
+   * At a stop sequence the stream ends and the CLI is stopped (leaving the loop kills it), before
+   * it has reported its token counts: that answer's done carries none.
+   */
   async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
+    const scanner = new StopScanner(request.stop ?? []);
     for await (const line of this.run(request, 'stream-json', options)) {
       if (line.type === 'assistant') {
-        const text = (line.message?.content ?? []).filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
-        if (text) yield { type: 'delta', text };
+        const { out, stopped } = scanner.push((line.message?.content ?? []).filter((b) => b.type === 'text').map((b) => b.text ?? '').join(''));
+        if (out) yield { type: 'delta', text: out };
+        if (stopped !== undefined) {
+          yield { type: 'done', finish: 'stop_sequence', stopSequence: stopped };
+          return;
+        }
       }
       if (line.type === 'result') {
         if (line.is_error || line.subtype !== 'success') throw new GatewayError('UPSTREAM_UNAVAILABLE', `the claude CLI reported an error: ${line.result ?? line.subtype}`);
+        const rest = scanner.flush();
+        if (rest) yield { type: 'delta', text: rest };
         yield { type: 'done', finish: 'stop', usage: usageFromAnthropic(line.usage) };
         return;
       }

@@ -211,7 +211,7 @@ export function anthropicResponse(r: ChatResponse): Record<string, unknown> {
     model: r.model,
     content: [...(r.content || calls.length === 0 ? [{ type: 'text', text: r.content }] : []), ...calls.map(toolUse)],
     stop_reason: STOP_OUT[r.finish],
-    stop_sequence: null,
+    stop_sequence: r.stopSequence ?? null,
     usage: { input_tokens: r.usage.input, output_tokens: r.usage.output },
   };
 }
@@ -256,7 +256,7 @@ export function anthropicStreamEncoder(model: string) {
       return (
         out +
         close() +
-        event('message_delta', { delta: { stop_reason: STOP_OUT[c.finish], stop_sequence: null }, usage: { input_tokens: c.usage?.input ?? 0, output_tokens: c.usage?.output ?? 0 } }) +
+        event('message_delta', { delta: { stop_reason: STOP_OUT[c.finish], stop_sequence: c.stopSequence ?? null }, usage: { input_tokens: c.usage?.input ?? 0, output_tokens: c.usage?.output ?? 0 } }) +
         event('message_stop', {})
       );
     },
