@@ -40,8 +40,8 @@ export function isReady(object: KubernetesObject): boolean {
  * What `kgents deploy` watches to know a workload is ready. A SpinApp's own status is copied from
  * the Deployment the spin-operator makes for it (same name) before the operator updates that
  * Deployment, so right after a new image is applied it still shows the old pods as ready. The
- * Deployment tells: it is ready for this SpinApp once it runs the SpinApp's image and has
- * rolled out.
+ * Deployment tells: it is ready for this SpinApp once it runs the SpinApp's image at its size,
+ * carries its pod-spec digest, and has rolled out.
  */
 export function readinessSource(object: KubernetesObject): { watched: KubernetesObject; isReady: (seen: KubernetesObject) => boolean } {
   if (object.kind !== 'SpinApp') return { watched: object, isReady };
