@@ -186,10 +186,10 @@ export function registerSpinKube(program: Command): void {
       process.stdout.write(`deployed ${objects.length} object(s) to ${conn.context}${f.wait ? ', all ready' : ''}\n`);
     });
 
-  clusterOptions(program.command('status').description('list the SpinApps and kgents Deployments with their ready replicas and images')).action(async (f) => {
+  clusterOptions(program.command('status').description('list the SpinApps and kgents Deployments: ready replicas, whether the pods run what was last applied, images')).action(async (f) => {
     const [{ connect }, { listApps }] = await Promise.all([lazy.connect(), lazy.inventory()]);
     const apps = await listApps(connect(connectOptions(f)));
-    process.stdout.write(`${formatTable(['kind', 'name', 'ready', 'images'], apps.map((a) => [a.kind, a.name, `${a.ready}/${a.desired}`, a.images.join(',')]))}\n`);
+    process.stdout.write(`${formatTable(['kind', 'name', 'ready', 'rolled out', 'images'], apps.map((a) => [a.kind, a.name, `${a.ready}/${a.desired}`, a.rolledOut, a.images.join(',')]))}\n`);
   });
 
   clusterOptions(program.command('delete').description('remove the SpinApp and its autoscaler (and, with --platform, the nucleus, Morpheus and Redis)'))

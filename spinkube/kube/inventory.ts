@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeConnection } from './connect.ts';
 import { kubeError } from './errors.ts';
-import { imagesOf, replicasOf } from './readiness.ts';
+import { imagesOf, isReady, readinessSource, replicasOf } from './readiness.ts';
 import { withNamespace } from './apply.ts';
 import { PART_OF_SELECTOR } from '../labels.ts';
 
@@ -11,6 +11,11 @@ export interface AppStatus {
   ready: number;
   desired: number;
   images: string[];
+  /**
+   * Whether the pods run what was last applied, by the rule `kgents deploy` waits on (a SpinApp:
+   * its operator Deployment has its image, size and pod-spec digest, and has rolled out).
+   */
+  rolledOut: 'yes' | 'no' | 'no Deployment yet';
 }
 
 /** The SpinApps in the namespace, and the kgents Deployments (nucleus, Morpheus, Redis). */
@@ -23,12 +28,25 @@ export async function listApps(conn: KubeConnection): Promise<AppStatus[]> {
   for (const [apiVersion, kind, labelSelector] of kinds) {
     try {
       const list = await conn.objects.list<KubernetesObject>(apiVersion, kind, conn.namespace, undefined, undefined, undefined, undefined, labelSelector);
-      for (const item of list.items) out.push({ kind, name: item.metadata?.name ?? '?', ...replicasOf(item), images: imagesOf(item) });
+      for (const item of list.items) out.push({ kind, name: item.metadata?.name ?? '?', ...replicasOf(item), images: imagesOf(item), rolledOut: await rolledOut(conn, item) });
     } catch (error) {
       throw kubeError(error, conn, { apiVersion, kind });
     }
   }
   return out;
+}
+
+async function rolledOut(conn: KubeConnection, object: KubernetesObject): Promise<AppStatus['rolledOut']> {
+  if (object.kind !== 'SpinApp') return isReady(object) ? 'yes' : 'no';
+  const source = readinessSource(object);
+  const deployment = { ...source.watched, metadata: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace ?? conn.namespace } };
+  try {
+    return source.isReady(await conn.objects.read(deployment)) ? 'yes' : 'no';
+  } catch (error) {
+    const mapped = kubeError(error, conn, deployment);
+    if (mapped.code === 'NOT_FOUND') return 'no Deployment yet';
+    throw mapped;
+  }
 }
 
 /** Deletes what `kgents deploy` applied; objects already gone are fine. */

@@ -86,8 +86,8 @@ describe('kgents deploy (real registry, fake cluster)', () => {
 
     const status = await kgents(['status', '--kubeconfig', kubeconfig]);
     expect(status.status).toBe(0);
-    expect(status.stdout).toMatch(/SpinApp\s+kgents-edge\s+2\/2\s+127\.0\.0\.1:\d+\/kgents\/reflexes:e2e/);
-    expect(status.stdout).toMatch(/Deployment\s+kgents-nucleus\s+1\/1/);
+    expect(status.stdout).toMatch(/SpinApp\s+kgents-edge\s+2\/2\s+yes\s+127\.0\.0\.1:\d+\/kgents\/reflexes:e2e/);
+    expect(status.stdout).toMatch(/Deployment\s+kgents-nucleus\s+1\/1\s+yes/);
 
     // A new image: the SpinApp's status still counts the old pods, which are all ready. Until the
     // operator has rolled the new image out, the app is not ready.

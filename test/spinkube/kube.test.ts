@@ -209,12 +209,25 @@ describe('autoscaling', () => {
 });
 
 describe('status and delete', () => {
-  it('lists apps with ready replicas and images, then deletes them', async () => {
+  it('says a SpinApp rolled out by the rule deploy waits on, not by its ready count, which counts old pods too', async () => {
+    await applyAll(conn, objects);
+    kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 2 });
+    // The operator's Deployment still runs the previous image, all of it ready.
+    const stale = kube.put(operatorDeploymentOf({ ...spinApp, spec: { ...spinApp.spec, image: 'localhost:5001/kgents/reflexes:v0' } } as Obj));
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: stale.metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    kube.setStatus('Deployment', 'kgents-nucleus', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    expect((await listApps(conn)).map((a) => [a.name, a.ready, a.rolledOut])).toEqual([['kgents-edge', 2, 'no'], ['kgents-nucleus', 1, 'yes']]);
+    const current = kube.put(operatorDeploymentOf(spinApp as Obj));
+    kube.setStatus('Deployment', 'kgents-edge', { observedGeneration: current.metadata.generation });
+    expect((await listApps(conn)).map((a) => a.rolledOut)).toEqual(['yes', 'yes']);
+  });
+
+  it('lists apps with ready replicas, whether they rolled out, and images, then deletes them', async () => {
     await applyAll(conn, objects);
     kube.setStatus('SpinApp', 'kgents-edge', { readyReplicas: 2 });
     expect(await listApps(conn)).toEqual([
-      { kind: 'SpinApp', name: 'kgents-edge', ready: 2, desired: 2, images: ['localhost:5001/kgents/reflexes:v1'] },
-      { kind: 'Deployment', name: 'kgents-nucleus', ready: 0, desired: 1, images: ['localhost:5001/kgents-edge:latest'] },
+      { kind: 'SpinApp', name: 'kgents-edge', ready: 2, desired: 2, images: ['localhost:5001/kgents/reflexes:v1'], rolledOut: 'no Deployment yet' },
+      { kind: 'Deployment', name: 'kgents-nucleus', ready: 0, desired: 1, images: ['localhost:5001/kgents-edge:latest'], rolledOut: 'no' },
     ]);
     expect(kube.requests.find((r) => r.path === '/apis/apps/v1/namespaces/default/deployments' && r.method === 'GET')!.query.labelSelector).toBe('app.kubernetes.io/part-of=kgents-edge');
     const lines: string[] = [];
