@@ -388,8 +388,8 @@ function forwardedFields(req: Request, target: string): i32 {
     req.add(FORWARDED_FOR, forwardedFor);
   }
   // The host the client asked for, as the embedded host sends it, kept from the first hop that saw
-  // it (a chained reflex is asked at <name>.spin.internal). Spin keeps Host from components
-  // (wasmtime forbids the field): it is read off the full URL Spin hands them. X-Forwarded-Proto
+  // it (a chained reflex is asked at <name>.spin.internal). Host is among wasmtime's forbidden
+  // fields, so it is read off the full URL Spin hands components, which carries it. X-Forwarded-Proto
   // only passes on: Spin under SpinKube serves plain HTTP, and an ingress that ends TLS sets it.
   const full = req.header('spin-full-url');
   if (full !== null && req.header(FORWARDED_HOST) === null) {
