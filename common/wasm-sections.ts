@@ -124,16 +124,32 @@ export function moduleImports(module: Uint8Array): ModuleImport[] {
   return imports;
 }
 
-/** The export names of a core module, read off its export section (no compile). */
-export function moduleExportNames(module: Uint8Array): string[] {
+export interface ModuleExport {
+  name: string;
+  /** The whole entry as encoded (name, kind, index). */
+  entry: Uint8Array;
+}
+
+/** The exports of a core module, read off its export section (no compile). */
+export function moduleExports(module: Uint8Array): ModuleExport[] {
   const section = [...sectionsOf(module)].find((s) => s.id === MODULE_SECTION.export);
   if (!section) return [];
   let [count, pos] = readLeb(module, section.body);
-  const names: string[] = [];
+  const exports: ModuleExport[] = [];
   for (; count > 0; count--) {
     const [name, kindAt] = readName(module, pos);
-    names.push(name);
-    [, pos] = readLeb(module, kindAt + 1);
+    const [, next] = readLeb(module, kindAt + 1);
+    exports.push({ name, entry: module.subarray(pos, next) });
+    pos = next;
   }
-  return names;
+  return exports;
+}
+
+export const moduleExportNames = (module: Uint8Array): string[] => moduleExports(module).map((e) => e.name);
+
+/** Section `id` with `entry` appended to its vector (`section` as found in `binary`), or a new one holding only it. */
+export function appendToVector(binary: Uint8Array, id: number, section: Section | undefined, entry: ArrayLike<number>): Uint8Array {
+  if (!section) return encodeSection(id, [1, ...Array.from(entry)]);
+  const [count, items] = readLeb(binary, section.body);
+  return encodeSection(id, [...writeLeb(count + 1), ...binary.subarray(items, section.end), ...Array.from(entry)]);
 }

@@ -1,5 +1,5 @@
 import { ToolchainError } from '../../common/errors.ts';
-import { assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, moduleImports, readLeb, readName, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { appendToVector, assemble, COMPONENT_SECTION, encodeName, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleExportNames, moduleExports, moduleImports, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
 import { HEAP_MODULE } from '../abi.ts';
 import {
   CANON_OPTION,
@@ -218,32 +218,20 @@ export function importMemory(module: Uint8Array): { module: Uint8Array; limits: 
   for (const section of sections) {
     if (section.id === MODULE_SECTION.memory) continue;
     if (!imported && section.id > MODULE_SECTION.import && section.id !== MODULE_SECTION.custom) {
-      out.push(encodeSection(MODULE_SECTION.import, [1, ...memoryImport]));
+      out.push(appendToVector(module, MODULE_SECTION.import, undefined, memoryImport));
       imported = true;
     }
     if (section.id === MODULE_SECTION.import) {
-      const [n, entries] = readLeb(module, section.body);
-      out.push(encodeSection(MODULE_SECTION.import, [...writeLeb(n + 1), ...module.subarray(entries, section.end), ...memoryImport]));
+      out.push(appendToVector(module, MODULE_SECTION.import, section, memoryImport));
       imported = true;
     } else if (section.id === MODULE_SECTION.export) {
-      out.push(encodeSection(MODULE_SECTION.export, withoutExports(module, section, ['memory', 'cabi_realloc'])));
+      const kept = moduleExports(module).filter((e) => e.name !== 'memory' && e.name !== 'cabi_realloc');
+      out.push(encodeSection(MODULE_SECTION.export, [...writeLeb(kept.length), ...kept.flatMap((e) => [...e.entry])]));
     } else {
       out.push(module.subarray(section.start, section.end));
     }
   }
   return { module: assemble(module.subarray(0, 8), out), limits };
-}
-
-function withoutExports(module: Uint8Array, section: Section, names: string[]): number[] {
-  let [count, pos] = readLeb(module, section.body);
-  const keep: number[][] = [];
-  for (; count > 0; count--) {
-    const [name, kindAt] = readName(module, pos);
-    const [, next] = readLeb(module, kindAt + 1);
-    if (!names.includes(name)) keep.push([...module.subarray(pos, next)]);
-    pos = next;
-  }
-  return [...writeLeb(keep.length), ...keep.flat()];
 }
 
 /**

@@ -1,5 +1,5 @@
-import { assemble, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleImports, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
-import { call, ELSE, END, i32, IF, local, LOOP, memoryCopy, memoryFill, OP, writeSleb } from './wasm-ops.ts';
+import { appendToVector, assemble, encodeSection, EXTERN_KIND, MODULE_SECTION, moduleImports, readLeb, sectionsOf, writeLeb, type Section } from '../../common/wasm-sections.ts';
+import { call, ELSE, END, i32, IF, local, LOOP, memoryCopy, memoryFill, OP, readSleb, writeSleb } from './wasm-ops.ts';
 
 // A post-pass on the core module: AssemblyScript's static data (string literals, two bytes a
 // character, each behind a 20-byte header) is stored as tokens over 16-bit words (one byte for
@@ -207,12 +207,6 @@ function unpackerBody(image: number, blob: number, blobEnd: number, imageEnd: nu
   return [1, 4, 0x7f, ...instructions]; // four i32 locals
 }
 
-function appendToVector(core: Uint8Array, id: number, section: Section | undefined, entry: number[]): Uint8Array {
-  if (!section) return encodeSection(id, [1, ...entry]);
-  const [count, items] = readLeb(core, section.body);
-  return encodeSection(id, [...writeLeb(count + 1), ...core.subarray(items, section.end), ...entry]);
-}
-
 /** The type of a defined function (null for an imported one). */
 function typeOfFunction(core: Uint8Array, functions: Section | undefined, imported: number, index: number): number | null {
   if (index < imported || !functions) return null;
@@ -239,17 +233,4 @@ function findVoidType(core: Uint8Array, types: Section | undefined): number | nu
 function minimumPages(core: Uint8Array, memory: Section): number {
   const [, pos] = readLeb(core, memory.body);
   return readLeb(core, pos + 1)[0];
-}
-
-function readSleb(bytes: Uint8Array, pos: number): [number, number] {
-  let result = 0;
-  let shift = 0;
-  let byte: number;
-  do {
-    byte = bytes[pos++];
-    result |= (byte & 0x7f) << shift;
-    shift += 7;
-  } while (byte & 0x80);
-  if (shift < 32 && byte & 0x40) result |= -1 << shift;
-  return [result, pos];
 }

@@ -40,6 +40,19 @@ export const store32 = (offset: number) => [0x36, 0x02, ...writeLeb(offset)];
 export const call = (f: number) => [0x10, ...writeLeb(f)];
 
 /** Signed LEB128, as i32.const and data offsets take it. */
+export function readSleb(bytes: Uint8Array, pos: number): [value: number, next: number] {
+  let result = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    byte = bytes[pos++];
+    result |= (byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte & 0x80);
+  if (shift < 32 && byte & 0x40) result |= -1 << shift;
+  return [result, pos];
+}
+
 export function writeSleb(value: number): number[] {
   const out: number[] = [];
   for (;;) {
