@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { KgentsError } from '../common/errors.ts';
 import { sha256 } from '../common/digest.ts';
+import { outputFailure } from '../common/output-file.ts';
 import { REFLEX_BODY_BYTES } from './abi.ts';
 import { AppManifest, type BuiltReflex } from './app-manifest.ts';
 import { EXPORT_RENAMES, generateAssemblyScript, METERED_EXPORTS, readsOf } from './codegen/index.ts';
@@ -104,8 +105,8 @@ export async function buildApp(options: BuildOptions): Promise<BuildResult> {
   const identity = await appIdentity(root, options);
 
   const staging = `${outDir}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(join(staging, 'reflexes'), { recursive: true });
   try {
+    await mkdir(join(staging, 'reflexes'), { recursive: true });
     const built: BuiltReflex[] = [];
     const names = { built: [] as string[], cached: [] as string[] };
     for (const [index, loaded] of specs.entries()) {
@@ -123,8 +124,14 @@ export async function buildApp(options: BuildOptions): Promise<BuildResult> {
     return { outDir, manifest, ...names };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    throw error;
+    throw writingOutput(error, outDir) ? outputFailure(error, outDir, 'out') : error;
   }
+}
+
+/** A failure of the build's own writes (the folders up to the output, staging, components, swap), not of compiling. */
+function writingOutput(error: unknown, outDir: string): boolean {
+  const path = (error as NodeJS.ErrnoException).path;
+  return typeof path === 'string' && (path.startsWith(outDir) || outDir.startsWith(path + sep));
 }
 
 async function buildOne(loaded: LoadedSpec, support: string, outDir: string, previous: AppManifest | null) {
@@ -191,7 +198,12 @@ async function assertReplaceable(outDir: string, root: string, reflexesDir: stri
   const refuse = (why: string) => new KgentsError('INVALID_REQUEST', `the output folder ${outDir} ${why}; the build replaces it whole: choose a new or empty folder, such as dist`, { field: 'out' });
   if (within(root, outDir)) throw refuse('is the project folder or holds it');
   if (within(reflexesDir, outDir) || within(outDir, reflexesDir)) throw refuse('holds the reflex specs or sits among them');
-  const entries = await readdir(outDir, { withFileTypes: true }).catch(() => []);
+  const kind = await stat(outDir).then(
+    (found) => (found.isDirectory() ? 'folder' : 'file'),
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'none' : Promise.reject(outputFailure(error, outDir, 'out'))),
+  );
+  if (kind === 'file') throw refuse('is a file, not a folder');
+  const entries = kind === 'folder' ? await readdir(outDir, { withFileTypes: true }).catch((error) => Promise.reject(outputFailure(error, outDir, 'out'))) : [];
   const foreign = entries.find((e) => !OUTPUT_ENTRIES.has(e.name));
   if (foreign) throw refuse(`holds ${foreign.name}, which no build wrote`);
   const components = entries.some((e) => e.name === 'reflexes') ? await readdir(join(outDir, 'reflexes')).catch(() => []) : [];

@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { KgentsError } from '../common/errors.ts';
 import { isHttpUrl } from '../common/url.ts';
+import { isImageRef } from './oci/reference.ts';
 import { parseOrThrow } from '../common/zod-issues.ts';
 import { readDist } from '../cytoplasm/app.ts';
 import { sha256 } from '../common/digest.ts';
@@ -23,15 +24,20 @@ const Quantity = z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)
 /** A request above its limit makes Kubernetes refuse the pod: a small limit brings the default request down with it. */
 const requestWithin = (request: string, limit: string) => (quantityValue(request) > quantityValue(limit) ? limit : request);
 
+/** Names Kubernetes takes for namespaces and objects (RFC 1123), checked here rather than refused by the API server after a push. */
+const DnsLabel = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label: lower-case letters, digits and -, such as kgents');
+const DnsSubdomain = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a DNS subdomain: lower-case letters, digits, - and ., such as containerd-shim-spin');
+const ImageRef = z.string().refine(isImageRef, 'an image reference: host[:port]/repository[:tag], such as localhost:5001/kgents/reflexes:v1');
+
 export const ScaffoldOptions = z.object({
-  image: z.string().min(1),
-  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label').optional(),
-  namespace: z.string().optional(),
+  image: ImageRef,
+  name: DnsLabel.optional(),
+  namespace: DnsLabel.optional(),
   replicas: z.number().int().min(1).default(2),
-  executor: z.string().default('containerd-shim-spin'),
+  executor: DnsSubdomain.default('containerd-shim-spin'),
   variables: z.record(z.string(), z.string()).default({}),
   secretVariables: z.record(z.string(), SecretRef).default({}),
-  redisUrl: z.string().default('redis://redis:6379'),
+  redisUrl: z.string().regex(/^rediss?:\/\/./, 'a redis:// or rediss:// URL, such as redis://redis:6379').default('redis://redis:6379'),
   redisSecret: SecretRef.optional(),
   cpuLimit: Quantity.default('100m'),
   memoryLimit: Quantity.default('128Mi'),
@@ -52,6 +58,11 @@ export interface Scaffolded {
   objects: KubernetesObject[];
   /** Things the user should know (printed on stderr, never in the YAML). */
   notes: string[];
+}
+
+/** The SpinApp's name when none is given: the built app's. */
+export async function appName(distDir: string): Promise<string> {
+  return (await readDist(distDir)).manifest.name;
 }
 
 export async function scaffold(distDir: string, input: ScaffoldOptions): Promise<Scaffolded> {

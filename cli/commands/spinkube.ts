@@ -1,6 +1,6 @@
-import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { KgentsError } from '../../common/errors.ts';
+import { writeFileWhole } from '../../common/output-file.ts';
 import type { ConnectOptions } from '../../spinkube/kube/connect.ts';
 import type { Credentials } from '../../spinkube/oci/credentials.ts';
 import type { ScaffoldOptions } from '../../spinkube/scaffold.ts';
@@ -28,7 +28,7 @@ function pairs(list: string[], flag: string): Record<string, string> {
   return Object.fromEntries(
     list.map((item) => {
       const eq = item.indexOf('=');
-      if (eq <= 0) throw new KgentsError('INVALID_REQUEST', `${flag} expects name=value, got "${item}"`, { field: flag });
+      if (eq <= 0) throw new KgentsError('INVALID_REQUEST', `expected name=value, got "${item}"`, { field: flag });
       return [item.slice(0, eq), item.slice(eq + 1)];
     }),
   );
@@ -36,7 +36,7 @@ function pairs(list: string[], flag: string): Record<string, string> {
 
 function secretRef(text: string, flag: string): { secret: string; key: string } {
   const [secret, key] = text.split(':');
-  if (!secret || !key) throw new KgentsError('INVALID_REQUEST', `${flag} expects <secret>:<key>, got "${text}"`, { field: flag });
+  if (!secret || !key) throw new KgentsError('INVALID_REQUEST', `expected <secret>:<key>, got "${text}"`, { field: flag });
   return { secret, key };
 }
 
@@ -48,7 +48,10 @@ interface RegistryFlags {
 
 async function credentials(flags: RegistryFlags): Promise<Credentials | undefined> {
   const username = flags.username ?? process.env.KGENTS_REGISTRY_USERNAME;
-  if (!username) return undefined;
+  if (!username) {
+    if (flags.passwordStdin) throw new KgentsError('INVALID_REQUEST', 'a password needs a user: add --username (or set KGENTS_REGISTRY_USERNAME)', { field: '--password-stdin' });
+    return undefined;
+  }
   let password = process.env.KGENTS_REGISTRY_PASSWORD ?? '';
   if (flags.passwordStdin) {
     const chunks: Buffer[] = [];
@@ -83,8 +86,8 @@ const scaffoldOptions = (command: Command) =>
     .option('--redis-secret <secret:key>', 'take the Redis URL from a Secret key instead')
     .option('--cpu-limit <cpu>', 'CPU limit', '100m')
     .option('--memory-limit <memory>', 'memory limit', '128Mi')
-    .option('--with-executor', 'also print the containerd-shim-spin SpinAppExecutor')
-    .option('--autoscale <min:max>', 'enable autoscaling and print an HPA')
+    .option('--with-executor', 'include the containerd-shim-spin SpinAppExecutor')
+    .option('--autoscale <min:max>', 'scale between min and max replicas on CPU (an HPA)')
     .option('--cpu-target <percent>', 'HPA CPU utilization target', wholeNumber, 60);
 
 interface ScaffoldFlags {
@@ -105,10 +108,23 @@ interface ScaffoldFlags {
   cpuTarget: number;
 }
 
-function toScaffoldOptions(f: ScaffoldFlags): ScaffoldOptions {
-  const [min, max] = (f.autoscale ?? '').split(':').map(Number);
-  if (f.autoscale && !(min > 0 && max > 0)) throw new KgentsError('INVALID_REQUEST', `--autoscale expects <min>:<max>, got "${f.autoscale}"`, { field: 'autoscale' });
-  return {
+/** `<min>:<max>`, two whole numbers with 1 <= min <= max. */
+function autoscaleRange(text: string): { min: number; max: number } {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!(min >= 1 && min <= max)) throw new KgentsError('INVALID_REQUEST', `expected <min>:<max>, whole numbers with 1 <= min <= max, got "${text}"`, { field: '--autoscale' });
+  return { min, max };
+}
+
+/** The flag behind a ScaffoldOptions field, where it is not the field's name in kebab case. */
+const FLAG_OF: Record<string, string> = { variables: '--variable', secretVariables: '--secret-variable' };
+
+/**
+ * The flags as scaffold options, checked here so that a bad value names its flag (`--redis-url`,
+ * not `redisUrl`) and fails before deploy builds, pushes or connects.
+ */
+async function toScaffoldOptions(f: ScaffoldFlags): Promise<ScaffoldOptions> {
+  const options: ScaffoldOptions = {
     image: f.image,
     name: f.name,
     namespace: f.namespace,
@@ -121,9 +137,17 @@ function toScaffoldOptions(f: ScaffoldFlags): ScaffoldOptions {
     cpuLimit: f.cpuLimit,
     memoryLimit: f.memoryLimit,
     withExecutor: f.withExecutor,
-    autoscale: f.autoscale ? { min, max } : undefined,
+    autoscale: f.autoscale ? autoscaleRange(f.autoscale) : undefined,
     cpuTarget: f.cpuTarget,
   };
+  const { ScaffoldOptions: schema } = await lazy.scaffold();
+  const checked = schema.safeParse(options);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const field = String(issue.path[0]);
+    throw new KgentsError('INVALID_REQUEST', issue.message, { field: FLAG_OF[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+  }
+  return options;
 }
 
 const connectOptions = (f: { context?: string; kubeconfig?: string; namespace?: string }): ConnectOptions => ({ context: f.context, kubeconfig: f.kubeconfig, namespace: f.namespace });
@@ -145,13 +169,11 @@ export function registerSpinKube(program: Command): void {
     .option('-o, --output <file>', 'write the YAML to a file instead of stdout')
     .action(async (f: ScaffoldFlags & { output?: string }) => {
       const { scaffold, toYaml } = await lazy.scaffold();
-      const { objects, notes } = await scaffold(f.dist, toScaffoldOptions(f));
+      const { objects, notes } = await scaffold(f.dist, await toScaffoldOptions(f));
       notes.forEach((n) => say(`note: ${n}`));
       const text = toYaml(objects);
       if (!f.output) return void process.stdout.write(text);
-      // Written whole or not at all: a failed run never leaves half a manifest behind.
-      writeFileSync(`${f.output}.tmp`, text);
-      renameSync(`${f.output}.tmp`, f.output);
+      await writeFileWhole(f.output, text, '--output');
       say(`wrote ${f.output}`);
     });
 
@@ -163,9 +185,12 @@ export function registerSpinKube(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for readiness', wholeNumber, 300)
     .option('--no-wait', 'return once applied')
     .action(async (f: ScaffoldFlags & RegistryFlags & { context?: string; kubeconfig?: string; manifests: string; build: boolean; push: boolean; platform: boolean; timeout: number; wait: boolean }) => {
-      const [{ connect }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }, { pruneAutoscaler }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness(), lazy.inventory()]);
+      const [{ connect, reachCluster }, { buildApp }, { pushApp }, { scaffold }, { loadKustomization }, { applyAll }, { waitUntilReady }, { isWorkload }, { pruneAutoscaler }] = await Promise.all([lazy.connect(), lazy.build(), lazy.push(), lazy.scaffold(), lazy.manifests(), lazy.apply(), lazy.wait(), lazy.readiness(), lazy.inventory()]);
+      const options = await toScaffoldOptions(f);
       const conn = connect(connectOptions(f));
       say(`context ${conn.context} (${conn.server}), namespace ${conn.namespace}`);
+      // Before minutes of building and pushing: the cluster answers, and knows SpinApps.
+      await reachCluster(conn);
       if (f.build) {
         say('building reflexes ...');
         await buildApp({ root: '.', outDir: f.dist });
@@ -174,7 +199,7 @@ export function registerSpinKube(program: Command): void {
         say(`pushing ${f.image} ...`);
         await pushApp({ distDir: f.dist, ref: f.image, insecure: f.insecure, credentials: await credentials(f), onProgress: say });
       }
-      const { objects, notes } = await scaffold(f.dist, toScaffoldOptions(f));
+      const { objects, notes } = await scaffold(f.dist, options);
       notes.forEach((n) => say(`note: ${n}`));
       if (f.platform) objects.push(...loadKustomization(f.manifests));
       const applied = await applyAll(conn, objects, say);
@@ -193,13 +218,19 @@ export function registerSpinKube(program: Command): void {
   });
 
   clusterOptions(program.command('delete').description('remove the SpinApp and its autoscaler (and, with --platform, the nucleus, Morpheus and Redis)'))
-    .option('--name <name>', 'SpinApp name', 'kgents-edge')
+    .option('--name <name>', "SpinApp name (default: the app's name, as deploy gives it)")
+    .option('--dist <dir>', 'built app folder, to read the app\'s name from', 'dist')
     .option('--platform', 'also delete the objects in --manifests')
     .option('--manifests <dir>', 'platform manifests', 'k8s')
-    .action(async (f: { name: string; platform?: boolean; manifests: string; context?: string; kubeconfig?: string; namespace?: string }) => {
-      const [{ connect }, { deleteAll, autoscalerOf }, { loadKustomization }] = await Promise.all([lazy.connect(), lazy.inventory(), lazy.manifests()]);
+    .action(async (f: { name?: string; dist: string; platform?: boolean; manifests: string; context?: string; kubeconfig?: string; namespace?: string }) => {
+      const [{ connect }, { deleteAll, autoscalerOf }, { loadKustomization }, { appName }] = await Promise.all([lazy.connect(), lazy.inventory(), lazy.manifests(), lazy.scaffold()]);
+      const name =
+        f.name ??
+        (await appName(f.dist).catch(() => {
+          throw new KgentsError('INVALID_REQUEST', `no built app in ${f.dist} to take the SpinApp's name from: pass --name, or --dist`, { field: '--name' });
+        }));
       const conn = connect(connectOptions(f));
-      const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name: f.name } }, autoscalerOf(f.name), ...(f.platform ? loadKustomization(f.manifests) : [])];
+      const objects = [{ apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp', metadata: { name } }, autoscalerOf(name), ...(f.platform ? loadKustomization(f.manifests) : [])];
       await deleteAll(conn, objects, say);
     });
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KgentsError } from '../../common/errors.ts';
+import { kubeError } from './errors.ts';
 
 export interface KubeConnection {
   objects: KubernetesObjectApi;
@@ -45,4 +46,14 @@ export function connect(opts: ConnectOptions = {}): KubeConnection {
   const context = kc.getCurrentContext();
   const namespace = opts.namespace ?? kc.getContextObject(context)?.namespace ?? 'default';
   return { objects: KubernetesObjectApi.makeApiClient(kc), watch: new Watch(kc), context, server: cluster.server, namespace };
+}
+
+/** One small request: the cluster answers, our credentials pass, and it knows SpinApps (the CRDs are installed). */
+export async function reachCluster(conn: KubeConnection): Promise<void> {
+  const spinApps = { apiVersion: 'core.spinkube.dev/v1alpha1', kind: 'SpinApp' };
+  try {
+    await conn.objects.list(spinApps.apiVersion, spinApps.kind, conn.namespace, undefined, undefined, undefined, undefined, undefined, 1);
+  } catch (error) {
+    throw kubeError(error, conn, spinApps);
+  }
 }

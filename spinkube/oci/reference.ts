@@ -17,6 +17,15 @@ export function parseRef(text: string): ImageRef {
   return { registry: m[1], repository: m[2], reference: m[3] ?? m[4] ?? 'latest' };
 }
 
+export function isImageRef(text: string): boolean {
+  try {
+    parseRef(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const formatRef = (ref: ImageRef) => `${ref.registry}/${ref.repository}${ref.reference.startsWith('sha256:') ? '@' : ':'}${ref.reference}`;
 
 /** Docker Hub is named `docker.io` in references, but its registry API answers at another host. */

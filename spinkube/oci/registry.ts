@@ -39,9 +39,12 @@ export class RegistryClient {
     try {
       return await fetch(this.url(path), { ...init, redirect: 'follow' });
     } catch (error) {
-      const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
-      const hint = !this.opts.insecure && /wrong version number|EPROTO|ssl/i.test(cause) ? ' (a plain-HTTP registry needs --insecure)' : '';
-      throw new KgentsError('REGISTRY', `cannot reach registry ${this.ref.registry}: ${cause}${hint}`);
+      const cause = ((error as { cause?: Error }).cause?.message ?? (error as Error).message).trim();
+      // OpenSSL's words for an HTTP answer to a TLS hello are a library code and a routine name.
+      if (!this.opts.insecure && /wrong version number|EPROTO|ssl/i.test(cause)) {
+        throw new KgentsError('REGISTRY', `cannot reach registry ${this.ref.registry}: it does not answer HTTPS (a plain-HTTP registry needs --insecure)`);
+      }
+      throw new KgentsError('REGISTRY', `cannot reach registry ${this.ref.registry}: ${cause.split('\n')[0]}`);
     }
   }
 

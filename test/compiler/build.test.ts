@@ -58,11 +58,12 @@ describe('kgents build', () => {
     writeFileSync(join(root, 'notes.txt'), 'precious');
     mkdirSync(join(root, 'docs'));
     writeFileSync(join(root, 'docs', 'a.md'), 'mine');
-    for (const [outDir, why] of [['.', 'is the project folder'], ['..', 'is the project folder or holds it'], ['reflexes', 'holds the reflex specs'], ['docs', 'holds a.md, which no build wrote']]) {
+    for (const [outDir, why] of [['.', 'is the project folder'], ['..', 'is the project folder or holds it'], ['reflexes', 'holds the reflex specs'], ['docs', 'holds a.md, which no build wrote'], ['notes.txt', 'is a file, not a folder'], ['notes.txt/out', 'part of the path is a file']]) {
       const error = await buildApp({ root, outDir }).then(() => null, (e) => e);
       expect(error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining(why) });
     }
     expect(readdirSync(root).sort()).toEqual(['docs', 'notes.txt', 'reflexes']);
+    expect(readFileSync(join(root, 'notes.txt'), 'utf8')).toBe('precious');
     expect(readdirSync(join(root, 'reflexes'))).toEqual(['ping.reflex.ts']);
     const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'build', '-C', root, '-o', '.'], { encoding: 'utf8', timeout: 90_000 });
     expect(run.status).toBe(64);

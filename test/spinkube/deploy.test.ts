@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../common/net.ts';
 import type { BuildResult } from '../../compiler/build.ts';
 import { pullApp } from '../../spinkube/oci/pull.ts';
 import { operatorDeploymentOf, startFakeKube, type FakeKube, type Obj } from '../support/fake-kube-api.ts';
@@ -84,6 +86,8 @@ describe('kgents deploy (real registry, fake cluster)', () => {
     const applies = kube.requests.filter((r) => r.method === 'PATCH');
     expect(applies.every((r) => r.query.fieldManager === 'kgents' && r.contentType === 'application/apply-patch+yaml')).toBe(true);
 
+    // deploy may return on the Deployment's rollout before the operator's next pass copies its ready count into the SpinApp.
+    controllers()();
     const status = await kgents(['status', '--kubeconfig', kubeconfig]);
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/SpinApp\s+kgents-edge\s+2\/2\s+yes\s+127\.0\.0\.1:\d+\/kgents\/reflexes:e2e/);
@@ -102,7 +106,11 @@ describe('kgents deploy (real registry, fake cluster)', () => {
     const deployment = kube.objects().find((o) => o.kind === 'Deployment' && o.metadata.name === 'kgents-edge')!;
     expect(JSON.stringify(deployment.spec)).toContain(next);
 
-    const removed = await kgents(['delete', '--kubeconfig', kubeconfig, '--platform', '--manifests', join(dir, 'platform')]);
+    // Without --name, the app deploy named: the built app's.
+    const unnamed = await kgents(['delete', '--kubeconfig', kubeconfig, '--dist', join(dir, 'no-such-dist')]);
+    expect(unnamed.status).toBe(64);
+    expect(unnamed.stderr).toContain("to take the SpinApp's name from: pass --name");
+    const removed = await kgents(['delete', '--kubeconfig', kubeconfig, '--dist', built.outDir, '--platform', '--manifests', join(dir, 'platform')]);
     expect(removed.status).toBe(0);
     // What is left is the cluster's own: the executor, and the operator's Deployment, which a real
     // cluster collects with its SpinApp (owner reference; the fake has no garbage collector).
@@ -116,6 +124,18 @@ describe('kgents deploy (real registry, fake cluster)', () => {
     expect(result.stderr).toContain('SpinAppExecutor "wasmtime-fast", which namespace "default" does not have');
     expect(result.stderr).toContain('--with-executor');
     expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
+  it('a cluster that does not answer: exit 69 naming it, before anything is pushed', async () => {
+    const closed = await freePort();
+    const kubeconfig = join(dir, 'unreachable-kubeconfig');
+    writeFileSync(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'gone', cluster: { server: `http://127.0.0.1:${closed}` } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }], 'current-context': 'gone' }));
+    const image = `${registry.host}/kgents/never-pushed:v1`;
+    const result = await kgents(['deploy', '--image', image, '--insecure', '--dist', built.outDir, '--no-build', '--kubeconfig', kubeconfig]);
+    expect(result.status).toBe(69);
+    expect(result.stderr).toContain(`cannot reach the cluster at http://127.0.0.1:${closed} (context "gone")`);
+    expect(result.stderr).not.toContain('pushing');
+    await expect(pullApp(image, { insecure: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 60_000);
 
   it('CRDs missing: exit 69 with the bootstrap hint, nothing applied', async () => {

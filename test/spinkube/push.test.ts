@@ -80,6 +80,12 @@ describe('kgents push to a real registry (docker-registry on loopback)', () => {
     const unreachable = run(['push', `127.0.0.1:${closedPort}/kgents/cli:v1`, '--dist', built.outDir, '--insecure']);
     expect(unreachable.status).toBe(69);
     expect(unreachable.stderr).toContain(`cannot reach registry 127.0.0.1:${closedPort}`);
+    const plainHttp = run(['push', `${registry.host}/kgents/cli:v1`, '--dist', built.outDir]);
+    expect(plainHttp.status).toBe(69);
+    expect(plainHttp.stderr).toBe(`error: cannot reach registry ${registry.host}: it does not answer HTTPS (a plain-HTTP registry needs --insecure)\n`);
+    const passwordForNobody = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'push', `${registry.host}/kgents/cli:v1`, '--dist', built.outDir, '--insecure', '--password-stdin'], { encoding: 'utf8', cwd: REPO_ROOT, input: 'secret\n', env: { ...process.env, KGENTS_REGISTRY_USERNAME: '' } });
+    expect(passwordForNobody.status).toBe(64);
+    expect(passwordForNobody.stderr).toContain('--password-stdin: a password needs a user: add --username');
     expect(run(['push', '--help']).status).toBe(0);
   });
 });

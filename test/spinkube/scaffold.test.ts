@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
@@ -153,9 +153,23 @@ describe('kgents scaffold (CLI)', () => {
     const noDist = kgents(['scaffold', '--image', IMAGE, '--dist', join(REPO_ROOT, '.kgents', 'tmp', 'no-such-dist')]);
     expect(noDist.status).toBe(66);
     expect(noDist.stderr).toContain('run `kgents build` first');
-    const badAutoscale = kgents(['scaffold', '--image', IMAGE, '--dist', dist, '--autoscale', 'many']);
-    expect(badAutoscale.status).toBe(64);
-    expect(badAutoscale.stderr).toContain('--autoscale expects <min>:<max>');
+    // Each names its flag once, says what it expected, and exits 64 before any YAML is printed.
+    const refused: [string[], string][] = [
+      [['--autoscale', 'many'], 'error: --autoscale: expected <min>:<max>, whole numbers with 1 <= min <= max, got "many"'],
+      [['--autoscale', '0:3'], 'error: --autoscale: expected <min>:<max>, whole numbers with 1 <= min <= max, got "0:3"'],
+      [['--autoscale', '5:2'], 'got "5:2"'],
+      [['--variable', 'nucleus_url'], 'error: --variable: expected name=value, got "nucleus_url"'],
+      [['--image', 'Localhost:5001/Kgents/App:v1'], 'error: --image: an image reference: host[:port]/repository[:tag]'],
+      [['--redis-url', 'http://redis:6379'], 'error: --redis-url: a redis:// or rediss:// URL'],
+      [['--namespace', 'Bad_NS'], 'error: --namespace: a DNS label'],
+      [['--executor', ''], 'error: --executor: a DNS subdomain'],
+    ];
+    for (const [flags, message] of refused) {
+      const run = kgents(['scaffold', '--image', IMAGE, '--dist', dist, ...flags]);
+      expect(run.status, flags.join(' ')).toBe(64);
+      expect(run.stderr, flags.join(' ')).toContain(message);
+      expect(run.stdout).toBe('');
+    }
     expect(kgents(['scaffold', '--help']).status).toBe(0);
   });
 
@@ -180,5 +194,19 @@ describe('kgents scaffold (CLI)', () => {
     expect(readFileSync(file, 'utf8')).toBe(kgents(args).stdout);
     expect(readdirSync(dir)).toEqual(['app.yaml']);
     expect(existsSync(`${file}.tmp`)).toBe(false);
+  });
+
+  it('-o that cannot be written: says why, exits non-zero, and leaves no partial file', () => {
+    const dir = scratchProject('scaffold-out-bad');
+    mkdirSync(join(dir, 'a-folder'));
+    const args = ['scaffold', '--image', IMAGE, '--dist', dist];
+    const folder = kgents([...args, '-o', join(dir, 'a-folder')]);
+    expect(folder.status).toBe(64);
+    expect(folder.stderr).toBe(`error: --output: ${join(dir, 'a-folder')} is a folder: name a file\n`);
+    const missing = kgents([...args, '-o', join(dir, 'no-such', 'app.yaml')]);
+    expect(missing.status).toBe(66);
+    expect(missing.stderr).toContain(`the folder ${join(dir, 'no-such')} does not exist`);
+    expect(readdirSync(dir)).toEqual(['a-folder']);
+    expect(readdirSync(join(dir, 'a-folder'))).toEqual([]);
   });
 });
