@@ -1,7 +1,7 @@
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatError } from '../../common/errors.ts';
+import { formatError, KgentsError } from '../../common/errors.ts';
 import type { KvStore } from '../../common/kv/index.ts';
 import type { EventHub } from '../../nucleus/observe/hub.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
@@ -89,6 +89,19 @@ function routeTable(app: LoadedApp): string {
   return formatTable(['route', 'reflex', 'kind'], rows);
 }
 
+/** Two of the servers `up` starts on one fixed port: the second would fail with "in use", by its own sibling. */
+function checkPortsApart(opts: UpOptions): void {
+  const ports = [
+    { flag: '--port', port: opts.port, on: true },
+    { flag: '--nucleus-port', port: opts.nucleusPort, on: opts.nucleus },
+    { flag: '--morpheus-port', port: opts.morpheusPort, on: opts.morpheus },
+  ].filter((p) => p.on && p.port !== 0);
+  for (const [i, a] of ports.entries()) {
+    const b = ports.slice(i + 1).find((other) => other.port === a.port);
+    if (b) throw new KgentsError('INVALID_REQUEST', `${a.port} is also ${b.flag}'s: give one of them another port`, { field: a.flag });
+  }
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
@@ -107,10 +120,13 @@ export function registerUp(program: Command): void {
     .option('--upstream-timeout <seconds>', "how long a forwarded request waits for the upstream's headers (a streamed body is not cut)", positiveNumber, 120)
     .action(async (opts: UpOptions) => {
       checkRedisUrl(opts.redis);
+      checkPortsApart(opts);
       const log = createLogger('kgents');
       const root = resolve(opts.root);
       const distDir = resolve(root, opts.out);
       if (opts.build) await runBuild({ root, out: opts.out });
+      // Without a build, a missing app is known now: say so before the companions start.
+      else await (await import('../../cytoplasm/app.ts')).readDist(distDir);
       // Loaded here, not at the top: every other command starts faster without them.
       const [kv, { startHost }] = await Promise.all([openServerStore(opts.redis, log), import('../../cytoplasm/host.ts')]);
       const services = await startCompanions(opts, kv, log);

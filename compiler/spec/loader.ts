@@ -41,8 +41,8 @@ export async function loadSpecFile(path: string, root: string): Promise<LoadedSp
     throw new SpecError('SPEC_SYNTAX', `cannot load the spec: ${loadFailure(error)}${missingPackageHint(error)}`, { file });
   }
   const exported = exportedSpec(mod);
-  if (exported === undefined) {
-    throw new SpecError('SPEC_NO_EXPORT', 'the file exports no ReflexSpec: add `export default defineReflex({ ... })`', { file });
+  if (exported === undefined || isEmptyObject(exported)) {
+    throw new SpecError('SPEC_NO_EXPORT', 'the file exports no ReflexSpec (nothing, or an empty object): add `export default defineReflex({ ... })`', { file });
   }
   if (typeof exported === 'object' && exported !== null && 'kind' in exported) {
     const kind = (exported as { kind: unknown }).kind;
@@ -64,6 +64,14 @@ function exportedSpec(mod: Record<string, unknown>): unknown {
   const outer = mod.default as { __esModule?: boolean; default?: unknown; reflex?: unknown } | undefined;
   if (outer?.__esModule === true) return outer.default ?? outer.reflex;
   return mod.default ?? mod.reflex;
+}
+
+/**
+ * Loaded as CommonJS, a file that exports nothing still has a `default`: its empty
+ * `module.exports`. An empty object is no spec either way.
+ */
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 /** Specs import `defineReflex` from the package: a project that lacks it gets told how to add it. */

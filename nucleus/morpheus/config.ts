@@ -74,12 +74,7 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
     const maxConcurrent = env.MORPHEUS_CLAUDE_MAX_CONCURRENT === undefined ? undefined : Number(env.MORPHEUS_CLAUDE_MAX_CONCURRENT);
     config.backends.push(fromEnv({ kind: 'claude-cli', name: 'claude-cli', command: env.MORPHEUS_CLAUDE_COMMAND, configDir: env.CLAUDE_CONFIG_DIR, maxConcurrent }, { command: 'MORPHEUS_CLAUDE_COMMAND', maxConcurrent: 'MORPHEUS_CLAUDE_MAX_CONCURRENT' }));
   }
-  if (env.MORPHEUS_ROUTES) {
-    config.routes = env.MORPHEUS_ROUTES.split(',').map((rule) => {
-      const [prefix, backends] = rule.split('=');
-      return { prefix: prefix.trim() === '*' ? '' : prefix.trim(), backends: backends.split('|').map((b) => b.trim()) };
-    });
-  }
+  if (env.MORPHEUS_ROUTES) config.routes = routesFromEnv(env.MORPHEUS_ROUTES);
   if (config.routes.length === 0) config.routes = defaultRoutes(config.backends.map((b) => b.name));
   for (const rule of config.routes) {
     for (const name of rule.backends) {
@@ -87,6 +82,19 @@ export function loadConfig(env: Record<string, string | undefined>, file?: strin
     }
   }
   return { config, secrets, missing: config.backends.length ? [] : [HOW_TO_CONFIGURE] };
+}
+
+/** `MORPHEUS_ROUTES=claude=anthropic|claude-cli,*=openai`: model-name prefix `=` backends in order, rules split by commas. */
+function routesFromEnv(text: string): z.infer<typeof RouteRule>[] {
+  return text.split(',').map((rule) => {
+    const eq = rule.indexOf('=');
+    const prefix = rule.slice(0, eq).trim();
+    const backends = rule.slice(eq + 1).split('|').map((b) => b.trim());
+    if (eq < 0 || backends.some((b) => b === '')) {
+      throw new KgentsError('INVALID_CONFIG', `expected rules <model prefix>=<backend>[|<backend>...] split by commas, such as claude=anthropic,*=openai; got ${JSON.stringify(rule)}`, { field: 'MORPHEUS_ROUTES' });
+    }
+    return { prefix: prefix === '*' ? '' : prefix, backends };
+  });
 }
 
 /** A backend the environment asks for, with the schema's defaults; a bad value names its variable. */

@@ -81,4 +81,16 @@ describe('kgents up', () => {
       holder.close();
     }
   });
+
+  it('refuses at once what it would fail on after starting its companions: two servers on one port, no built app', () => {
+    const up = (args: string[]) => spawnSync(process.execPath, [KGENTS, 'up', ...args], { cwd: REPO_ROOT, env: { ...inherited, KGENTS_LOG_LEVEL: 'info' }, encoding: 'utf8', timeout: 30_000 });
+    const samePort = up(['--no-build', '--out', SHIPPED_DIST, '--port', '8081']);
+    expect(samePort.status).toBe(64);
+    expect(samePort.stderr).toBe("error: --port: 8081 is also --nucleus-port's: give one of them another port\n");
+    // Without the nucleus, the port is free for the host; --no-build then needs a built app.
+    const noApp = up(['--no-build', '--out', resolve(REPO_ROOT, '.kgents', 'tmp', 'no-such-dist'), '--port', '8081', '--no-nucleus', '--morpheus-port', '0']);
+    expect(noApp.status).toBe(66);
+    expect(noApp.stderr).toContain('no built app here (app.json, spin.toml): run `kgents build` first');
+    expect(noApp.stderr).not.toContain('listening');
+  });
 });

@@ -30,6 +30,14 @@ describe('loading spec files', () => {
     expect(loaded.spec).toMatchObject({ kind: 'router', name: 'edge' });
   });
 
+  it.each([
+    ['a CommonJS project', { name: 'plain-project' }],
+    ['an ES module project', { name: 'plain-project', type: 'module' }],
+  ])('says a file that exports nothing exports no ReflexSpec, in %s', async (label, packageJson) => {
+    const root = project(`nothing-${label.split(' ')[1]}`, packageJson, { 'edge.reflex.ts': `const notExported = ${ROUTER};\n` });
+    await expect(loadSpecs(join(root, 'reflexes'), root)).rejects.toMatchObject({ code: 'SPEC_NO_EXPORT', details: { file: 'reflexes/edge.reflex.ts' } });
+  });
+
   it('tells a project without the kgents-edge package how to add it', async () => {
     const text = `import { defineReflex } from 'kgents-edge';\nexport default defineReflex(${ROUTER});`;
     const root = project('no-package', { name: 'plain-project', type: 'module' }, { 'edge.reflex.ts': text });

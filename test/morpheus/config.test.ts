@@ -25,4 +25,17 @@ describe('Morpheus configuration from the environment', () => {
     expect(() => loadConfig({ MORPHEUS_UPSTREAM_URL: 'not a url' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/^MORPHEUS_UPSTREAM_URL: /) }));
     expect(() => loadConfig({ MORPHEUS_CLAUDE_CLI: '1', MORPHEUS_CLAUDE_MAX_CONCURRENT: 'lots' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/^MORPHEUS_CLAUDE_MAX_CONCURRENT: /) }));
   });
+
+  it('reads MORPHEUS_ROUTES as prefix=backend|fallback rules, and refuses a rule it cannot read, naming it', () => {
+    const backends = { MORPHEUS_UPSTREAM_URL: 'http://vllm:8000/v1', ANTHROPIC_API_KEY: 'k' };
+    expect(loadConfig({ ...backends, MORPHEUS_ROUTES: 'claude = anthropic | openai, *=openai' }).config.routes).toEqual([
+      { prefix: 'claude', backends: ['anthropic', 'openai'] },
+      { prefix: '', backends: ['openai'] },
+    ]);
+    for (const [routes, rule] of [['garbage', 'garbage'], ['*=openai,,', ''], ['claude=anthropic|', 'claude=anthropic|']]) {
+      expect(() => loadConfig({ ...backends, MORPHEUS_ROUTES: routes })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG', details: { field: 'MORPHEUS_ROUTES' }, message: expect.stringMatching(new RegExp(`^expected rules <model prefix>=<backend>.*got ${JSON.stringify(rule).replace(/[|*]/g, '\\$&')}$`)) }),
+      );
+    }
+  });
 });

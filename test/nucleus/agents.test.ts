@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +9,7 @@ import { loadAgents, type AgentManifest } from '../../nucleus/agents/manifest.ts
 import { startNucleus, type Nucleus } from '../../nucleus/index.ts';
 import { startMorpheus, type Morpheus } from '../../nucleus/morpheus/index.ts';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm-upstream.ts';
-import { REPO_ROOT } from '../support/tmp.ts';
+import { REPO_ROOT, scratchProject } from '../support/tmp.ts';
 
 let llm: FakeLlm;
 let morpheus: Morpheus;
@@ -179,5 +181,22 @@ describe('conscience and purgatory', () => {
     // The decisions that expired in the test before went one TTL after they expired, too.
     expect(left).toHaveLength(0);
     expect((await post(`/v1/purgatory/${token}/cancel`)).status).toBe(404);
+  });
+});
+
+describe('agent manifests that cannot be read', () => {
+  it('a file that does not parse names itself and where; a folder the user named must exist', async () => {
+    const dir = scratchProject('bad-agents');
+    writeFileSync(join(dir, 'broken.yaml'), 'name: x\nfoo: [\n');
+    await expect(loadAgents(dir)).rejects.toMatchObject({ code: 'INVALID_CONFIG', details: { file: join(dir, 'broken.yaml') }, message: expect.stringMatching(/^cannot load the agent manifest: .* at line \d+, column \d+$/) });
+    writeFileSync(join(dir, 'broken.yaml'), 'name: x\n');
+    writeFileSync(join(dir, 'broken.ts'), 'export default {\n');
+    await expect(loadAgents(dir)).rejects.toMatchObject({ code: 'INVALID_CONFIG', details: { file: join(dir, 'broken.ts') } });
+
+    expect(await loadAgents(join(dir, 'none'))).toEqual([]);
+    await expect(loadAgents(join(dir, 'none'), { required: true })).rejects.toMatchObject({ code: 'NOT_FOUND', details: { file: join(dir, 'none') } });
+    const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'kgents.js'), 'nucleus', '-p', '0', '--agents', join(dir, 'none')], { encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status).toBe(66);
+    expect(cli.stderr).toBe(`error: ${join(dir, 'none')}: cannot read the agents folder: no such folder\n`);
   });
 });
