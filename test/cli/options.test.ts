@@ -52,7 +52,7 @@ describe('bad command lines', () => {
   });
 
   it('a command that needs a built app names the folder and what to run first (exit 66)', () => {
-    const run = kgents(['scaffold', '--image', 'x', '--dist', '/nonexistent-dist']);
+    const run = kgents(['scaffold', '--image', 'localhost:5001/kgents/app:v1', '--dist', '/nonexistent-dist']);
     expect(run.stderr).toBe('error: /nonexistent-dist: no built app here (app.json, spin.toml): run `kgents build` first\n');
     expect(run.status).toBe(66);
   });

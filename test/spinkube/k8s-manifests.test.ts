@@ -279,7 +279,7 @@ describe('cross-object rules', () => {
     expect(env.KGENTS_REDIS_URL).toEqual({ name: 'KGENTS_REDIS_URL', value: `redis://redis:${service('redis').spec.ports[0].port}` });
     // A base URL: the agent runner appends /v1 itself (checked end to end below).
     expect(env.MORPHEUS_URL).toEqual({ name: 'MORPHEUS_URL', value: `http://kgents-morpheus:${service('kgents-morpheus').spec.ports[0].port}` });
-    expect(ScaffoldOptions.parse({ image: 'x' }).redisUrl).toBe(`redis://redis:${service('redis').spec.ports[0].port}`);
+    expect(ScaffoldOptions.parse({ image: 'localhost:5001/kgents/app:v1' }).redisUrl).toBe(`redis://redis:${service('redis').spec.ports[0].port}`);
   });
 
   it('Morpheus mounts the claude-auth Secret read-only, mode 0400, optional, where CLAUDE_CONFIG_DIR points, readable through fsGroup', () => {
