@@ -49,6 +49,13 @@ function forwardedHost(received: Headers): Record<string, string> {
   return host === null || received.has('x-forwarded-host') ? {} : { 'x-forwarded-host': host };
 }
 
+/**
+ * RFC 9110 7.6.3: a proxy adds itself to Via on each message it forwards, request and answer,
+ * so loops and the path a message took can be told. Both sides speak HTTP/1.1 to it.
+ */
+const OWN_VIA = '1.1 kgents';
+const withOwnVia = (received: string | string[] | null | undefined) => (received ? `${[received].flat().join(', ')}, ${OWN_VIA}` : OWN_VIA);
+
 /** nginx's status for a request whose client closed the connection before the answer. */
 export const CLIENT_CLOSED = 499;
 
@@ -80,6 +87,7 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
   const forwarded = forwardedFor(options.headers.get('x-forwarded-for'), options.client);
   if (forwarded !== null) headers['x-forwarded-for'] = forwarded;
   Object.assign(headers, forwardedHost(options.headers));
+  headers.via = withOwnVia(headers.via);
   let response: Awaited<ReturnType<typeof request>>;
   try {
     response = await request(destination, {
@@ -99,6 +107,7 @@ export async function relay(destination: URL, options: RelayOptions): Promise<Re
   const answerDrop = hopByHop(response.headers.connection);
   const answer: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !answerDrop.has(name) && !describesHop(name)) answer[name] = value;
+  answer.via = withOwnVia(answer.via);
   const bodiless = options.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
   if (bodiless) response.body.resume();
   return { status: response.statusCode, headers: answer, body: bodiless ? null : response.body };

@@ -122,6 +122,15 @@ export function respond(status: u32, contentType: string, body: string): Decisio
   return d;
 }
 
+/**
+ * An error answer in the host's own shape. `message` and `extra` (more members, each led by a
+ * comma) are JSON already. One builder rather than a literal each: the bodies' shared text is
+ * static data once, which keeps a rate limit's in its instance's first memory page.
+ */
+export function jsonError(status: u32, code: string, message: string, extra: string = ''): Decision {
+  return respond(status, 'application/json', '{"error":{"code":"' + code + '","message":"' + message + '"' + extra + '}}');
+}
+
 export function forward(target: string): Decision {
   const d = new Decision();
   d.action = ACTION_FORWARD;

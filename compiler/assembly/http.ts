@@ -3,7 +3,7 @@
 // reflex, and carries the Decision out through wasi:http: a fixed response, a forward through
 // `wasi:http/outgoing-handler` (streamed back), or health probes followed by a second decision.
 import { RET, Writer, decimal, lowerAscii, strFrom, utf8 } from './abi';
-import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, respond } from './codec';
+import { Decision, Request, ACTION_FORWARD, ACTION_PROBE, jsonError } from './codec';
 
 // ---- wasi:http/types@0.2.0 ----
 // @ts-ignore: decorator
@@ -304,7 +304,7 @@ function sendDecision(outparam: i32, d: Decision): void {
 }
 
 function badGateway(message: string): Decision {
-  return respond(502, 'application/json', '{"error":{"code":"upstream_unavailable","message":"' + message + '"}}');
+  return jsonError(502, 'upstream_unavailable', message);
 }
 
 /** Splits `scheme://authority/base` into its parts. */
@@ -375,14 +375,14 @@ function send(method: string, url: string, pathWithQuery: string, headers: i32, 
  * hides it), or, to an upstream, X-Forwarded-For with the client appended, as the embedded host
  * sends it.
  */
-function forwardedFields(req: Request, target: string): i32 {
+function forwardedFields(req: Request, chained: bool): i32 {
   const fromClient = req.names.length;
-  const chained = target.indexOf(CHAIN_HOST) > 0;
   let forwardedFor = req.header(FORWARDED_FOR);
   if (chained) {
     req.add(CLIENT_FIELD, req.client);
-  } else if (req.client.length > 0) {
-    forwardedFor = forwardedFor === null ? req.client : forwardedFor + ', ' + req.client;
+  } else {
+    req.add(VIA, OWN_VIA);
+    if (req.client.length > 0) forwardedFor = forwardedFor === null ? req.client : forwardedFor + ', ' + req.client;
   }
   if (forwardedFor !== null) {
     req.add(FORWARDED_FOR, forwardedFor);
@@ -402,7 +402,8 @@ function forwardedFields(req: Request, target: string): i32 {
 
 function forward(req: Request, d: Decision, outparam: i32): void {
   const pathWithQuery = req.query.length > 0 ? req.path + '?' + req.query : req.path;
-  const upstream = send(req.method, d.target, pathWithQuery, forwardedFields(req, d.target), req.body.ptr, req.body.len, requestStream);
+  const chained = d.target.indexOf(CHAIN_HOST) > 0;
+  const upstream = send(req.method, d.target, pathWithQuery, forwardedFields(req, chained), req.body.ptr, req.body.len, requestStream);
   if (upstream < 0) {
     sendDecision(outparam, badGateway('upstream ' + d.target + ' is unreachable'));
     return;
@@ -413,6 +414,10 @@ function forward(req: Request, d: Decision, outparam: i32): void {
   const upstreamHeaders = incoming_response_headers(upstream);
   readFields(upstreamHeaders, names, values);
   drop_fields(upstreamHeaders);
+  if (!chained) {
+    names.push(VIA);
+    values.push(OWN_VIA);
+  }
   for (let i = 0; i < d.names.length; i++) {
     names.push(d.names[i]);
     values.push(d.values[i]);
@@ -461,6 +466,8 @@ const CHAINED_PEER = '0.0.0.0';
 const CHAIN_HOST = '.spin.internal';
 const FORWARDED_FOR = 'x-forwarded-for';
 const FORWARDED_HOST = 'x-forwarded-host';
+const VIA = 'via';
+const OWN_VIA = '1.1 kgents';
 
 /** Probe results are this module's own: a client that sent `kgents-probe-0: 200` would fake a healthy upstream. */
 function dropProbeResults(req: Request): void {

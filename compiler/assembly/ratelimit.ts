@@ -2,7 +2,7 @@
 // time, in microseconds), a fixed window its end and count; both update with compare-and-swap,
 // so replicas sharing a store share the limit.
 import { Bytes, ceilDiv, decimal, digits, parseI64, parseI64At } from './abi';
-import { Decision, Request, respond } from './codec';
+import { Decision, Request, jsonError } from './codec';
 import { bucket, CasUpdate, kvCas, nowMicros, storeFailed } from './wasi';
 
 export class Verdict {
@@ -167,18 +167,18 @@ export function addRateLimitHeaders(d: Decision, policy: string, statePrefix: st
 export function tooManyRequests(policy: string, statePrefix: string, v: Verdict): Decision {
   // No Retry-After: a client told to wait would wait and be refused again, for ever.
   if (v.tooCostly) {
-    const d = respond(429, 'application/json', '{"error":{"code":"cost_exceeds_limit","message":"this request costs more than the limit lets in at once"}}');
+    const d = jsonError(429, 'cost_exceeds_limit', 'this request costs more than the limit lets in at once');
     d.header('ratelimit-policy', policy);
     return d;
   }
-  const d = respond(429, 'application/json', '{"error":{"code":"rate_limited","message":"rate limit exceeded","retry_after":' + decimal(v.retryAfterSeconds) + '}}');
+  const d = jsonError(429, 'rate_limited', 'rate limit exceeded', ',"retry_after":' + decimal(v.retryAfterSeconds));
   d.header('retry-after', decimal(v.retryAfterSeconds));
   addRateLimitHeaders(d, policy, statePrefix, v);
   return d;
 }
 
 export function storeUnavailable(): Decision {
-  const d = respond(503, 'application/json', '{"error":{"code":"store_unavailable","message":"the key-value store is unreachable; failing closed"}}');
+  const d = jsonError(503, 'store_unavailable', 'the key-value store is unreachable; failing closed');
   d.header('retry-after', '1');
   return d;
 }

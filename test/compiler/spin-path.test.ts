@@ -103,19 +103,20 @@ describe('wasi:http export (the Spin path)', () => {
     const response = await fetch(`${base}/v1/chat/completions?x=1`, { method: 'POST', headers: { 'x-trace': 'abc', 'content-type': 'application/json' }, body: '{"model":"m"}' });
     expect(response.status).toBe(201);
     expect(response.headers.get('x-upstream')).toBe('echo');
-    expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc', hop: {} });
+    expect(response.headers.get('via')).toBe('1.1 kgents');
+    expect(await response.json()).toEqual({ method: 'POST', url: '/v1/chat/completions?x=1', body: '{"model":"m"}', trace: 'abc', hop: { via: '1.1 kgents' } });
   });
 
-  it('forwarding: X-Forwarded-For gets the client Spin names appended, X-Forwarded-Host names the host Spin was asked at; Spin\'s own fields and a client name sent from outside are not passed on', async () => {
+  it('forwarding: Via and X-Forwarded-For get this hop appended, X-Forwarded-Host names the host Spin was asked at; Spin\'s own fields and a client name sent from outside are not passed on', async () => {
     const base = await serve('api-router');
     const headers = { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'https://edge.example:8443/v1/chat/completions', 'x-forwarded-for': '192.0.2.1', 'kgents-client': '6.6.6.6' };
     const echoed = await (await fetch(`${base}/v1/chat/completions`, { headers })).json();
-    expect(echoed.hop).toEqual({ 'x-forwarded-for': '192.0.2.1, 10.1.2.3', 'x-forwarded-host': 'edge.example:8443' });
+    expect(echoed.hop).toEqual({ via: '1.1 kgents', 'x-forwarded-for': '192.0.2.1, 10.1.2.3', 'x-forwarded-host': 'edge.example:8443' });
     const first = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-client-addr': '10.1.2.3:5555', 'spin-full-url': 'http://edge' } })).json();
-    expect(first.hop).toEqual({ 'x-forwarded-for': '10.1.2.3', 'x-forwarded-host': 'edge' });
+    expect(first.hop).toEqual({ via: '1.1 kgents', 'x-forwarded-for': '10.1.2.3', 'x-forwarded-host': 'edge' });
     // A proxy before Spin (an ingress that ends TLS) named the origin already: kept, and its scheme passed on.
-    const behindIngress = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-full-url': 'http://10.0.0.5/v1/chat/completions', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' } })).json();
-    expect(behindIngress.hop).toEqual({ 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
+    const behindIngress = await (await fetch(`${base}/v1/chat/completions`, { headers: { 'spin-full-url': 'http://10.0.0.5/v1/chat/completions', via: '1.1 ingress', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' } })).json();
+    expect(behindIngress.hop).toEqual({ via: '1.1 ingress, 1.1 kgents', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
   });
 
   it('chaining: a reflex hands the next one its client\'s address, and X-Forwarded-For as received (through a fake of Spin\'s chaining)', async () => {
@@ -123,6 +124,7 @@ describe('wasi:http export (the Spin path)', () => {
     const echoed = await (await fetch(`${base}/chained/x`, { headers: { 'spin-client-addr': '10.4.4.4:1234', 'spin-full-url': 'http://edge/chained/x', 'x-forwarded-for': '192.0.2.9' } })).json();
     expect(echoed.url).toBe('/chained/x');
     // The next reflex is asked at <name>.spin.internal: the client's host goes with the request.
+    // Only the reflex that leaves the app is a hop (Via), as on the embedded host.
     expect(echoed.hop).toEqual({ 'kgents-client': '10.4.4.4', 'x-forwarded-for': '192.0.2.9', 'x-forwarded-host': 'edge' });
   });
 
@@ -131,7 +133,7 @@ describe('wasi:http export (the Spin path)', () => {
     const call = (peer: string, named: string) => fetch(`${base}/peer/x`, { headers: { 'spin-client-addr': peer, 'kgents-client': named } });
     const first = await call('0.0.0.0:0', '10.9.9.9');
     expect(first.status).toBe(201);
-    expect((await first.json()).hop).toEqual({ 'x-forwarded-for': '10.9.9.9' });
+    expect((await first.json()).hop).toEqual({ via: '1.1 kgents', 'x-forwarded-for': '10.9.9.9' });
     expect((await call('0.0.0.0:0', '10.9.9.9')).status).toBe(429);
     expect((await call('0.0.0.0:0', '10.9.9.8')).status).toBe(201);
     // From any other peer the name is the client's own claim: the peer is the key.

@@ -22,7 +22,7 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       if (req.url === '/not-modified') return void res.writeHead(304, { etag: '"v1"' }).end();
-      if (req.url === '/hops') return void res.writeHead(200, { connection: 'x-internal', 'x-internal': 'secret', 'keep-alive': 'timeout=1', 'content-type': 'text/plain' }).end('ok');
+      if (req.url === '/hops') return void res.writeHead(200, { connection: 'x-internal', 'x-internal': 'secret', 'keep-alive': 'timeout=1', 'content-type': 'text/plain', via: '1.1 app-proxy' }).end('ok');
       if (req.url === '/packed') return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(GZIPPED.length) }).end(req.method === 'HEAD' ? undefined : GZIPPED);
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] }).end(JSON.stringify({ got: req.url }));
     });
@@ -59,12 +59,13 @@ function exchange(method: string, path: string, headers: Record<string, string> 
 }
 
 describe('relaying to the upstream', () => {
-  it('sends the client\'s headers as sent, less the hop-by-hop ones, adding only X-Forwarded-For and -Host', async () => {
+  it('sends the client\'s headers as sent, less the hop-by-hop ones, adding only Via, X-Forwarded-For and -Host', async () => {
     seen = [];
     await exchange('GET', '/plain', { 'x-trace': 't1', connection: 'keep-alive, x-hop', 'x-hop': 'secret', host: 'edge.example:3000' });
     const headers = seen[0].headers;
     expect(headers['x-trace']).toBe('t1');
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers.via).toBe('1.1 kgents');
     expect([headers.host, headers['x-forwarded-host'], headers['x-forwarded-proto']]).toEqual([`127.0.0.1:${(upstream.address() as { port: number }).port}`, 'edge.example:3000', undefined]);
     for (const added of ['accept-language', 'sec-fetch-mode', 'user-agent', 'accept-encoding', 'x-hop']) expect(headers[added]).toBeUndefined();
   });
@@ -79,8 +80,9 @@ describe('relaying to the upstream', () => {
 
   it('keeps the host a proxy before it named, and passes on its X-Forwarded-Proto, as the Spin path does', async () => {
     seen = [];
-    await exchange('GET', '/plain', { host: '10.0.0.5:3000', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
+    await exchange('GET', '/plain', { host: '10.0.0.5:3000', via: '1.1 ingress', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
     expect([seen[0].headers['x-forwarded-host'], seen[0].headers['x-forwarded-proto']]).toEqual(['api.example', 'https']);
+    expect(seen[0].headers.via).toBe('1.1 ingress, 1.1 kgents');
   });
 
   it('passes a body with its declared length, and one behind Expect: 100-continue', async () => {
@@ -94,9 +96,9 @@ describe('relaying to the upstream', () => {
     expect(seen[1].body).toBe('hello');
   });
 
-  it('answers as the upstream answered: encoding and length kept, cookies apart, hop-by-hop fields out', async () => {
+  it('answers as the upstream answered: encoding and length kept, cookies apart, hop-by-hop fields out, itself added to Via', async () => {
     const packed = await exchange('GET', '/packed');
-    expect(packed.headers).toMatchObject({ 'content-encoding': 'gzip', 'content-length': String(GZIPPED.length) });
+    expect(packed.headers).toMatchObject({ 'content-encoding': 'gzip', 'content-length': String(GZIPPED.length), via: '1.1 kgents' });
     expect(packed.body.equals(GZIPPED)).toBe(true);
     const head = await exchange('HEAD', '/packed');
     expect(head.headers['content-length']).toBe(String(GZIPPED.length));
@@ -105,6 +107,7 @@ describe('relaying to the upstream', () => {
     const hops = await exchange('GET', '/hops');
     expect(hops.headers['x-internal']).toBeUndefined();
     expect(hops.headers['keep-alive']).not.toBe('timeout=1');
+    expect(hops.headers.via).toBe('1.1 app-proxy, 1.1 kgents');
   });
 
   it('adds no Content-Type to an answer without one: the upstream\'s 304, the reflex\'s own 204', async () => {

@@ -17,8 +17,8 @@ const server = http.createServer((req, res) => {
     seen.push({ method: req.method, url: req.url, contentType: req.headers['content-type'] || null, body: Buffer.concat(chunks).toString() });
     if (req.url === '/healthz') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     res.writeHead(201, { 'content-type': 'application/json', 'x-upstream': 'echo' });
-    // The fields that describe a hop (X-Forwarded-*, Spin's spin-*, the client's name in a chain), apart.
-    const hop = Object.fromEntries(Object.entries(req.headers).filter(([n]) => n.startsWith('x-forwarded-') || n === 'kgents-client' || n.startsWith('spin-')));
+    // The fields that describe a hop (Via, X-Forwarded-*, Spin's spin-*, the client's name in a chain), apart.
+    const hop = Object.fromEntries(Object.entries(req.headers).filter(([n]) => n === 'via' || n.startsWith('x-forwarded-') || n === 'kgents-client' || n.startsWith('spin-')));
     res.end(JSON.stringify({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString(), trace: req.headers['x-trace'] || null, hop }));
   });
 });
